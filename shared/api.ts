@@ -1,0 +1,46 @@
+// The dashboard server's HTTP API and socket.io events, as both sides see them.
+// Paths under /api; every response is JSON unless noted.
+import type { FlowSummary, SummaryRow, TlsErrorEvent } from './types';
+
+/**
+ * GET /api/flows — query: flagged=1, limit=N (default 200, max 5000), after=ID, before=ID,
+ *   device=NAME|IP, type=IDENTIFIER_TYPE, host=SUBSTRING, confidence=known|pattern, q=TEXT (url substring).
+ * Without `after`: the newest `limit` flows, newest first. With `after`: the oldest `limit` flows whose id > after,
+ * oldest first (what a reconnecting client asks for).
+ */
+export type FlowsResponse = FlowSummary[];
+
+/** GET /api/summary — identifier type × destination host, per device. */
+export interface SummaryResponse {
+  rows: SummaryRow[];
+}
+
+/** GET /api/devices; PUT /api/devices/:client with { name } renames. */
+export interface DeviceInfo {
+  client: string;
+  name?: string;
+  flows: number;
+  flagged: number;
+  findings: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** GET /api/config — what the header and the setup view need. */
+export interface ServerConfig {
+  proxy: { port: number; lanAddresses: string[] };
+  setupUrl: string;
+  version: string;
+}
+
+/** GET /api/tls-errors — newest first. */
+export type TlsErrorsResponse = TlsErrorEvent[];
+
+/** socket.io: the client passes `auth: { after: lastSeenId }`; the server first replays every flow with a larger
+ * id as `flow` events, then streams live ones. */
+export interface SocketAuth {
+  after?: number;
+  token?: string;
+}
+
+export const SOCKET_EVENTS = { flow: 'flow', tlsError: 'tls-error' } as const;
