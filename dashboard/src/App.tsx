@@ -1,0 +1,28 @@
+import { useEffect } from 'react';
+import { Header } from './Header/Header';
+import { Feed } from './Feed/Feed';
+import { Matrix } from './Matrix/Matrix';
+import { Devices } from './Devices/Devices';
+import { Identifiers } from './Identifiers/Identifiers';
+import { Setup } from './Setup/Setup';
+import { store } from './store/flowStore';
+import { useRoute } from './lib/route';
+
+export function App() {
+  const route = useRoute();
+  useEffect(() => {
+    void store.start();
+  }, []);
+  return (
+    <div className="app">
+      <Header route={route} />
+      <main className="content">
+        {route.view === 'feed' ? <Feed openId={route.flowId} /> : null}
+        {route.view === 'matrix' ? <Matrix /> : null}
+        {route.view === 'devices' ? <Devices /> : null}
+        {route.view === 'identifiers' ? <Identifiers /> : null}
+        {route.view === 'setup' ? <Setup /> : null}
+      </main>
+    </div>
+  );
+}

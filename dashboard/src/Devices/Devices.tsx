@@ -1,0 +1,96 @@
+import { useState } from 'react';
+import type { DeviceInfo } from '../../../shared/api';
+import { api } from '../store/api';
+import { useApi, useStoreValue } from '../store/useStore';
+import { store } from '../store/flowStore';
+import { formatDateTime } from '../lib/format';
+import { EMPTY_FILTER } from '../lib/filter';
+import { navigate } from '../lib/route';
+
+function RenameForm({ device, onDone }: { device: DeviceInfo; onDone: () => void }) {
+  const [name, setName] = useState(device.name ?? '');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      className="rename"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError('');
+        try {
+          await api(`/api/devices/${encodeURIComponent(device.client)}`, { method: 'PUT', body: JSON.stringify({ name: name.trim() }) });
+          onDone();
+        } catch (err) {
+          setError((err as Error).message);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <label className="sr-only" htmlFor={`name-${device.client}`}>
+        Name for {device.client}
+      </label>
+      <input id={`name-${device.client}`} value={name} onChange={(e) => setName(e.target.value)} placeholder="name this device" maxLength={100} />
+      <button type="submit" disabled={busy}>
+        Rename
+      </button>
+      {error ? <span className="error-text small">{error}</span> : null}
+    </form>
+  );
+}
+
+/** Every client IP seen, as a device: its flows, findings and last activity. */
+export function Devices() {
+  const version = useStoreValue((s) => s.all.length + s.held.length + s.flaggedSeen);
+  const { data, error, reload } = useApi<DeviceInfo[]>('/api/devices', version, 2000);
+  const show = (d: DeviceInfo, flagged: boolean) => {
+    store.resetFilter({ ...EMPTY_FILTER, device: d.name || d.client, flagged });
+    navigate({ view: 'feed' });
+  };
+  return (
+    <div className="page">
+      <h2>Devices</h2>
+      <p className="muted">Each client address that used the proxy. Names come from the identifiers file when its <code>client</code> matches; rename here.</p>
+      {error ? <p className="error-text">Could not load devices: {error}</p> : null}
+      {!data && !error ? <p className="muted">Loading…</p> : null}
+      {data && data.length === 0 ? <p className="empty">No device has used the proxy yet.</p> : null}
+      {data && data.length > 0 ? (
+        <table className="grid" data-testid="devices">
+          <thead>
+            <tr>
+              <th scope="col">Client</th>
+              <th scope="col">Name</th>
+              <th scope="col">Flows</th>
+              <th scope="col">Flagged</th>
+              <th scope="col">Findings</th>
+              <th scope="col">Last seen</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((d) => (
+              <tr key={d.client}>
+                <td className="mono">{d.client}</td>
+                <td>
+                  <RenameForm key={d.name ?? ''} device={d} onDone={reload} />
+                </td>
+                <td>
+                  <button type="button" className="link-button" onClick={() => show(d, false)}>
+                    {d.flows.toLocaleString()}
+                  </button>
+                </td>
+                <td>
+                  <button type="button" className="link-button" onClick={() => show(d, true)}>
+                    {d.flagged.toLocaleString()}
+                  </button>
+                </td>
+                <td>{d.findings.toLocaleString()}</td>
+                <td>{formatDateTime(d.lastSeen)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </div>
+  );
+}

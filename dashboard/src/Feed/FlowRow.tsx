@@ -1,0 +1,53 @@
+import { memo } from 'react';
+import type { FlowSummary } from '../../../shared/types';
+import { TypeBadge } from '../lib/TypeBadge';
+import { formatSize, formatTime, pathOf } from '../lib/format';
+import { typeColor } from '../lib/labels';
+
+function typeCounts(flow: FlowSummary): [string, number][] {
+  const m = new Map<string, number>();
+  for (const f of flow.findings) m.set(f.type, (m.get(f.type) ?? 0) + 1);
+  return [...m.entries()];
+}
+
+export const FlowRow = memo(function FlowRow(props: {
+  flow: FlowSummary;
+  deviceName: string;
+  active: boolean;
+  open: boolean;
+  onOpen: (id: number) => void;
+}) {
+  const { flow } = props;
+  const types = typeCounts(flow);
+  const flagged = types.length > 0;
+  const status = flow.error ? 'ERR' : flow.status ?? '…';
+  return (
+    <div
+      id={`flow-${flow.id}`}
+      role="option"
+      aria-selected={props.active}
+      data-flow-id={flow.id}
+      data-flagged={flagged ? 'true' : 'false'}
+      className={`row${flagged ? ' flagged' : ''}${props.active ? ' active' : ''}${props.open ? ' open' : ''}`}
+      style={flagged ? { borderLeftColor: typeColor(types[0][0]) } : undefined}
+      onClick={() => props.onOpen(flow.id)}
+    >
+      <span className="c-time">{formatTime(flow.start)}</span>
+      <span className="c-device" title={flow.client}>{props.deviceName}</span>
+      <span className={`c-method m-${flow.method.toLowerCase()}`}>{flow.method}</span>
+      <span className={`c-status s-${String(status)[0]}`} title={flow.error}>{status}</span>
+      <span className="c-url">
+        <span className="c-host">{flow.host}</span>
+        <span className="c-path">{pathOf(flow.url)}</span>
+      </span>
+      <span className="c-badges">
+        {flow.action ? <span className={`action action-${flow.action}`}>{flow.action}</span> : null}
+        {types.map(([t, n]) => (
+          <TypeBadge key={t} type={t} count={n} />
+        ))}
+        {flow.destination?.country ? <span className="country" title="Destination country">{flow.destination.country}</span> : null}
+      </span>
+      <span className="c-size">{formatSize(flow.size)}</span>
+    </div>
+  );
+});

@@ -1,0 +1,38 @@
+import { useStore } from '../store/useStore';
+import { filterToQuery, isEmptyFilter } from '../lib/filter';
+import { hrefOf, VIEWS, type Route } from '../lib/route';
+
+export function Header({ route }: { route: Route }) {
+  const s = useStore();
+  const query = filterToQuery(s.filter);
+  return (
+    <header className="header">
+      <div className="brand">
+        <span className="logo" aria-hidden="true">◉</span> leakscope
+      </div>
+      <nav className="tabs" aria-label="Views">
+        {VIEWS.map((v) => (
+          <a key={v.id} href={hrefOf({ view: v.id })} className={route.view === v.id ? 'tab active' : 'tab'} aria-current={route.view === v.id ? 'page' : undefined}>
+            {v.label}
+            {v.id === 'setup' && s.tlsErrors.length > 0 ? <span className="pill warn" title="Hosts that refused our certificate">{s.tlsErrors.length}</span> : null}
+          </a>
+        ))}
+      </nav>
+      <div className="header-right">
+        <span className={`conn conn-${s.connection}`} role="status" data-testid="connection">
+          {s.connection === 'live' ? '● live' : s.connection === 'connecting' ? '○ connecting' : '○ offline, retrying'}
+        </span>
+        <details className="export">
+          <summary>Export HAR</summary>
+          <div className="menu">
+            <a href="/api/export.har" download>Everything</a>
+            <a href="/api/export.har?flagged=1" download>Flagged only</a>
+            <a href={`/api/export.har${query ? `?${query}` : ''}`} download data-testid="export-filter" aria-disabled={isEmptyFilter(s.filter)}>
+              Current filter{isEmptyFilter(s.filter) ? ' (none set)' : ''}
+            </a>
+          </div>
+        </details>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,206 @@
+import { useEffect, useState } from 'react';
+import { describeIssues, identifiersSchema, type Device, type Identifiers as IdentifiersFile } from '../../../shared/identifiers';
+import { api } from '../store/api';
+import { typeLabel } from '../lib/labels';
+
+const LIST_FIELDS = [
+  'imei',
+  'meid',
+  'imsi',
+  'iccid',
+  'phone_number',
+  'android_id',
+  'advertising_id',
+  'mac_address',
+  'serial_number',
+  'email',
+  'sms',
+] as const;
+type ListField = (typeof LIST_FIELDS)[number];
+
+/** The editor's model: every list as text, one value a line. */
+interface DraftDevice {
+  name: string;
+  client: string;
+  lists: Record<ListField, string>;
+  /** `Name; phone, phone; email, email` per line */
+  contacts: string;
+  /** `lat, lon` per line */
+  location: string;
+}
+
+const lines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+const commas = (s: string | undefined) =>
+  (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+function toDraft(d: Device): DraftDevice {
+  const lists = {} as Record<ListField, string>;
+  for (const f of LIST_FIELDS) lists[f] = (d[f] ?? []).join('\n');
+  return {
+    name: d.name ?? '',
+    client: d.client ?? '',
+    lists,
+    contacts: (d.contacts ?? []).map((c) => [c.name, c.phone.join(', '), c.email.join(', ')].join('; ')).join('\n'),
+    location: (d.location ?? []).map((l) => `${l.lat}, ${l.lon}`).join('\n'),
+  };
+}
+
+function fromDraft(d: DraftDevice): unknown {
+  const out: Record<string, unknown> = { name: d.name.trim() };
+  if (d.client.trim()) out.client = d.client.trim();
+  for (const f of LIST_FIELDS) out[f] = lines(d.lists[f]);
+  out.contacts = lines(d.contacts).map((l) => {
+    const [name, phones, emails] = l.split(';');
+    return { name: (name ?? '').trim(), phone: commas(phones), email: commas(emails) };
+  });
+  out.location = lines(d.location).map((l) => {
+    const [lat, lon] = l.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+    return { lat, lon };
+  });
+  return out;
+}
+
+const emptyDraft = (): DraftDevice => toDraft(identifiersSchema.parse({ devices: [{}] }).devices[0]);
+
+export function Identifiers() {
+  const [drafts, setDrafts] = useState<DraftDevice[]>();
+  const [raw, setRaw] = useState<string>();
+  const [loadError, setLoadError] = useState('');
+  const [errors, setErrors] = useState('');
+  const [saved, setSaved] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [canaries, setCanaries] = useState(10);
+
+  const load = () =>
+    api<IdentifiersFile>('/api/identifiers')
+      .then((file) => {
+        const parsed = identifiersSchema.safeParse(file ?? {});
+        setDrafts((parsed.success ? parsed.data.devices : []).map(toDraft));
+        setLoadError(parsed.success ? '' : `The server's file does not validate: ${describeIssues(parsed.error)}`);
+      })
+      .catch((e: Error) => setLoadError(e.message));
+  useEffect(() => {
+    void load();
+  }, []);
+
+  const update = (i: number, patch: Partial<DraftDevice>) => setDrafts((ds) => ds?.map((d, j) => (j === i ? { ...d, ...patch } : d)));
+
+  const save = async () => {
+    setErrors('');
+    setSaved('');
+    let input: unknown;
+    if (raw !== undefined) {
+      try {
+        input = JSON.parse(raw);
+      } catch (e) {
+        setErrors(`Not valid JSON: ${(e as Error).message}`);
+        return;
+      }
+    } else input = { devices: (drafts ?? []).map(fromDraft) };
+    const parsed = identifiersSchema.safeParse(input);
+    if (!parsed.success) {
+      setErrors(describeIssues(parsed.error));
+      return;
+    }
+    setBusy(true);
+    try {
+      await api('/api/identifiers', { method: 'PUT', body: JSON.stringify(parsed.data) });
+      setSaved('Saved. Detection uses the new values from now on.');
+      setRaw(undefined);
+      await load();
+    } catch (e) {
+      setErrors(`The server refused it: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h2>Identifiers</h2>
+        <div className="row-actions">
+          <label className="field inline">
+            <span className="field-label">Canary contacts</span>
+            <input type="number" min={1} max={500} value={canaries} onChange={(e) => setCanaries(Math.max(1, Math.min(500, Number(e.target.value) || 10)))} style={{ width: '5em' }} />
+          </label>
+          <a className="button" href={`/api/canaries.vcf?count=${canaries}`} download="canaries.vcf" data-testid="canaries">
+            Download vCard
+          </a>
+        </div>
+      </div>
+      <p className="muted">
+        What you know about the phones under test. Exact values here are found in any encoding and reported as <b>known</b>. One value a line. Contacts: <code>Name; phone, phone; email</code>. Locations: <code>lat, lon</code>. Canary contacts are fake people to import into the phone's address book: any app that uploads them is caught.
+      </p>
+      {loadError ? <p className="error-text">{loadError}</p> : null}
+      <div className="detail-actions">
+        <button type="button" onClick={() => setRaw(raw === undefined ? JSON.stringify({ devices: (drafts ?? []).map(fromDraft) }, null, 2) : undefined)}>
+          {raw === undefined ? 'Edit as JSON' : 'Back to the form'}
+        </button>
+        {raw === undefined ? (
+          <button type="button" onClick={() => setDrafts((ds) => [...(ds ?? []), emptyDraft()])}>
+            + Add device
+          </button>
+        ) : null}
+        <button type="button" className="primary" onClick={save} disabled={busy || !drafts} data-testid="save-identifiers">
+          Save
+        </button>
+        {saved ? <span className="ok-text" role="status">{saved}</span> : null}
+      </div>
+      {errors ? (
+        <div className="error-box" role="alert" data-testid="identifier-errors">
+          {errors.split('; ').map((e, i) => (
+            <div key={i}>{e}</div>
+          ))}
+        </div>
+      ) : null}
+      {raw !== undefined ? (
+        <textarea className="raw-json mono" value={raw} onChange={(e) => setRaw(e.target.value)} spellCheck={false} aria-label="Identifiers file as JSON" />
+      ) : (
+        (drafts ?? []).map((d, i) => (
+          <fieldset className="device-card" key={i}>
+            <legend>
+              Device {i + 1}
+              {d.name ? `: ${d.name}` : ''}
+            </legend>
+            <div className="device-grid">
+              <label className="field">
+                <span className="field-label">Name</span>
+                <input value={d.name} onChange={(e) => update(i, { name: e.target.value })} />
+              </label>
+              <label className="field">
+                <span className="field-label">Client IP</span>
+                <input value={d.client} onChange={(e) => update(i, { client: e.target.value })} placeholder="192.168.1.23" />
+              </label>
+              {LIST_FIELDS.map((f) => (
+                <label className="field" key={f}>
+                  <span className="field-label">{typeLabel(f)}</span>
+                  <textarea rows={2} value={d.lists[f]} onChange={(e) => update(i, { lists: { ...d.lists, [f]: e.target.value } })} spellCheck={false} />
+                </label>
+              ))}
+              <label className="field wide">
+                <span className="field-label">Contacts</span>
+                <textarea rows={3} value={d.contacts} onChange={(e) => update(i, { contacts: e.target.value })} spellCheck={false} />
+              </label>
+              <label className="field">
+                <span className="field-label">Location</span>
+                <textarea rows={2} value={d.location} onChange={(e) => update(i, { location: e.target.value })} spellCheck={false} />
+              </label>
+            </div>
+            <button type="button" className="link-button danger" onClick={() => setDrafts((ds) => ds?.filter((_, j) => j !== i))}>
+              Remove this device
+            </button>
+          </fieldset>
+        ))
+      )}
+      {drafts && drafts.length === 0 && raw === undefined ? <p className="empty">No device yet: add one, or rely on pattern detection.</p> : null}
+    </div>
+  );
+}

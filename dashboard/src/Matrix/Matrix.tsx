@@ -1,0 +1,134 @@
+import { useMemo, useState } from 'react';
+import { IDENTIFIER_TYPES, type IdentifierType } from '../../../shared/types';
+import type { SummaryResponse } from '../../../shared/api';
+import { useApi, useStoreValue } from '../store/useStore';
+import { store } from '../store/flowStore';
+import { typeColor, typeLabel } from '../lib/labels';
+import { formatDateTime } from '../lib/format';
+import { EMPTY_FILTER } from '../lib/filter';
+import { navigate } from '../lib/route';
+
+interface Cell {
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+interface Row {
+  domain: string;
+  countries: string[];
+  hosts: Set<string>;
+  cells: Partial<Record<IdentifierType, Cell>>;
+  total: number;
+}
+
+/** Collected identifiers: destination (registrable domain) × identifier type, for one device or all. */
+export function Matrix() {
+  const flaggedVersion = useStoreValue((s) => s.flaggedVersion);
+  const { data, error } = useApi<SummaryResponse>('/api/summary', flaggedVersion, 1000);
+  const [device, setDevice] = useState('');
+  const rows = data?.rows ?? [];
+  const devices = useMemo(() => [...new Set(rows.map((r) => r.device ?? '').filter(Boolean))].sort(), [rows]);
+
+  const { table, types } = useMemo(() => {
+    const byDomain = new Map<string, Row>();
+    const seen = new Set<IdentifierType>();
+    for (const r of rows) {
+      if (device && r.device !== device) continue;
+      const domain = r.domain || r.host;
+      let row = byDomain.get(domain);
+      if (!row) byDomain.set(domain, (row = { domain, countries: [], hosts: new Set(), cells: {}, total: 0 }));
+      if (r.country && !row.countries.includes(r.country)) row.countries.push(r.country);
+      row.hosts.add(r.host);
+      const c = row.cells[r.type];
+      if (c) {
+        c.count += r.count;
+        c.firstSeen = Math.min(c.firstSeen, r.firstSeen);
+        c.lastSeen = Math.max(c.lastSeen, r.lastSeen);
+      } else row.cells[r.type] = { count: r.count, firstSeen: r.firstSeen, lastSeen: r.lastSeen };
+      row.total += r.count;
+      seen.add(r.type);
+    }
+    const table = [...byDomain.values()].sort((a, b) => b.total - a.total || a.domain.localeCompare(b.domain));
+    return { table, types: IDENTIFIER_TYPES.filter((t) => seen.has(t)) };
+  }, [rows, device]);
+
+  const open = (domain: string, type: IdentifierType) => {
+    store.resetFilter({ ...EMPTY_FILTER, host: domain, type, device });
+    navigate({ view: 'feed' });
+  };
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h2>Collected identifiers</h2>
+        <label className="field inline">
+          <span className="field-label">Device</span>
+          <select value={device} onChange={(e) => setDevice(e.target.value)} data-testid="matrix-device">
+            <option value="">All devices</option>
+            {devices.map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <p className="muted">Which destination received which identifier. Each cell: how many requests carried it, first and last seen. Click a cell to see those flows.</p>
+      {error ? <p className="error-text">Could not load the summary: {error}</p> : null}
+      {!data && !error ? <p className="muted">Loading…</p> : null}
+      {data && table.length === 0 ? <p className="empty">No identifier has left the device yet.</p> : null}
+      {table.length > 0 ? (
+        <div className="matrix-wrap">
+          <table className="matrix" data-testid="matrix">
+            <thead>
+              <tr>
+                <th scope="col">Destination</th>
+                {types.map((t) => (
+                  <th scope="col" key={t}>
+                    <span className="col-type" style={{ borderBottomColor: typeColor(t) }}>
+                      {typeLabel(t)}
+                    </span>
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {table.map((row) => (
+                <tr key={row.domain} data-domain={row.domain}>
+                  <th scope="row" title={[...row.hosts].join('\n')}>
+                    <span className="mono">{row.domain}</span>
+                    {row.countries.length ? <span className="country">{row.countries.join(', ')}</span> : null}
+                    <span className="muted small"> {row.hosts.size > 1 ? `${row.hosts.size} hosts` : ''}</span>
+                  </th>
+                  {types.map((t) => {
+                    const c = row.cells[t];
+                    if (!c) return <td key={t} className="cell empty-cell" aria-label="none" />;
+                    return (
+                      <td key={t} className="cell" data-type={t}>
+                        <button
+                          type="button"
+                          onClick={() => open(row.domain, t)}
+                          data-testid={`cell-${row.domain}-${t}`}
+                          title={`${typeLabel(t)} to ${row.domain}: ${c.count}. First ${formatDateTime(c.firstSeen)}, last ${formatDateTime(c.lastSeen)}`}
+                          style={{ borderLeftColor: typeColor(t) }}
+                        >
+                          <span className="cell-count">{c.count}</span>
+                          <span className="cell-seen">
+                            {formatDateTime(c.firstSeen).slice(5)}
+                            <br />
+                            {formatDateTime(c.lastSeen).slice(5)}
+                          </span>
+                        </button>
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+import { useEffect, useState } from 'react';
+
+export type View = 'feed' | 'matrix' | 'devices' | 'identifiers' | 'setup';
+export const VIEWS: { id: View; label: string }[] = [
+  { id: 'feed', label: 'Live feed' },
+  { id: 'matrix', label: 'Collected' },
+  { id: 'devices', label: 'Devices' },
+  { id: 'identifiers', label: 'Identifiers' },
+  { id: 'setup', label: 'Setup' },
+];
+
+export interface Route {
+  view: View;
+  /** feed only: the flow whose detail is open */
+  flowId?: number;
+}
+
+export function parseHash(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/');
+  const view = (VIEWS.find((v) => v.id === parts[0])?.id ?? 'feed') as View;
+  const id = Number(parts[1]);
+  return view === 'feed' && Number.isInteger(id) && id > 0 ? { view, flowId: id } : { view };
+}
+
+export function hrefOf(route: Route): string {
+  return route.flowId ? `#/${route.view}/${route.flowId}` : `#/${route.view}`;
+}
+
+export function navigate(route: Route, replace = false): void {
+  const href = hrefOf(route);
+  if (replace) history.replaceState(null, '', href);
+  else history.pushState(null, '', href);
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseHash(location.hash));
+  useEffect(() => {
+    const on = () => setRoute(parseHash(location.hash));
+    window.addEventListener('hashchange', on);
+    window.addEventListener('popstate', on);
+    return () => {
+      window.removeEventListener('hashchange', on);
+      window.removeEventListener('popstate', on);
+    };
+  }, []);
+  return route;
+}

@@ -1,0 +1,228 @@
+// The one store: owns the socket, resume-after-reconnect, the flow list, the feed filter and TLS errors.
+// Views only read it (useStore) and call its actions.
+import { io, type Socket } from 'socket.io-client';
+import type { FlowSummary, TlsErrorEvent } from '../../../shared/types';
+import { SOCKET_EVENTS, type FlowsResponse, type SocketAuth, type TlsErrorsResponse } from '../../../shared/api';
+import { api } from './api';
+import { compileFilter, EMPTY_FILTER, type FeedFilter } from '../lib/filter';
+
+export type ConnectionState = 'connecting' | 'live' | 'offline';
+
+const INITIAL_LIMIT = 5000;
+
+/** Insert into an id-ascending array: append when newest (the normal case), binary insert otherwise. */
+function insertById(list: FlowSummary[], flow: FlowSummary): void {
+  const n = list.length;
+  if (n === 0 || list[n - 1].id < flow.id) {
+    list.push(flow);
+    return;
+  }
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].id < flow.id) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, flow);
+}
+
+export class FlowStore {
+  /** Every flow in view, id ascending (the feed shows it reversed: newest first). Mutated in place. */
+  all: FlowSummary[] = [];
+  /** The flows passing the filter, id ascending. Grown in place per batch; rebuilt only on filter change. */
+  visible: FlowSummary[] = [];
+  private ids = new Set<number>();
+  /** Highest id ever received: what we ask the server to resume after. Not reset by "clear view". */
+  lastSeenId = 0;
+  filter: FeedFilter = EMPTY_FILTER;
+  private matches = compileFilter(EMPTY_FILTER);
+  paused = false;
+  /** Flows received while paused; shown on resume. */
+  held: FlowSummary[] = [];
+  /** client IP → device name, from every flow seen. */
+  devices = new Map<string, string | undefined>();
+  flaggedSeen = 0;
+  tlsErrors: TlsErrorEvent[] = [];
+  connection: ConnectionState = 'connecting';
+  loadError = '';
+  /** Bumped on every change the views care about; the useSyncExternalStore snapshot. */
+  version = 0;
+  /** Bumped when flows with findings arrive (summary / devices refresh on it). */
+  flaggedVersion = 0;
+
+  private queue: FlowSummary[] = [];
+  private frame = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private listeners = new Set<() => void>();
+  private socket: Socket | undefined;
+  private started = false;
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  getVersion = (): number => this.version;
+
+  private emit(): void {
+    this.version++;
+    for (const fn of this.listeners) fn();
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    // Newest first from the API; the socket then resumes after the newest one we hold.
+    try {
+      const flows = await api<FlowsResponse>(`/api/flows?limit=${INITIAL_LIMIT}`);
+      this.ingest(flows);
+      this.flush();
+    } catch (err) {
+      this.loadError = `Could not load flows: ${(err as Error).message}`;
+      this.emit();
+    }
+    api<TlsErrorsResponse>('/api/tls-errors')
+      .then((list) => {
+        for (const e of list) this.addTlsError(e, false);
+        this.emit();
+      })
+      .catch(() => undefined);
+    this.connect();
+  }
+
+  private connect(): void {
+    const socket = io({
+      // A function, so every (re)connection sends the id we hold *now*: the server replays the rest.
+      auth: (cb: (auth: SocketAuth) => void) => cb({ after: this.lastSeenId }),
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 2000,
+    });
+    this.socket = socket;
+    socket.on('connect', () => {
+      this.connection = 'live';
+      this.loadError = '';
+      this.emit();
+    });
+    socket.on('disconnect', () => {
+      this.connection = 'offline';
+      this.emit();
+    });
+    socket.on('connect_error', () => {
+      this.connection = 'offline';
+      this.emit();
+    });
+    socket.on(SOCKET_EVENTS.flow, (flow: FlowSummary) => this.receive(flow));
+    socket.on(SOCKET_EVENTS.tlsError, (e: TlsErrorEvent) => {
+      this.addTlsError(e, true);
+      this.emit();
+    });
+  }
+
+  stop(): void {
+    this.socket?.close();
+    this.socket = undefined;
+    this.started = false;
+  }
+
+  /** Socket events land in a queue; one flush per animation frame (200 flows/s → a handful per frame). */
+  private receive(flow: FlowSummary): void {
+    if (!flow || typeof flow.id !== 'number') return;
+    this.queue.push(flow);
+    if (flow.id > this.lastSeenId) this.lastSeenId = flow.id;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame || this.timer) return;
+    const run = () => {
+      if (this.frame) cancelAnimationFrame(this.frame);
+      if (this.timer) clearTimeout(this.timer);
+      this.frame = 0;
+      this.timer = undefined;
+      this.flush();
+    };
+    this.frame = requestAnimationFrame(run);
+    // A hidden tab gets no animation frames: still flush, less often.
+    this.timer = setTimeout(run, 250);
+  }
+
+  private ingest(flows: FlowSummary[]): void {
+    for (const f of flows) {
+      this.queue.push(f);
+      if (f.id > this.lastSeenId) this.lastSeenId = f.id;
+    }
+  }
+
+  private flush(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    let flagged = false;
+    for (const f of batch) {
+      if (this.ids.has(f.id)) continue; // replay overlap, or a duplicate event
+      this.ids.add(f.id);
+      if (!this.devices.has(f.client) || (f.device && this.devices.get(f.client) !== f.device))
+        this.devices.set(f.client, f.device);
+      if (f.findings.length > 0) {
+        this.flaggedSeen++;
+        flagged = true;
+      }
+      if (this.paused) this.held.push(f);
+      else this.show(f);
+    }
+    if (flagged) this.flaggedVersion++;
+    this.emit();
+  }
+
+  private show(f: FlowSummary): void {
+    insertById(this.all, f);
+    if (this.matches(f)) insertById(this.visible, f);
+  }
+
+  setFilter(patch: Partial<FeedFilter>): void {
+    this.filter = { ...this.filter, ...patch };
+    this.matches = compileFilter(this.filter);
+    this.visible = this.all.filter(this.matches);
+    this.emit();
+  }
+
+  resetFilter(next: FeedFilter = EMPTY_FILTER): void {
+    this.filter = next;
+    this.matches = compileFilter(next);
+    this.visible = this.all.filter(this.matches);
+    this.emit();
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (!paused) {
+      const held = this.held;
+      this.held = [];
+      for (const f of held) this.show(f);
+    }
+    this.emit();
+  }
+
+  /** Clears the view only: captured flows stay on the server, and nothing cleared comes back on reconnect. */
+  clear(): void {
+    this.all = [];
+    this.visible = [];
+    this.held = [];
+    this.emit();
+  }
+
+  private addTlsError(e: TlsErrorEvent, live: boolean): void {
+    const dup = this.tlsErrors.some((x) => x.time === e.time && x.host === e.host && x.client === e.client);
+    if (dup) return;
+    if (live) this.tlsErrors = [e, ...this.tlsErrors].slice(0, 1000);
+    else this.tlsErrors = [...this.tlsErrors, e].sort((a, b) => b.time - a.time).slice(0, 1000);
+  }
+
+  /** Device label for a client IP. */
+  deviceName(client: string, device?: string): string {
+    return device || this.devices.get(client) || client;
+  }
+}
+
+export const store = new FlowStore();
