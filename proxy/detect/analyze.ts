@@ -1,0 +1,131 @@
+// Turns the segments of one request into findings: known matches, pattern hits, and the rules that need
+// more than one segment (coordinate pairs, phone lists, contact slurping).
+import type { Finding } from '../../shared/types';
+import { coordinateHits, knownHits, type CoordinateHit, type KnownIndex } from './known/known-index';
+import type { PatternHit } from './patterns/run';
+import { patternHits } from './patterns/run';
+import { encodingName, type Segment } from './segment';
+
+export interface ScanResult {
+  findings: Finding[];
+  tags: string[];
+}
+
+/** Distinct contacts of the tester's in one request that make it an address-book upload. */
+const CONTACT_LIST_CONTACTS = 3;
+/** Distinct valid phone numbers in one request that make it an address-book upload. */
+const CONTACT_LIST_NUMBERS = 5;
+/** Valid numbers in one list that make its unlabelled elements phone numbers. */
+const PHONE_LIST_MIN = 3;
+
+class FindingSet {
+  private readonly byKey = new Map<string, Finding>();
+  add(f: Finding): void {
+    const key = `${f.type}\u0000${f.value}\u0000${f.where}\u0000${f.path}\u0000${f.encoding}`;
+    if (!this.byKey.has(key)) this.byKey.set(key, f);
+  }
+  get all(): Finding[] {
+    return [...this.byKey.values()];
+  }
+}
+
+interface Placed<T> {
+  hit: T;
+  segment: Segment;
+}
+
+const slotOf = (s: Segment) => `${s.where}\u0000${s.parent}\u0000${s.chain.join('+')}`;
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+/** Where a pair of siblings is reported: their segment if they share one, else their container. */
+function pairPath(a: Segment, b: Segment): string {
+  return a === b ? a.path : a.parent || a.path;
+}
+
+function pairKnownCoordinates(hits: Placed<CoordinateHit>[], out: FindingSet): void {
+  for (const group of groupBy(hits, (h) => `${h.hit.location}\u0000${slotOf(h.segment)}`).values()) {
+    const lat = group.find((h) => h.hit.part === 'lat');
+    const lon = group.find((h) => h.hit.part === 'lon' && (h.segment === lat?.segment || h.segment.parent === lat?.segment.parent));
+    if (!lat || !lon) continue;
+    out.add({
+      type: 'location',
+      value: lat.hit.value,
+      where: lat.segment.where,
+      path: pairPath(lat.segment, lon.segment),
+      encoding: encodingName(lat.segment.chain),
+      confidence: 'known',
+      device: lat.hit.device,
+    });
+  }
+}
+
+function pairPatternCoordinates(parts: Placed<PatternHit>[], out: FindingSet): void {
+  for (const group of groupBy(parts, (p) => slotOf(p.segment)).values()) {
+    const lat = group.find((p) => p.hit.part === 'lat');
+    const lon = group.find((p) => p.hit.part === 'lon');
+    if (!lat || !lon) continue;
+    out.add(patternFinding({ ...lat.hit, value: `${lat.hit.value},${lon.hit.value}` }, lat.segment, pairPath(lat.segment, lon.segment)));
+  }
+}
+
+function patternFinding(hit: PatternHit, segment: Segment, path = segment.path): Finding {
+  return { type: hit.type, value: hit.value, where: segment.where, path, encoding: encodingName(segment.chain), confidence: 'pattern' };
+}
+
+export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
+  const found = new FindingSet();
+  const contacts = new Set<number>();
+  const phoneNumbers = new Set<string>();
+  const knownSlots = new Set<string>();
+  const coordinates: Placed<CoordinateHit>[] = [];
+  const coordinateParts: Placed<PatternHit>[] = [];
+  const weakPhones: Placed<PatternHit>[] = [];
+  const strongPatterns: Placed<PatternHit>[] = [];
+
+  for (const segment of segments) {
+    const known = knownHits(segment.text, index);
+    for (const { form } of known) {
+      const encoding = encodingName([...form.chain, ...segment.chain]);
+      found.add({ type: form.type, value: form.value, where: segment.where, path: segment.path, encoding, confidence: 'known', device: form.device });
+      knownSlots.add(`${form.type}\u0000${segment.where}\u0000${segment.path}\u0000${encoding}`);
+      if (form.contact !== undefined) contacts.add(form.contact);
+      if (form.type === 'phone_number' || (form.type === 'contact' && !form.value.includes('@'))) phoneNumbers.add(form.value);
+    }
+    const knownCoordinates = coordinateHits(segment.text, index);
+    for (const hit of knownCoordinates) coordinates.push({ hit, segment });
+    // A pattern hit inside a known match is the same occurrence, already reported with more certainty.
+    const knownSpans = [...known.filter((k) => k.form.chain.length === 0), ...knownCoordinates];
+    for (const hit of patternHits(segment)) {
+      if (knownSpans.some((k) => k.start < hit.end && hit.start < k.end)) continue;
+      const placed = { hit, segment };
+      if (hit.part) coordinateParts.push(placed);
+      else if (hit.weak) weakPhones.push(placed);
+      else strongPatterns.push(placed);
+    }
+  }
+
+  for (const group of groupBy(weakPhones, (p) => slotOf(p.segment)).values()) {
+    if (new Set(group.map((p) => p.hit.value)).size >= PHONE_LIST_MIN) strongPatterns.push(...group);
+  }
+  for (const { hit, segment } of strongPatterns) {
+    const finding = patternFinding(hit, segment);
+    if (knownSlots.has(`${finding.type}\u0000${finding.where}\u0000${finding.path}\u0000${finding.encoding}`)) continue;
+    found.add(finding);
+    if (hit.type === 'phone_number') phoneNumbers.add(hit.value);
+  }
+  pairKnownCoordinates(coordinates, found);
+  pairPatternCoordinates(coordinateParts, found);
+
+  const tags = contacts.size >= CONTACT_LIST_CONTACTS || phoneNumbers.size >= CONTACT_LIST_NUMBERS ? ['contact-list'] : [];
+  return { findings: found.all, tags };
+}

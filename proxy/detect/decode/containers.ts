@@ -1,0 +1,125 @@
+// Structured text: JSON, form, XML, vCard. Each splits a string into keyed leaves with precise paths.
+
+export interface Leaf {
+  /** path suffix relative to the container: `.a.b[0]`, `key`, `tag@attr`, `vcard[0].TEL` */
+  path: string;
+  key: string;
+  value: string;
+  /** path suffix of the container holding this leaf (list or object) */
+  parent: string;
+  inList: boolean;
+}
+
+const LONG_INTEGER = /([:,[]\s*)(-?\d{16,})(?=\s*[,\]}])/g;
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const PLAIN_WORD = /^[A-Za-z_-]*$/;
+
+/** JSON.parse that keeps integers beyond 2^53 (ICCIDs, IMEI lists) as their digits. */
+function parseJson(text: string): unknown {
+  if (/\d{16}/.test(text)) {
+    try {
+      return JSON.parse(text.replace(LONG_INTEGER, '$1"$2"'));
+    } catch {
+      // the rewrite touched a string's content; fall through to the plain parse
+    }
+  }
+  return JSON.parse(text);
+}
+
+function jsonLeaves(value: unknown, path: string, key: string, parent: string, inList: boolean, out: Leaf[]): void {
+  if (typeof value === 'string') out.push({ path, key, value, parent, inList });
+  else if (typeof value === 'number') out.push({ path, key, value: String(value), parent, inList });
+  else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) jsonLeaves(value[i], `${path}[${i}]`, key, path, true, out);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const childPath = IDENT.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
+      // Keys can be identifiers too ({"865123456789012": {...}}); plain words cannot.
+      if (k.length >= 6 && !PLAIN_WORD.test(k)) out.push({ path: childPath, key, value: k, parent: path, inList: false });
+      jsonLeaves(v, childPath, k, path, false, out);
+    }
+  }
+}
+
+export function json(text: string): Leaf[] | undefined {
+  const first = text.charCodeAt(0);
+  if (first !== 0x7b && first !== 0x5b) return undefined; // { [
+  let value: unknown;
+  try {
+    value = parseJson(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const out: Leaf[] = [];
+  jsonLeaves(value, '', '', '', false, out);
+  return out;
+}
+
+const FORM = /^[\w.\-[\]%]+=[^&\s]*(?:&[\w.\-[\]%]+=[^&\s]*)+$/;
+
+/** `a=1&b=2`: the raw (still percent-encoded) values, so the caller records `urlencoded` when it undoes it. */
+export function form(text: string): Leaf[] | undefined {
+  if (!FORM.test(text)) return undefined;
+  return formPairs(text);
+}
+
+export function formPairs(text: string): Leaf[] {
+  const out: Leaf[] = [];
+  for (const pair of text.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const rawKey = eq < 0 ? pair : pair.slice(0, eq);
+    let key = rawKey;
+    try {
+      key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+    } catch {
+      // keep the raw key
+    }
+    out.push({ path: key, key, value: eq < 0 ? '' : pair.slice(eq + 1), parent: '', inList: false });
+  }
+  return out;
+}
+
+const XML_ELEMENT = /<([A-Za-z_][\w:.-]*)([^<>]*?)(?:\/>|>([^<]*)<\/\1\s*>)/g;
+const XML_ATTRIBUTE = /([A-Za-z_][\w:.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+function unescapeXml(s: string): string {
+  return s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) =>
+    e[0] === '#' ? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : XML_ENTITIES[e],
+  );
+}
+
+/** Leaf elements and attributes of XML (or HTML-ish) text; the path is `tag` or `tag@attr`. */
+export function xml(text: string): Leaf[] | undefined {
+  if (text.charCodeAt(0) !== 0x3c) return undefined; // <
+  const out: Leaf[] = [];
+  for (const m of text.matchAll(XML_ELEMENT)) {
+    const [, tag, attrs, content] = m;
+    for (const a of attrs.matchAll(XML_ATTRIBUTE)) {
+      out.push({ path: `${tag}@${a[1]}`, key: a[1], value: unescapeXml(a[2] ?? a[3] ?? ''), parent: tag, inList: false });
+    }
+    if (content?.trim()) out.push({ path: tag, key: tag, value: unescapeXml(content.trim()), parent: '', inList: true });
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+const VCARD_LINE = /^([A-Za-z][\w-]*(?:\.[\w-]+)?)((?:;[^:]*)?):(.*)$/;
+
+/** vCard properties: `vcard[2].TEL`, keyed by property name so TEL and EMAIL are telling. */
+export function vcard(text: string): Leaf[] | undefined {
+  if (!/^\s*BEGIN:VCARD/i.test(text)) return undefined;
+  const out: Leaf[] = [];
+  let card = -1;
+  // Folded lines continue with a leading space (RFC 2425).
+  for (const line of text.replace(/\r?\n[ \t]/g, '').split(/\r?\n/)) {
+    if (/^BEGIN:VCARD/i.test(line)) card++;
+    const m = VCARD_LINE.exec(line);
+    if (!m || card < 0) continue;
+    const name = m[1].replace(/^.*\./, '').toUpperCase();
+    if (name === 'BEGIN' || name === 'END' || name === 'VERSION') continue;
+    out.push({ path: `vcard[${card}].${name}`, key: name, value: m[3], parent: 'vcard', inList: true });
+  }
+  return out;
+}

@@ -1,0 +1,36 @@
+// Collects segments with a bound on the decoded text, so nested decoding of a hostile body stays cheap.
+import type { Segment } from '../segment';
+
+export type Place = Omit<Segment, 'text'>;
+
+/** Shorter strings cannot hold any identifier form we look for. */
+export const MIN_SEGMENT = 6;
+
+export class SegmentSink {
+  readonly segments: Segment[] = [];
+  private budget: number;
+
+  constructor(readonly byteLimit: number) {
+    // Decoding multiplies text (base64 → plain → JSON leaves); allow a few passes over the cap.
+    this.budget = byteLimit * 4;
+  }
+
+  get exhausted(): boolean {
+    return this.budget <= 0;
+  }
+
+  emit(text: string, place: Place): void {
+    if (text.length < MIN_SEGMENT || this.exhausted) return;
+    this.budget -= text.length;
+    this.segments.push({ ...place, text });
+  }
+}
+
+/** The place one more encoding deeper: the layer just undone is inner to everything undone before. */
+export function within(place: Place, encoding: string): Place {
+  return { ...place, chain: [encoding, ...place.chain] };
+}
+
+export function child(place: Place, path: string, key: string, inList = false): Place {
+  return { ...place, path, key, parent: place.path, inList };
+}

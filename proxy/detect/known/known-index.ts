@@ -1,0 +1,155 @@
+// Known-value matching: every form of every identifiers-file value in one matcher, built once per file.
+import type { Identifiers } from '../../../shared/identifiers';
+import type { IdentifierType } from '../../../shared/types';
+import { encodedForms } from './encoded-forms';
+import { MultiMatcher, WINDOW } from './multi-matcher';
+import { normalForms, NORMAL_FORMS } from './normal-forms';
+
+/** What must not touch a match at its edge, so `13800138000` does not fire inside `913800138000`. */
+const enum Edge {
+  Free,
+  NotDigit,
+  NotHex,
+  NotAlnum,
+}
+
+export interface KnownForm {
+  text: string;
+  type: IdentifierType;
+  /** the value as the tester wrote it */
+  value: string;
+  device: string;
+  /** encodings applied to the normal form, innermost first */
+  chain: string[];
+  /** which contact (across devices) the value belongs to, for contact-list counting */
+  contact?: number;
+  startEdge: Edge;
+  endEdge: Edge;
+}
+
+export interface KnownCoordinate {
+  location: number;
+  part: 'lat' | 'lon';
+  value: string;
+  device: string;
+}
+
+export interface KnownIndex {
+  forms: KnownForm[];
+  matcher: MultiMatcher;
+  /** 3-decimal coordinate text → the known locations it belongs to */
+  coordinates: Map<string, KnownCoordinate[]>;
+}
+
+export interface KnownHit {
+  form: KnownForm;
+  start: number;
+  end: number;
+}
+
+export interface CoordinateHit extends KnownCoordinate {
+  start: number;
+  end: number;
+}
+
+function edgeOf(char: string, form: string): Edge {
+  if (/^[0-9]+$/.test(form)) return Edge.NotDigit;
+  if (/^[0-9a-fA-F]+$/.test(form)) return Edge.NotHex;
+  if (/[0-9]/.test(char)) return Edge.NotDigit;
+  return /[A-Za-z]/.test(char) ? Edge.NotAlnum : Edge.Free;
+}
+
+function touches(code: number, edge: Edge): boolean {
+  const digit = code >= 48 && code <= 57;
+  const upper = code >= 65 && code <= 90;
+  const lower = code >= 97 && code <= 122;
+  if (edge === Edge.NotDigit) return digit;
+  if (edge === Edge.NotHex) return digit || (code >= 65 && code <= 70) || (code >= 97 && code <= 102);
+  if (edge === Edge.NotAlnum) return digit || upper || lower;
+  return false;
+}
+
+/** Coordinates as written to 3 decimals, cut and rounded (SDKs do either). */
+export function coordinateKeys(text: string): string[] {
+  const dot = text.indexOf('.');
+  const cut = dot < 0 ? `${text}.000` : text.slice(0, dot + 4).padEnd(dot + 4, '0');
+  const rounded = Number(text).toFixed(3);
+  return cut === rounded ? [cut] : [cut, rounded];
+}
+
+export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
+  const forms: KnownForm[] = [];
+  const coordinates = new Map<string, KnownCoordinate[]>();
+  const add = (type: IdentifierType, formType: keyof typeof NORMAL_FORMS, value: string, device: string, contact?: number) => {
+    for (const normal of normalForms(formType, value, WINDOW)) {
+      for (const encoded of encodedForms(normal)) {
+        if (encoded.text.length < WINDOW) continue;
+        const plain = encoded.chain.length === 0;
+        forms.push({
+          text: encoded.text,
+          type,
+          value,
+          device,
+          chain: encoded.chain,
+          contact,
+          startEdge: plain ? edgeOf(encoded.text[0], encoded.text) : Edge.Free,
+          endEdge: plain ? edgeOf(encoded.text[encoded.text.length - 1], encoded.text) : Edge.Free,
+        });
+      }
+    }
+  };
+  let contactCount = 0;
+  let locationCount = 0;
+  for (const device of identifiers.devices) {
+    for (const type of Object.keys(NORMAL_FORMS) as (keyof typeof NORMAL_FORMS)[]) {
+      for (const value of device[type]) add(type, type, value, device.name);
+    }
+    for (const contact of device.contacts) {
+      const id = contactCount++;
+      for (const phone of contact.phone) add('contact', 'phone_number', phone, device.name, id);
+      for (const email of contact.email) add('contact', 'email', email, device.name, id);
+    }
+    for (const { lat, lon } of device.location) {
+      const location = locationCount++;
+      const value = `${lat},${lon}`;
+      for (const [part, n] of [['lat', lat], ['lon', lon]] as const) {
+        for (const key of coordinateKeys(String(n))) {
+          const list = coordinates.get(key) ?? [];
+          list.push({ location, part, value, device: device.name });
+          coordinates.set(key, list);
+        }
+      }
+    }
+  }
+  return { forms, matcher: new MultiMatcher(forms.map((f) => f.text)), coordinates };
+}
+
+export function knownHits(text: string, index: KnownIndex): KnownHit[] {
+  const hits: KnownHit[] = [];
+  index.matcher.forEach(text, (id, start) => {
+    const form = index.forms[id];
+    const end = start + form.text.length;
+    if (start > 0 && touches(text.charCodeAt(start - 1), form.startEdge)) return;
+    if (end < text.length && touches(text.charCodeAt(end), form.endEdge)) return;
+    hits.push({ form, start, end });
+  });
+  return hits;
+}
+
+const COORDINATE = /(?<![\d.])-?\d{1,3}\.\d{3,}(?![\d.])/g;
+
+export function coordinateHits(text: string, index: KnownIndex): CoordinateHit[] {
+  if (index.coordinates.size === 0 || !text.includes('.')) return [];
+  const hits: CoordinateHit[] = [];
+  for (const m of text.matchAll(COORDINATE)) {
+    const seen = new Set<KnownCoordinate>();
+    for (const key of coordinateKeys(m[0])) {
+      for (const known of index.coordinates.get(key) ?? []) {
+        if (seen.has(known)) continue;
+        seen.add(known);
+        hits.push({ ...known, start: m.index, end: m.index + m[0].length });
+      }
+    }
+  }
+  return hits;
+}

@@ -1,0 +1,157 @@
+// Pattern detectors: one row per identifier family — its type, its candidates, its validator, its telling keys.
+// Each row is a pure function of a decoded value and its key; decoding happened before.
+import { parse as parseDomain } from 'tldts';
+import type { IdentifierType } from '../../../shared/types';
+import { parsePhone } from '../known/normal-forms';
+import { keyHasAny } from './keys';
+import {
+  luhnValid,
+  majorHomeNetwork,
+  mixedHex,
+  placeholderHex,
+  plausibleImei,
+  startsWithDate,
+  validMcc,
+} from './validators';
+
+export interface DetectorContext {
+  key: string;
+  inList: boolean;
+  /** the key names this row's identifier */
+  telling: boolean;
+  /** the key names a clock, counter or amount */
+  negative: boolean;
+}
+
+export interface Accepted {
+  value: string;
+  /** half of a coordinate pair, to be joined with its sibling */
+  part?: 'lat' | 'lon';
+  /** trusted only when enough siblings agree (phone numbers in a list) */
+  weak?: boolean;
+}
+
+export interface PatternDetector {
+  type: IdentifierType;
+  tellingKeys: ReadonlySet<string>;
+  /** global regex finding candidates in a decoded value */
+  candidates: RegExp;
+  accept(candidate: string, ctx: DetectorContext): Accepted | string | undefined;
+}
+
+const words = (s: string) => new Set(s.split(' '));
+
+const IMEI_KEYS = words('imei imei1 imei2 deviceimei');
+const IMSI_KEYS = words('imsi subscriberid subscriber simsubscriberid');
+const ICCID_KEYS = words('iccid simserial simserialnumber icc simid');
+const LAT_KEYS = words('lat latitude');
+const LON_KEYS = words('lon lng long longitude');
+const PAIR_KEYS = words('location loc ll latlng latlon lnglat coords coordinates coordinate gps geo position pos');
+
+const FIFTEEN_DIGITS = /(?<![\d.])\d{15}(?!\d|\.\d)/g;
+const FAKE_MACS = new Set(['02:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff']);
+
+function coordinate(s: string, limit: number): boolean {
+  const n = Number(s);
+  return Number.isFinite(n) && Math.abs(n) <= limit && n !== 0;
+}
+
+export const PATTERN_DETECTORS: readonly PatternDetector[] = [
+  {
+    type: 'imei',
+    tellingKeys: IMEI_KEYS,
+    candidates: FIFTEEN_DIGITS,
+    accept: (c, ctx) => {
+      if (ctx.negative || keyHasAny(ctx.key, IMSI_KEYS) || keyHasAny(ctx.key, ICCID_KEYS)) return undefined;
+      return plausibleImei(c) || (ctx.telling && luhnValid(c)) ? c : undefined;
+    },
+  },
+  {
+    type: 'meid',
+    tellingKeys: words('meid esn deviceid imei'),
+    candidates: /(?<![0-9A-Za-z])[0-9A-Fa-f]{14}(?![0-9A-Za-z])/g,
+    // Hex MEIDs have a manufacturer code of A0–FF; decimal-only strings are IMEI territory.
+    accept: (c, ctx) => (ctx.telling && /^[a-fA-F]/.test(c) && mixedHex(c) && !placeholderHex(c) ? c.toUpperCase() : undefined),
+  },
+  {
+    type: 'imsi',
+    tellingKeys: IMSI_KEYS,
+    candidates: FIFTEEN_DIGITS,
+    accept: (c, ctx) => {
+      if (ctx.negative || !validMcc(c)) return undefined;
+      if (ctx.telling) return c;
+      return majorHomeNetwork(c) && !plausibleImei(c) && !startsWithDate(c) && !keyHasAny(ctx.key, IMEI_KEYS) ? c : undefined;
+    },
+  },
+  {
+    type: 'iccid',
+    tellingKeys: ICCID_KEYS,
+    candidates: /(?<![\d.])89\d{17,18}(?!\d)/g,
+    accept: (c, ctx) => (!ctx.negative && (ctx.telling || luhnValid(c)) ? c : undefined),
+  },
+  {
+    type: 'mac_address',
+    tellingKeys: words('mac macaddress macaddr wifimac wlanmac btmac bluetoothmac bluetoothaddress bssid ethmac hwaddr'),
+    candidates: /(?<![0-9A-Za-z:-])(?:[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{12})(?![0-9A-Za-z:-])/g,
+    accept: (c, ctx) => {
+      const separators = new Set(c.replace(/[0-9A-Fa-f]/g, ''));
+      if (separators.size > 1 || (separators.size === 0 && !ctx.telling) || placeholderHex(c)) return undefined;
+      const mac = (c.replace(/[:-]/g, '').toLowerCase().match(/../g) ?? []).join(':');
+      return FAKE_MACS.has(mac) ? undefined : mac;
+    },
+  },
+  {
+    type: 'email',
+    tellingKeys: words('email mail emailaddress'),
+    candidates: /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w-])/g,
+    accept: (c) => {
+      const domain = parseDomain(c.slice(c.indexOf('@') + 1));
+      return domain.isIcann && domain.domain ? c.toLowerCase() : undefined;
+    },
+  },
+  {
+    type: 'android_id',
+    tellingKeys: words('androidid android ssaid deviceid did udid devid'),
+    candidates: /(?<![0-9A-Za-z-])[0-9a-fA-F]{16}(?![0-9A-Za-z-])/g,
+    accept: (c, ctx) => (ctx.telling && mixedHex(c) && !placeholderHex(c) ? c.toLowerCase() : undefined),
+  },
+  {
+    type: 'advertising_id',
+    tellingKeys: words(
+      'adid gaid aaid idfa ifa oaid rdid advertisingid advertiserid adsid googleadid gpsadid advid adtrackingid',
+    ),
+    candidates: /(?<![0-9A-Za-z-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Za-z-])/g,
+    accept: (c, ctx) => (ctx.telling && !placeholderHex(c) ? c.toLowerCase() : undefined),
+  },
+  {
+    type: 'phone_number',
+    tellingKeys: words(
+      'phone phonenumber phoneno mobile mobileno mobilephone msisdn tel telephone cell cellphone line1number mdn callerid',
+    ),
+    candidates: /(?<![\w+])\+?\d[\d ().-]{4,20}\d(?!\w)/g,
+    accept: (c, ctx) => {
+      if (ctx.negative || (!ctx.telling && !ctx.inList)) return undefined;
+      const parsed = parsePhone(c);
+      if (!parsed?.isValid()) return undefined;
+      return { value: parsed.number, weak: !ctx.telling };
+    },
+  },
+  {
+    type: 'location',
+    tellingKeys: new Set([...LAT_KEYS, ...LON_KEYS, ...PAIR_KEYS]),
+    candidates: /(?<![\d.])-?\d{1,3}\.\d{3,}(?:\s*[,; ]\s*-?\d{1,3}\.\d{3,})?(?![\d.])/g,
+    accept: (c, ctx) => {
+      const numbers = c.split(/\s*[,; ]\s*/);
+      if (numbers.length === 2) {
+        if (!keyHasAny(ctx.key, PAIR_KEYS)) return undefined;
+        // lat,lon unless the first cannot be a latitude or the key says lng first
+        const swap = Math.abs(Number(numbers[0])) > 90 || /lnglat|lonlat/i.test(ctx.key);
+        const [lat, lon] = swap ? [numbers[1], numbers[0]] : numbers;
+        return coordinate(lat, 90) && coordinate(lon, 180) ? `${lat},${lon}` : undefined;
+      }
+      if (keyHasAny(ctx.key, LAT_KEYS) && coordinate(c, 90)) return { value: c, part: 'lat' };
+      if (keyHasAny(ctx.key, LON_KEYS) && coordinate(c, 180)) return { value: c, part: 'lon' };
+      return undefined;
+    },
+  },
+];
