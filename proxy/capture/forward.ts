@@ -1,0 +1,321 @@
+// Forwards one intercepted request to its upstream and the response back to the phone, byte for byte,
+// holding back the first REQUEST_CAPTURE_BYTES of the request body so the pipeline can inspect it
+// (and block or rewrite it) before anything leaves. Bodies past the caps stream through untouched.
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Headers } from '../../shared/types';
+import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
+
+export interface CapturedRequest {
+  client: string;
+  method: string;
+  url: string;
+  host: string;
+  port: number;
+  isSSL: boolean;
+  path: string;
+  httpVersion: string;
+  headers: Headers;
+  /** first bytes of the body (all of it unless `bodyTruncated`) */
+  body: Buffer;
+  bodyTruncated: boolean;
+  start: number;
+}
+
+/** What the pipeline decided before forwarding. */
+export interface Verdict {
+  block?: { status: number; text: string };
+  /** a rewritten request to send instead (redaction); headers already fixed up */
+  rewrite?: { path: string; headers: Headers; body: Buffer };
+}
+
+export interface Exchange {
+  request: CapturedRequest;
+  /** request bytes seen in all (may exceed what was captured) */
+  requestSize: number;
+  status?: number;
+  statusText?: string;
+  responseHeaders?: Headers;
+  responseBody: Buffer;
+  responseSize: number;
+  responseTruncated: boolean;
+  remoteAddress?: string;
+  wait?: number;
+  total: number;
+  error?: string;
+}
+
+export interface ForwardHooks {
+  inspect(request: CapturedRequest): Promise<Verdict>;
+  /** Called once per exchange, whatever happened, with the verdict that applied. */
+  complete(exchange: Exchange, verdict: Verdict): void;
+}
+
+export interface UpstreamOptions {
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+  /** ms to wait for response headers before answering 504 */
+  timeout: number;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own: never forwarded in either direction.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'upgrade',
+]);
+
+/** Raw header pairs minus hop-by-hop ones, keeping the sender's case and order. */
+function forwardableRawHeaders(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!HOP_BY_HOP.has(raw[i].toLowerCase())) out.push(raw[i], raw[i + 1]);
+  }
+  return out;
+}
+
+function headersToRaw(headers: Headers): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(headers)) {
+    for (const one of Array.isArray(v) ? v : [v]) out.push(k, one);
+  }
+  return out;
+}
+
+function rawToHeaders(raw: string[]): Headers {
+  const out: Headers = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    const prev = out[k];
+    out[k] = prev === undefined ? raw[i + 1] : ([] as string[]).concat(prev, raw[i + 1]);
+  }
+  return out;
+}
+
+function describeUpstreamError(err: NodeJS.ErrnoException, target: string): { status: number; text: string } {
+  switch (err.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { status: 502, text: `leakscope: DNS lookup failed for ${target}` };
+    case 'ECONNREFUSED':
+      return { status: 502, text: `leakscope: ${target} refused the connection` };
+    case 'ETIMEDOUT':
+    case 'UPSTREAM_TIMEOUT':
+      return { status: 504, text: `leakscope: ${target} did not answer in time` };
+    case 'ECONNRESET':
+      return { status: 502, text: `leakscope: ${target} reset the connection` };
+    default:
+      if (err.code?.startsWith('ERR_TLS') || /certificate|SSL|TLS/i.test(err.message)) {
+        return { status: 502, text: `leakscope: TLS to ${target} failed: ${err.message}` };
+      }
+      return { status: 502, text: `leakscope: upstream ${target} failed: ${err.code ?? err.message}` };
+  }
+}
+
+function sendText(res: http.ServerResponse, status: number, text: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) + 1 });
+  res.end(text + '\n');
+}
+
+/** Reads the request body until it ends or passes the capture cap; then the rest is left in the stream. */
+function captureRequestBody(req: http.IncomingMessage): Promise<{ body: Buffer; truncated: boolean; aborted: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (truncated: boolean, aborted: boolean) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      if (truncated) req.pause();
+      resolve({ body: Buffer.concat(chunks), truncated, aborted });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > REQUEST_CAPTURE_BYTES) done(true, false);
+    };
+    const onEnd = () => done(false, false);
+    const onClose = () => {
+      if (!req.complete) done(false, true);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.resume();
+  });
+}
+
+export async function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: { client: string; host: string; port: number; isSSL: boolean },
+  hooks: ForwardHooks,
+  upstream: UpstreamOptions,
+): Promise<void> {
+  const start = Date.now();
+  const path = req.url ?? '/';
+  const defaultPort = target.isSSL ? 443 : 80;
+  const authority = target.port === defaultPort ? target.host : `${target.host}:${target.port}`;
+  const captured = await captureRequestBody(req);
+  const request: CapturedRequest = {
+    client: target.client,
+    method: req.method ?? 'GET',
+    url: `${target.isSSL ? 'https' : 'http'}://${authority}${path}`,
+    host: target.host,
+    port: target.port,
+    isSSL: target.isSSL,
+    path,
+    httpVersion: `HTTP/${req.httpVersion}`,
+    headers: req.headers as Headers,
+    body: captured.body,
+    bodyTruncated: captured.truncated,
+    start,
+  };
+  const exchange: Exchange = {
+    request,
+    requestSize: captured.body.length,
+    responseBody: Buffer.alloc(0),
+    responseSize: 0,
+    responseTruncated: false,
+    total: 0,
+  };
+  let verdict: Verdict = {};
+  let completed = false;
+  const complete = (error?: string) => {
+    if (completed) return;
+    completed = true;
+    if (error && !exchange.error) exchange.error = error;
+    exchange.total = Date.now() - start;
+    hooks.complete(exchange, verdict);
+  };
+  if (captured.aborted) {
+    complete('client closed the connection mid-request');
+    return;
+  }
+
+  try {
+    verdict = await hooks.inspect(request);
+  } catch (err) {
+    // A detector bug must not cost the phone its request: forward unchanged, note it on the flow.
+    exchange.error = `inspection failed: ${(err as Error).message}`;
+  }
+  if (verdict.block) {
+    if (captured.truncated) req.destroy();
+    sendText(res, verdict.block.status, verdict.block.text);
+    exchange.status = verdict.block.status;
+    complete();
+    return;
+  }
+
+  const rewrite = verdict.rewrite;
+  const rawHeaders = rewrite ? headersToRaw(rewrite.headers) : forwardableRawHeaders(req.rawHeaders);
+  const options: https.RequestOptions = {
+    host: target.host,
+    port: target.port,
+    method: request.method,
+    path: rewrite?.path ?? path,
+    headers: rawHeaders as unknown as http.OutgoingHttpHeaders,
+    agent: target.isSSL ? upstream.httpsAgent : upstream.httpAgent,
+    servername: target.isSSL && !/^[\d.:]+$/.test(target.host) ? target.host : undefined,
+  };
+  const upstreamReq = (target.isSSL ? https : http).request(options);
+  upstreamReq.setTimeout(upstream.timeout, () => {
+    const err = Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' });
+    upstreamReq.destroy(err);
+  });
+
+  let clientGone = false;
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      clientGone = true;
+      upstreamReq.destroy();
+      complete('client closed the connection before the response ended');
+    }
+  });
+
+  upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
+    if (clientGone) return;
+    if (exchange.status !== undefined) {
+      // Headers already went to the phone: all we can do is cut the connection.
+      res.destroy();
+      complete(`upstream failed mid-response: ${err.code ?? err.message}`);
+      return;
+    }
+    const answer = describeUpstreamError(err, authority);
+    sendText(res, answer.status, answer.text);
+    exchange.status = answer.status;
+    complete(answer.text.replace(/^leakscope: /, ''));
+  });
+
+  upstreamReq.on('socket', (socket: Socket) => {
+    const remember = () => (exchange.remoteAddress = socket.remoteAddress);
+    if (socket.remoteAddress) remember();
+    else socket.once('connect', remember);
+  });
+
+  upstreamReq.on('response', (upstreamRes) => {
+    exchange.wait = Date.now() - start;
+    exchange.status = upstreamRes.statusCode;
+    exchange.statusText = upstreamRes.statusMessage;
+    exchange.responseHeaders = rawToHeaders(upstreamRes.rawHeaders);
+    res.writeHead(
+      upstreamRes.statusCode ?? 502,
+      upstreamRes.statusMessage,
+      forwardableRawHeaders(upstreamRes.rawHeaders) as unknown as http.OutgoingHttpHeaders,
+    );
+    const kept: Buffer[] = [];
+    let keptSize = 0;
+    upstreamRes.on('data', (chunk: Buffer) => {
+      exchange.responseSize += chunk.length;
+      if (keptSize < RESPONSE_CAPTURE_BYTES) {
+        const room = RESPONSE_CAPTURE_BYTES - keptSize;
+        kept.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+        keptSize += Math.min(room, chunk.length);
+      } else {
+        exchange.responseTruncated = true;
+      }
+    });
+    upstreamRes.on('close', () => {
+      exchange.responseBody = Buffer.concat(kept);
+      if (!upstreamRes.complete && !clientGone) {
+        // pipe() does not end the phone's response on a source error: cut it so the phone sees the failure.
+        res.destroy();
+        complete('upstream closed the connection mid-response');
+      }
+    });
+    upstreamRes.pipe(res);
+    res.on('finish', () => {
+      if (!upstreamRes.complete) return;
+      exchange.responseBody = Buffer.concat(kept);
+      complete();
+    });
+  });
+
+  if (rewrite) {
+    upstreamReq.end(rewrite.body);
+    return;
+  }
+  upstreamReq.write(captured.body);
+  if (!captured.truncated) {
+    upstreamReq.end();
+    return;
+  }
+  req.on('data', (chunk: Buffer) => (exchange.requestSize += chunk.length));
+  req.on('close', () => {
+    if (!req.complete) {
+      upstreamReq.destroy();
+      complete('client closed the connection mid-request');
+    }
+  });
+  req.pipe(upstreamReq);
+}

@@ -1,0 +1,165 @@
+// The listening side: http-mitm-proxy terminates CONNECT and TLS with certificates from our CA;
+// every decrypted (or plain) request is then handed to `forward`, which owns the upstream exchange.
+import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import tls from 'node:tls';
+import { Proxy, type IContext, type ICreateServerCallback } from 'http-mitm-proxy';
+import type { TlsErrorEvent } from '../../shared/types';
+import type { LeafMinter } from '../certs/authority';
+import { log } from '../log';
+import { forward, type ForwardHooks } from './forward';
+
+export interface MitmOptions {
+  host: string;
+  port: number;
+  caDir: string;
+  minter: LeafMinter;
+  hooks: ForwardHooks;
+  /** extra CA certificates (PEM) to trust for upstream servers, besides Node's bundled roots */
+  upstreamCa?: string[];
+  /** ms to wait for an upstream's response headers */
+  upstreamTimeout: number;
+  /** which clients may use the proxy */
+  clientAllowed: (address: string) => boolean;
+  /** requests for these hosts are answered locally (the setup page) instead of forwarded */
+  localHandler: (host: string) => http.RequestListener | undefined;
+  onTlsError: (event: TlsErrorEvent) => void;
+}
+
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+// http-mitm-proxy writes to the console for every new host and every reset socket; leakscope's own code
+// logs through pino only, so the library's chatter goes there at debug level.
+console.debug = () => {};
+console.info = () => {};
+console.error = (...args: unknown[]) => log.debug({ library: args.map(String).join(' ') }, 'http-mitm-proxy');
+
+class LeakscopeProxy extends Proxy {
+  constructor(private readonly opts: MitmOptions) {
+    super();
+  }
+
+  // Internal TLS endpoints listen on loopback only: the library would bind them to the proxy's public
+  // address on random ports, an unguarded door into the lab network.
+  override _createHttpsServer(
+    options: https.ServerOptions & { hosts?: string[] },
+    callback: ICreateServerCallback,
+  ): void {
+    const saved = this.httpHost;
+    this.httpHost = '127.0.0.1';
+    try {
+      super._createHttpsServer(options, (port, server, wss) => {
+        server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => this.reportTlsError(err, socket));
+        server.headersTimeout = this.httpServer?.headersTimeout ?? 20_000;
+        callback(port, server, wss);
+      });
+    } finally {
+      this.httpHost = saved;
+    }
+  }
+
+  private reportTlsError(err: Error, socket: tls.TLSSocket): void {
+    const connect = this.connectRequests[`${socket.remotePort}:${socket.localPort}`];
+    const event: TlsErrorEvent = {
+      time: Date.now(),
+      client: normalizeAddress(connect?.socket.remoteAddress),
+      host: connect?.url?.replace(/:\d+$/, '') ?? (socket as unknown as { servername?: string }).servername ?? 'unknown',
+      // OpenSSL's `reason` ("tlsv1 alert unknown ca") says it; the full message is a stack of C file names.
+      message: (err as Error & { reason?: string }).reason ?? err.message,
+    };
+    this.opts.onTlsError(event);
+  }
+
+  override onCertificateRequired(hostname: string, callback: (err: Error | null, files: { keyFile: string; certFile: string; hosts: string[] }) => void) {
+    // Empty paths: the library checks them, finds nothing and asks onCertificateMissing. Host names from
+    // CONNECT lines never become file names.
+    return callback(null, { keyFile: '', certFile: '', hosts: [hostname] });
+  }
+
+  override onCertificateMissing(ctx: { hostname: string }, _files: unknown, callback: (err: Error | null, files?: unknown) => void) {
+    this.opts.minter.certificateFor(ctx.hostname).then(
+      (leaf) => callback(null, { certFileData: leaf.cert, keyFileData: leaf.key, hosts: [ctx.hostname] }),
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _onError(kind: string, ctx: IContext | null, err: Error): void {
+    log.debug({ kind, err: err.message }, 'proxy error');
+    if (ctx?.proxyToClientResponse && !ctx.proxyToClientResponse.headersSent) {
+      ctx.proxyToClientResponse.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+      ctx.proxyToClientResponse.end(`leakscope: ${kind.toLowerCase().replace(/_/g, ' ')}\n`);
+    }
+  }
+}
+
+export interface MitmProxy {
+  port: number;
+  close(): Promise<void>;
+}
+
+export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
+  const proxy = new LeakscopeProxy(opts);
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const httpsAgent = new https.Agent({
+    keepAlive: true,
+    maxSockets: 256,
+    ca: opts.upstreamCa?.length ? [...tls.rootCertificates, ...opts.upstreamCa] : undefined,
+  });
+  const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout };
+
+  proxy.onRequest((ctx, _callback) => {
+    // We never call the library's callback: `forward` answers the phone itself.
+    const req = ctx.clientToProxyRequest;
+    const res = ctx.proxyToClientResponse;
+    const target = ctx.proxyToServerRequestOptions!;
+    const client = normalizeAddress((ctx.connectRequest?.socket ?? req.socket).remoteAddress);
+    const host = String(target.host ?? '').toLowerCase();
+    const local = opts.localHandler(host);
+    if (local) {
+      req.resume();
+      local(req, res);
+      return;
+    }
+    const port = Number(target.port) || (ctx.isSSL ? 443 : 80);
+    forward(req, res, { client, host, port, isSSL: ctx.isSSL }, opts.hooks, upstream).catch((err: Error) => {
+      log.error({ err: err.message, host }, 'forwarding failed');
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`leakscope: internal error\n`);
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    proxy.listen({ host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false }, (err) => {
+      if (err) return reject(err);
+      const server = proxy.httpServer!;
+      // Slowloris: a client trickling headers is cut after this long.
+      server.headersTimeout = 20_000;
+      server.requestTimeout = 0;
+      server.prependListener('connection', (socket: net.Socket) => {
+        const address = normalizeAddress(socket.remoteAddress);
+        // Internal hops (CONNECT tunnels to ourselves) arrive from loopback and are always allowed.
+        if (opts.clientAllowed(address)) return;
+        log.warn({ client: address }, 'refused a client outside the allowed ranges');
+        socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nleakscope: client not allowed\n');
+        socket.destroy();
+      });
+      server.on('error', (e) => log.error({ err: e.message }, 'proxy server error'));
+      resolve({
+        port: proxy.httpPort,
+        close: () =>
+          new Promise<void>((done) => {
+            const srv = proxy.httpServer;
+            proxy.close();
+            httpAgent.destroy();
+            httpsAgent.destroy();
+            srv?.closeAllConnections?.();
+            done();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,79 @@
+// `leakscope start`: proxy + dashboard until Ctrl-C.
+import fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { startLeakscope } from '../app';
+import { loadIdentifiersFile } from '../config/load-identifiers';
+import { log } from '../log';
+import { buildDashboardIfStale } from './build-dashboard';
+import { resolveDataDir } from './data-dir';
+import { UsageError } from './errors';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`port ${value}: expected a number from 0 to 65535`);
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function startCommand(): Command {
+  return new Command('start')
+    .description('start the proxy and the dashboard')
+    .option('--proxy-port <port>', 'proxy port', port, 8080)
+    .option('--proxy-host <host>', 'address the proxy listens on', '0.0.0.0')
+    .option('--ui-port <port>', 'dashboard port', port, 8081)
+    .option('--ui-host <host>', 'address the dashboard listens on (beyond loopback, a token is required)', '127.0.0.1')
+    .option('--data-dir <dir>', 'where flows, the CA and settings live (default ~/.leakscope)')
+    .option('--identifiers <file>', 'identifiers file (JSON): the values to watch for')
+    .option('--allow <cidr>', 'also accept proxy clients from this range (repeatable)', collect, [])
+    .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
+    .addOption(new Option('--upstream-timeout <ms>', 'ms to wait for an upstream to answer').default(30_000).argParser(Number))
+    .action(async (opts) => {
+      const say = (line: string) => process.stdout.write(line + '\n');
+      if (opts.identifiers) loadIdentifiersFile(opts.identifiers); // fail fast with exit 2 on a bad file
+      const upstreamCa = (opts.upstreamCa as string[]).map((file) => {
+        try {
+          return fs.readFileSync(file, 'utf8');
+        } catch {
+          throw new UsageError(`--upstream-ca ${file}: cannot read it`);
+        }
+      });
+      await buildDashboardIfStale(say);
+      const app = await startLeakscope({
+        proxyHost: opts.proxyHost,
+        proxyPort: opts.proxyPort,
+        uiHost: opts.uiHost,
+        uiPort: opts.uiPort,
+        dataDir: resolveDataDir(opts.dataDir),
+        identifiersFile: opts.identifiers,
+        allow: opts.allow,
+        upstreamCa,
+        upstreamTimeout: opts.upstreamTimeout,
+      });
+      const phoneAddress = app.lanAddresses[0] ?? '127.0.0.1';
+      say(`leakscope proxy      ${opts.proxyHost}:${app.proxyPort}  (phone Wi-Fi proxy: ${phoneAddress}:${app.proxyPort})`);
+      say(`dashboard            ${app.uiUrl}${app.token ? `?token=${app.token}` : ''}`);
+      say(`phone setup page     ${app.setupUrl}  (on the phone, through the proxy: http://leakscope.setup/)`);
+      say(`data dir             ${resolveDataDir(opts.dataDir)}`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'stopping: finishing in-flight flows');
+        app.close().then(
+          () => {
+            say(`stopped; flows are saved in ${resolveDataDir(opts.dataDir)}`);
+            process.exit(0);
+          },
+          (err: Error) => {
+            log.error({ err: err.message }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}

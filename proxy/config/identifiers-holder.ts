@@ -1,0 +1,39 @@
+// The identifiers in force: loaded from the file at start, replaced from the dashboard (validated, saved back
+// atomically), and announced to whoever depends on them (the detector is rebuilt on change).
+import fs from 'node:fs';
+import path from 'node:path';
+import { EMPTY_IDENTIFIERS, type Identifiers } from '../../shared/identifiers';
+import { loadIdentifiersFile } from './load-identifiers';
+
+export class IdentifiersHolder {
+  private current: Identifiers;
+  private readonly listeners: ((ids: Identifiers) => void)[] = [];
+
+  /** @param file the identifiers file; it is read when it exists and created on the first save. */
+  constructor(readonly file: string) {
+    this.current = fs.existsSync(file) ? loadIdentifiersFile(file) : EMPTY_IDENTIFIERS;
+  }
+
+  get(): Identifiers {
+    return this.current;
+  }
+
+  /** Replaces the identifiers (already validated) and saves them to the file. */
+  set(ids: Identifiers): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(ids, null, 2) + '\n');
+    fs.renameSync(tmp, this.file);
+    this.current = ids;
+    for (const fn of this.listeners) fn(ids);
+  }
+
+  onChange(fn: (ids: Identifiers) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** The device named in the identifiers file for this client address, if any. */
+  deviceFor(client: string): string | undefined {
+    return this.current.devices.find((d) => d.client === client)?.name || undefined;
+  }
+}

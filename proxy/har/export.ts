@@ -1,0 +1,120 @@
+// Flows as HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), each entry carrying `_leakscope`
+// (findings, client, device, destination, tags, action) as CONTRACT.md fixes. Written entry by entry so an
+// export of a day's capture never sits whole in memory.
+import type { Body, Flow, Headers } from '../../shared/types';
+import { headerValue } from '../capture/body';
+
+const VERSION = '0.1.0';
+
+type HarHeader = { name: string; value: string };
+
+function harHeaders(headers: Headers | undefined): HarHeader[] {
+  const out: HarHeader[] = [];
+  for (const [name, v] of Object.entries(headers ?? {})) {
+    for (const value of Array.isArray(v) ? v : [v]) out.push({ name, value: String(value) });
+  }
+  return out;
+}
+
+function cookies(headers: Headers | undefined, name: 'cookie' | 'set-cookie'): { name: string; value: string }[] {
+  const raw = headers?.[name];
+  if (!raw) return [];
+  const parts = name === 'cookie' ? String(raw).split(/;\s*/) : ([] as string[]).concat(raw).map((c) => c.split(';')[0]);
+  return parts
+    .filter((p) => p.includes('='))
+    .map((p) => {
+      const i = p.indexOf('=');
+      return { name: p.slice(0, i).trim(), value: p.slice(i + 1).trim() };
+    });
+}
+
+function queryString(url: string): HarHeader[] {
+  try {
+    return [...new URL(url).searchParams].map(([name, value]) => ({ name, value }));
+  } catch {
+    return [];
+  }
+}
+
+function content(body: Body | undefined, mimeType: string) {
+  if (!body) return { size: 0, mimeType, text: '' };
+  return {
+    size: body.size,
+    mimeType,
+    text: body.text,
+    ...(body.encoding === 'base64' ? { encoding: 'base64' } : {}),
+    ...(body.truncated ? { comment: 'truncated by leakscope: only the first part was kept' } : {}),
+  };
+}
+
+export function harEntry(flow: Flow) {
+  const requestType = headerValue(flow.requestHeaders, 'content-type') ?? 'application/octet-stream';
+  const responseType = headerValue(flow.responseHeaders, 'content-type') ?? 'application/octet-stream';
+  const wait = Math.max(flow.timings.wait ?? 0, 0);
+  const total = Math.max(flow.timings.total ?? wait, wait);
+  const redirect = headerValue(flow.responseHeaders, 'location') ?? '';
+  return {
+    startedDateTime: new Date(flow.timings.start).toISOString(),
+    time: total,
+    request: {
+      method: flow.method,
+      url: flow.url,
+      httpVersion: flow.httpVersion,
+      cookies: cookies(flow.requestHeaders, 'cookie'),
+      headers: harHeaders(flow.requestHeaders),
+      queryString: queryString(flow.url),
+      ...(flow.requestBody ? { postData: { mimeType: requestType, ...postText(flow.requestBody) } } : {}),
+      headersSize: -1,
+      bodySize: flow.requestBody?.size ?? 0,
+    },
+    response: {
+      status: flow.status ?? 0,
+      statusText: flow.statusText ?? (flow.error ? flow.error : ''),
+      httpVersion: flow.httpVersion,
+      cookies: cookies(flow.responseHeaders, 'set-cookie'),
+      headers: harHeaders(flow.responseHeaders),
+      content: content(flow.responseBody, responseType),
+      redirectURL: redirect,
+      headersSize: -1,
+      bodySize: flow.responseBody?.size ?? -1,
+    },
+    cache: {},
+    timings: { send: 0, wait, receive: Math.max(total - wait, 0) },
+    ...(flow.destination?.ip ? { serverIPAddress: flow.destination.ip } : {}),
+    _leakscope: {
+      id: flow.id,
+      findings: flow.findings,
+      client: flow.client,
+      device: flow.device ?? null,
+      destination: flow.destination ?? {},
+      tags: flow.tags,
+      ...(flow.action ? { action: flow.action } : {}),
+      ...(flow.error ? { error: flow.error } : {}),
+      ...(flow.sentBody ? { sentBody: flow.sentBody } : {}),
+      ...(flow.sentUrl ? { sentUrl: flow.sentUrl } : {}),
+    },
+  };
+}
+
+// HAR 1.2 gives postData no base64 flag; CONTRACT.md marks binary request bodies the way content does.
+function postText(body: Body) {
+  return body.encoding === 'base64' ? { text: body.text, encoding: 'base64' } : { text: body.text };
+}
+
+/** Writes HAR JSON for `flows` through `write`, one entry at a time. Returns the number of entries. */
+export function writeHar(flows: Iterable<Flow>, write: (chunk: string) => void): number {
+  const log = {
+    version: '1.2',
+    creator: { name: 'leakscope', version: VERSION },
+    pages: [],
+  };
+  const head = JSON.stringify({ log }).slice(0, -2);
+  write(`${head},"entries":[\n`);
+  let n = 0;
+  for (const flow of flows) {
+    write((n ? ',\n' : '') + JSON.stringify(harEntry(flow)));
+    n++;
+  }
+  write('\n]}}\n');
+  return n;
+}

@@ -1,0 +1,111 @@
+// The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from the store; the few
+// mutations (identifiers, device names) go through requireSameOriginJson.
+import express from 'express';
+import type { DeviceInfo, ServerConfig, SummaryResponse } from '../../shared/api';
+import { parseIdentifiers } from '../../shared/identifiers';
+import type { TlsErrorEvent } from '../../shared/types';
+import type { IdentifiersHolder } from '../config/identifiers-holder';
+import { writeHar } from '../har/export';
+import type { FlowQuery, FlowStore } from '../store/flow-store';
+import { requireSameOriginJson } from './auth';
+
+export interface ApiDeps {
+  store: FlowStore;
+  identifiers: IdentifiersHolder;
+  tlsErrors: () => TlsErrorEvent[];
+  config: ServerConfig;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function int(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+  return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
+}
+
+export function flowQuery(q: Record<string, unknown>): FlowQuery {
+  const ids = str(q.ids)
+    ?.split(',')
+    .map((s) => int(s.trim()))
+    .filter((n): n is number => n !== undefined);
+  return {
+    flagged: q.flagged === '1' || q.flagged === 'true',
+    limit: int(q.limit),
+    after: int(q.after),
+    before: int(q.before),
+    device: str(q.device),
+    type: str(q.type),
+    host: str(q.host),
+    confidence: str(q.confidence),
+    q: str(q.q),
+    ids,
+  };
+}
+
+export function apiRouter(deps: ApiDeps): express.Router {
+  const { store, identifiers } = deps;
+  const api = express.Router();
+  api.use(express.json({ limit: '1mb' }));
+  api.use(requireSameOriginJson);
+
+  api.get('/health', (_req, res) => {
+    res.json({ ok: true });
+  });
+  api.get('/config', (_req, res) => {
+    res.json(deps.config);
+  });
+  api.get('/flows', (req, res) => {
+    res.json(store.summaries(flowQuery(req.query)));
+  });
+  api.get('/flows/:id', (req, res) => {
+    const id = int(req.params.id);
+    const flow = id === undefined ? undefined : store.get(id);
+    if (!flow) return void res.status(404).json({ error: `no flow ${req.params.id}` });
+    res.json(flow);
+  });
+  api.get('/summary', (_req, res) => {
+    const body: SummaryResponse = { rows: store.summary() };
+    res.json(body);
+  });
+  api.get('/export.har', (req, res) => {
+    const query = flowQuery(req.query);
+    res.type('application/json');
+    res.set('content-disposition', `attachment; filename="leakscope-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.har"`);
+    writeHar(store.flows({ ...query, limit: undefined }), (chunk) => res.write(chunk));
+    res.end();
+  });
+  api.get('/devices', (_req, res) => {
+    const named = identifiers.get();
+    const devices: DeviceInfo[] = store.devices().map((d) => ({
+      ...d,
+      name: d.name ?? named.devices.find((x) => x.client === d.client)?.name ?? undefined,
+    }));
+    res.json(devices);
+  });
+  api.put('/devices/:client', (req, res) => {
+    const name = (req.body as { name?: unknown })?.name;
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 100) {
+      return void res.status(400).json({ error: 'name: a non-empty string of at most 100 characters' });
+    }
+    store.renameDevice(req.params.client, name.trim());
+    res.json({ ok: true });
+  });
+  api.get('/identifiers', (_req, res) => {
+    res.json(identifiers.get());
+  });
+  api.put('/identifiers', (req, res) => {
+    const parsed = parseIdentifiers(req.body);
+    if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+    identifiers.set(parsed.value);
+    res.json(parsed.value);
+  });
+  api.get('/tls-errors', (_req, res) => {
+    res.json(deps.tlsErrors());
+  });
+  api.use((_req, res) => {
+    res.status(404).json({ error: 'no such API route' });
+  });
+  return api;
+}

@@ -1,0 +1,58 @@
+// Starts a real leakscope on free loopback ports with a temporary data dir.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { startLeakscope, type Leakscope, type StartOptions } from '../../proxy/app';
+
+process.env.LEAKSCOPE_LOG ??= 'silent';
+
+export function tempDir(prefix = 'leakscope-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestLeakscope extends Leakscope {
+  dataDir: string;
+  caFile: string;
+}
+
+export async function startTestLeakscope(opts: Partial<StartOptions> & { upstreamCaPem?: string } = {}): Promise<TestLeakscope> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const app = await startLeakscope({
+    proxyHost: '127.0.0.1',
+    proxyPort: 0,
+    uiHost: '127.0.0.1',
+    uiPort: 0,
+    upstreamCa: opts.upstreamCaPem ? [opts.upstreamCaPem] : undefined,
+    ...opts,
+    dataDir,
+  });
+  const caFile = path.join(dataDir, 'ca', 'certs', 'ca.pem');
+  return Object.assign(app, { dataDir, caFile });
+}
+
+export interface CurlResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs curl with an argument list (never a shell). */
+export function curl(args: string[], timeoutMs = 20_000): Promise<CurlResult> {
+  return new Promise((resolve) => {
+    execFile('curl', ['--silent', '--show-error', ...args], { encoding: 'buffer', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1 : 0, stdout, stderr: stderr.toString() });
+    });
+  });
+}
+
+/** Polls `fn` until it returns a truthy value or the time runs out. */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,82 @@
+// A local HTTPS (or HTTP) upstream on 127.0.0.1 with its own test CA, recording every request it receives.
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { ensureCa, LeafMinter } from '../../proxy/certs/authority';
+
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface Upstream {
+  port: number;
+  /** base URL, e.g. https://127.0.0.1:PORT */
+  url: string;
+  /** the test CA that signed the upstream's certificate */
+  caPem: string;
+  received: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+export type Handler = (req: ReceivedRequest, res: http.ServerResponse) => void;
+
+const defaultHandler: Handler = (req, res) => {
+  const body = JSON.stringify({ ok: true, method: req.method, url: req.url, bytes: req.body.length });
+  res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'test' });
+  res.end(body);
+};
+
+let testCa: Promise<{ caPem: string; minter: LeafMinter }> | undefined;
+
+/** One test CA per test process, in a temp dir. */
+function sharedTestCa() {
+  testCa ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakscope-upstream-ca-'));
+    const ca = await ensureCa(dir);
+    return { caPem: ca.certPem, minter: await LeafMinter.create(ca) };
+  })();
+  return testCa;
+}
+
+export async function startUpstream(opts: { tls?: boolean; handler?: Handler } = {}): Promise<Upstream> {
+  const tls = opts.tls ?? true;
+  const handler = opts.handler ?? defaultHandler;
+  const received: ReceivedRequest[] = [];
+  const listener: http.RequestListener = (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      received.push(r);
+      handler(r, res);
+    });
+  };
+  const { caPem, minter } = await sharedTestCa();
+  let server: http.Server | https.Server;
+  if (tls) {
+    const leaf = await minter.certificateFor('127.0.0.1');
+    server = https.createServer({ key: leaf.key, cert: leaf.cert }, listener);
+  } else {
+    server = http.createServer(listener);
+  }
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    caPem,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
