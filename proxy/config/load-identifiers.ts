@@ -1,22 +1,22 @@
-// Reads and validates an identifiers file; every problem becomes a UsageError naming the file and field.
-import fs from 'node:fs';
+// Reads the identifiers file (CONTRACT.md): every problem becomes a UsageError naming the file, field and fault.
+import { readFileSync } from 'node:fs';
 import { parseIdentifiers, type Identifiers } from '../../shared/identifiers';
 import { UsageError } from '../cli/errors';
 
-export function loadIdentifiersFile(file: string): Identifiers {
+export function loadIdentifiersFile(path: string): Identifiers {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`identifiers file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UsageError(`identifiers file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  let json: unknown;
+  let data: unknown;
   try {
-    json = JSON.parse(text);
+    data = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`identifiers file ${file}: not valid JSON (${(err as Error).message})`);
+    throw new UsageError(`identifiers file ${path}: not valid JSON (${(err as Error).message})`);
   }
-  const parsed = parseIdentifiers(json);
-  if (!parsed.ok) throw new UsageError(`identifiers file ${file}: ${parsed.error}`);
+  const parsed = parseIdentifiers(data);
+  if (!parsed.ok) throw new UsageError(`identifiers file ${path}: ${parsed.error}`);
   return parsed.value;
 }

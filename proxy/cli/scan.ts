@@ -1,0 +1,85 @@
+// `leakscope scan FILE.har`: offline detection over every request of a HAR file (CONTRACT.md).
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { EMPTY_IDENTIFIERS } from '../../shared/identifiers';
+import type { Finding } from '../../shared/types';
+import { loadIdentifiersFile } from '../config/load-identifiers';
+import { createDetector } from '../detect';
+import { parseHar, type HarRequestEntry } from '../detect/har';
+import { UsageError } from './errors';
+
+export interface ScanReportFinding extends Finding {
+  entry: number;
+  host: string;
+  method: string;
+  url: string;
+}
+
+export interface ScanReport {
+  entries: number;
+  flagged: number;
+  findings: ScanReportFinding[];
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+}
+
+function readHar(file: string): HarRequestEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`HAR file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  try {
+    return parseHar(text);
+  } catch (err) {
+    throw new UsageError(`HAR file ${file}: ${(err as Error).message}`);
+  }
+}
+
+export async function scanHar(file: string, identifiersFile?: string): Promise<ScanReport> {
+  const entries = readHar(file);
+  const detector = createDetector(identifiersFile ? loadIdentifiersFile(identifiersFile) : EMPTY_IDENTIFIERS);
+  const findings: ScanReportFinding[] = [];
+  let flagged = 0;
+  for (const [entry, request] of entries.entries()) {
+    const result = await detector.scanRequest(request);
+    if (result.findings.length > 0) flagged++;
+    const context = { entry, host: hostOf(request.url), method: request.method, url: request.url };
+    for (const finding of result.findings) findings.push({ ...context, ...finding });
+  }
+  return { entries: entries.length, flagged, findings };
+}
+
+function printTable(report: ScanReport): void {
+  const rows = report.findings.map((f) => [String(f.entry), f.host, f.type, f.value, f.where, f.path, f.encoding, f.confidence, f.device ?? '']);
+  const header = ['entry', 'host', 'type', 'value', 'where', 'path', 'encoding', 'confidence', 'device'];
+  const widths = header.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i].length))));
+  const line = (cells: string[]) => cells.map((c, i) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c.padEnd(widths[i]))).join('  ').trimEnd();
+  console.log(`${report.entries} requests, ${report.flagged} leaking, ${report.findings.length} findings`);
+  if (rows.length === 0) return;
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of rows) console.log(line(row));
+}
+
+export function scanCommand(): Command {
+  return new Command('scan')
+    .description('offline: scan every request in a HAR file, print findings')
+    .argument('<file>', 'HAR file')
+    .option('--identifiers <file>', 'identifiers file (JSON) with the values to look for')
+    .option('--json', 'print the report as JSON')
+    .option('--fail-on-leak', 'exit 1 when anything is found')
+    .action(async (file: string, opts: { identifiers?: string; json?: boolean; failOnLeak?: boolean }) => {
+      const report = await scanHar(file, opts.identifiers);
+      if (opts.json) console.log(JSON.stringify(report, null, 2));
+      else printTable(report);
+      if (opts.failOnLeak && report.findings.length > 0) process.exitCode = 1;
+    });
+}
