@@ -107,6 +107,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
       log.warn(event, 'a client refused our certificate');
       ui.live.publishTlsError(event);
     },
+    onWebSocketMessage: (message) => pipeline.webSocketMessage(message),
   }).catch(async (err: Error) => {
     await ui.close();
     store.close();

@@ -4,6 +4,7 @@ import type { Flow, FlowSummary } from '../shared/types';
 import { summarize } from '../shared/types';
 import { storedBody } from './capture/body';
 import type { CapturedRequest, Exchange, ForwardHooks, Verdict } from './capture/forward';
+import type { WebSocketMessage } from './capture/mitm';
 import type { Detector, ScanResult } from './detect';
 import { lookupDestination } from './destination/lookup';
 import { log } from './log';
@@ -18,8 +19,18 @@ export interface PipelineDeps {
 }
 
 export interface Pipeline extends ForwardHooks {
+  /** Scans a message a phone sent over a WebSocket; one that carries findings is stored as a flow of its own. */
+  webSocketMessage(message: WebSocketMessage): void;
   /** Resolves when every flow handed to `complete` so far is stored. */
   drain(): Promise<void>;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
@@ -53,6 +64,37 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     deps.publish(summarize(flow));
   }
 
+  async function recordWebSocketMessage(message: WebSocketMessage): Promise<void> {
+    const scan = await deps.detector().scanWebSocket(message.url, message.data, message.client);
+    // Frames are many and mostly chatter: only those that leak something become flows.
+    if (scan.findings.length === 0) return;
+    const data = typeof message.data === 'string' ? Buffer.from(message.data) : message.data;
+    const host = hostOf(message.url);
+    const device = deps.deviceName(message.client) ?? scan.findings.find((f) => f.device)?.device;
+    const flow = deps.store.add({
+      client: message.client,
+      ...(device ? { device } : {}),
+      method: 'WS',
+      url: message.url,
+      host,
+      httpVersion: 'HTTP/1.1',
+      requestHeaders: {},
+      requestBody: await storedBody(data, data.length, undefined, false),
+      timings: { start: message.time, total: 0 },
+      findings: scan.findings,
+      tags: [...scan.tags, 'websocket'],
+      destination: lookupDestination(host, undefined),
+    });
+    deps.publish(summarize(flow));
+  }
+
+  function track(task: Promise<void>, what: string): void {
+    const tracked = task
+      .catch((err: Error) => log.error({ err: err.message, what }, 'could not record a flow'))
+      .finally(() => pending.delete(tracked));
+    pending.add(tracked);
+  }
+
   return {
     async inspect(request) {
       const scan = await deps.detector().scanRequest({
@@ -66,10 +108,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return {};
     },
     complete(exchange, verdict) {
-      const task = record(exchange, verdict)
-        .catch((err: Error) => log.error({ err: err.message, url: exchange.request.url }, 'could not record a flow'))
-        .finally(() => pending.delete(task));
-      pending.add(task);
+      track(record(exchange, verdict), exchange.request.url);
+    },
+    webSocketMessage(message) {
+      track(recordWebSocketMessage(message), message.url);
     },
     async drain() {
       while (pending.size) await Promise.all([...pending]);

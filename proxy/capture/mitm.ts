@@ -25,6 +25,15 @@ export interface MitmOptions {
   /** requests for these hosts are answered locally (the setup page) instead of forwarded */
   localHandler: (host: string) => http.RequestListener | undefined;
   onTlsError: (event: TlsErrorEvent) => void;
+  /** a message the phone sent over a WebSocket; passed on unchanged whatever the callee does */
+  onWebSocketMessage: (message: WebSocketMessage) => void;
+}
+
+export interface WebSocketMessage {
+  client: string;
+  url: string;
+  data: Buffer | string;
+  time: number;
 }
 
 export function normalizeAddress(address: string | undefined): string {
@@ -132,8 +141,23 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     });
   });
 
+  proxy.onWebSocketFrame((ctx, type, fromServer, data, flags, callback) => {
+    if (type === 'message' && !fromServer) {
+      const socket = (ctx.clientToProxyWebSocket as unknown as { _socket?: net.Socket })._socket;
+      opts.onWebSocketMessage({
+        client: normalizeAddress((ctx.connectRequest?.socket ?? socket)?.remoteAddress),
+        url: String(ctx.proxyToServerWebSocketOptions?.url ?? ''),
+        data: data as Buffer | string,
+        time: Date.now(),
+      });
+    }
+    callback(null, data, flags);
+  });
+
   return new Promise((resolve, reject) => {
-    proxy.listen({ host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false }, (err) => {
+    // WebSocket upgrades are forwarded by the library itself: hand it our agents so it trusts what we trust.
+    const listenOptions = { host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false, httpAgent, httpsAgent };
+    proxy.listen(listenOptions, (err) => {
       if (err) return reject(err);
       const server = proxy.httpServer!;
       // Slowloris: a client trickling headers is cut after this long.

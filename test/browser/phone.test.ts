@@ -4,9 +4,12 @@ import type { Browser } from 'playwright-core';
 import { spkiHash } from '../../proxy/certs/authority';
 import type { FlowSummary } from '../../shared/types';
 import { launchChromium } from '../helpers/browser';
-import { startTestLeakscope, waitFor, type TestLeakscope } from '../helpers/leakscope';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
 import { startUpstream, type Upstream } from '../helpers/upstream';
 
+const IMEI = '865123456789012';
 let upstream: Upstream;
 let app: TestLeakscope;
 let browser: Browser;
@@ -17,8 +20,11 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end('<!doctype html><title>phone page</title><h1 id="x">hello from upstream</h1>');
     },
+    webSocket: true,
   });
-  app = await startTestLeakscope({ upstreamCaPem: upstream.caPem });
+  const identifiersFile = path.join(tempDir(), 'ids.json');
+  fs.writeFileSync(identifiersFile, JSON.stringify({ devices: [{ name: 'Pixel', imei: [IMEI] }] }));
+  app = await startTestLeakscope({ upstreamCaPem: upstream.caPem, identifiersFile });
   browser = await launchChromium([
     `--proxy-server=http://127.0.0.1:${app.proxyPort}`,
     // Chromium sends loopback traffic direct unless told otherwise.
@@ -43,5 +49,28 @@ it('loads an HTTPS page through the proxy and the flow appears', async () => {
   });
   expect(flow).toMatchObject({ method: 'GET', status: 200, host: '127.0.0.1' });
   expect(flow.client).toBe('127.0.0.1');
+  await page.close();
+});
+
+it('scans what the page sends over a WebSocket and passes it on', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${upstream.url}/phone-page`);
+  const reply = await page.evaluate(
+    ({ url, imei }) =>
+      new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(url);
+        ws.onopen = () => ws.send(JSON.stringify({ event: 'register', device: { imei } }));
+        ws.onmessage = (e) => resolve(String(e.data));
+        ws.onerror = () => reject(new Error('websocket failed'));
+      }),
+    { url: upstream.url.replace('https:', 'wss:') + '/socket', imei: IMEI },
+  );
+  expect(reply).toBe('ack');
+  expect(upstream.messages).toContain(JSON.stringify({ event: 'register', device: { imei: IMEI } }));
+  const flow = await waitFor(async () => {
+    const flows = (await (await fetch(`${app.uiUrl}api/flows?flagged=1`)).json()) as FlowSummary[];
+    return flows.find((f) => f.method === 'WS');
+  });
+  expect(flow.findings).toContainEqual(expect.objectContaining({ type: 'imei', where: 'websocket', path: '$.device.imei', device: 'Pixel' }));
   await page.close();
 });

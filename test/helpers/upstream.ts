@@ -5,6 +5,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { ensureCa, LeafMinter } from '../../proxy/certs/authority';
 
 export interface ReceivedRequest {
@@ -21,6 +22,8 @@ export interface Upstream {
   /** the test CA that signed the upstream's certificate */
   caPem: string;
   received: ReceivedRequest[];
+  /** WebSocket messages received (with `webSocket: true`) */
+  messages: string[];
   close(): Promise<void>;
 }
 
@@ -44,7 +47,7 @@ function sharedTestCa() {
   return testCa;
 }
 
-export async function startUpstream(opts: { tls?: boolean; handler?: Handler } = {}): Promise<Upstream> {
+export async function startUpstream(opts: { tls?: boolean; handler?: Handler; webSocket?: boolean } = {}): Promise<Upstream> {
   const tls = opts.tls ?? true;
   const handler = opts.handler ?? defaultHandler;
   const received: ReceivedRequest[] = [];
@@ -66,6 +69,14 @@ export async function startUpstream(opts: { tls?: boolean; handler?: Handler } =
     server = http.createServer(listener);
   }
   server.keepAliveTimeout = 1000;
+  const messages: string[] = [];
+  if (opts.webSocket) {
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (ws) => ws.on('message', (data) => {
+      messages.push(data.toString());
+      ws.send('ack');
+    }));
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -73,6 +84,7 @@ export async function startUpstream(opts: { tls?: boolean; handler?: Handler } =
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     caPem,
     received,
+    messages,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
