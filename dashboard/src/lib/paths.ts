@@ -16,6 +16,23 @@ export function parsePath(path: string): Segment[] {
     if (c === '.') {
       flush();
       i++;
+    } else if (c === '[' && (path[i + 1] === '"' || path[i + 1] === "'")) {
+      // A quoted key: `["a.b]c"]` (JSON string escapes) or `['a.b']`.
+      flush();
+      const q = path[i + 1];
+      let j = i + 2;
+      while (j < path.length && !(path[j] === q && path[j + 1] === ']')) j += path[j] === '\\' ? 2 : 1;
+      const literal = path.slice(i + 1, j + 1);
+      let key = literal.slice(1, -1);
+      if (q === '"') {
+        try {
+          key = JSON.parse(literal) as string;
+        } catch {
+          /* keep it raw */
+        }
+      }
+      out.push(key);
+      i = j + 2;
     } else if (c === '[') {
       flush();
       const end = path.indexOf(']', i);
@@ -24,9 +41,7 @@ export function parsePath(path: string): Segment[] {
         break;
       }
       const inner = path.slice(i + 1, end);
-      const quoted = /^(['"])(.*)\1$/.exec(inner);
-      if (quoted) out.push(quoted[2]);
-      else if (/^\d+$/.test(inner)) out.push(Number(inner));
+      if (/^\d+$/.test(inner)) out.push(Number(inner));
       else out.push(inner);
       i = end + 1;
     } else {
