@@ -17,6 +17,8 @@ export function keyWords(key: string): Set<string> {
     for (let j = i; j < parts.length && j < i + 3; j++) {
       joined += parts[j];
       words.add(joined);
+      // plural keys hold lists of the singular: phones, emails, coords
+      if (joined.length > 3 && joined.endsWith('s')) words.add(joined.slice(0, -1));
     }
   }
   if (cache.size > 10_000) cache.clear();
