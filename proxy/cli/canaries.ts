@@ -28,6 +28,11 @@ export function vcard(contact: Contact): string {
   ].join('\r\n');
 }
 
+/** A .vcf file of several cards, as phones import it. */
+export function vcardFile(contacts: Contact[]): string {
+  return `${contacts.map(vcard).join('\r\n')}\r\n`;
+}
+
 function usedNumbers(identifiers: Identifiers): Set<string> {
   const digits = identifiers.devices.flatMap((d) => d.contacts.flatMap((c) => c.phone)).map((p) => p.replace(/\D/g, ''));
   return new Set(digits);
@@ -93,7 +98,7 @@ export function canariesCommand(): Command {
       const contacts = makeCanaries(opts.count, current);
       const updated = addCanaries(raw, contacts);
       try {
-        writeFileSync(opts.out, `${contacts.map(vcard).join('\r\n')}\r\n`);
+        writeFileSync(opts.out, vcardFile(contacts));
         writeFileSync(opts.identifiers, `${JSON.stringify(updated, null, 2)}\n`);
       } catch (err) {
         throw new UsageError(`cannot write ${opts.out} or ${opts.identifiers}: ${(err as Error).message}`);

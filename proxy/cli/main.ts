@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../app';
 import { UsageError } from './errors';
 import { exportCommand } from './export';
+import { canariesCommand } from './canaries';
+import { scanCommand } from './scan';
 import { startCommand } from './start';
 
 const program = new Command('leakscope')
@@ -11,7 +13,9 @@ const program = new Command('leakscope')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   .addCommand(startCommand())
-  .addCommand(exportCommand());
+  .addCommand(scanCommand())
+  .addCommand(exportCommand())
+  .addCommand(canariesCommand());
 
 for (const cmd of program.commands) cmd.exitOverride();
 
