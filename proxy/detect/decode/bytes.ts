@@ -4,13 +4,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes `buf` as UTF-8 when it is valid and nearly free of control characters; otherwise undefined. */
 export function asText(buf: Buffer): string | undefined {
+  const allowed = buf.length / 50;
   let controls = 0;
+  let ascii = true;
   for (let i = 0; i < buf.length; i++) {
     const b = buf[i];
-    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) controls++;
-    else if (b === 0x7f) controls++;
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) {
+      if (++controls > allowed) return undefined;
+    } else if (b >= 0x80) ascii = false;
   }
-  if (controls > buf.length / 50) return undefined;
+  if (ascii) return buf.toString('latin1');
   try {
     return utf8.decode(buf);
   } catch {

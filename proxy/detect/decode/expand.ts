@@ -1,8 +1,8 @@
 // The decoding layer: turns one string or blob into segments, undoing nested encodings
 // (URL, base64, hex, gzip/deflate) and splitting containers (JSON, form, XML, vCard) into keyed leaves.
-import { inflateBounded } from '../../util/content-encoding';
 import { asText, base64Bytes, hexBytes, percentDecode, printableRuns, sniffCompression } from './bytes';
 import { form, json, vcard, xml, type Leaf } from './containers';
+import { inflate } from './inflate';
 import { child, MIN_SEGMENT, within, type Place, type SegmentSink } from './sink';
 
 /** Encodings stacked deeper than this are not undone (nobody hides an IMEI five layers down). */
@@ -51,8 +51,8 @@ export async function expandBytes(buf: Buffer, place: Place, sink: SegmentSink):
   const compression = sniffCompression(buf);
   if (compression && place.chain.length < MAX_CHAIN) {
     try {
-      const inflated = await inflateBounded(buf, compression, sink.byteLimit);
-      return expandBytes(inflated.data, within(place, compression), sink);
+      const inflated = await inflate(buf, compression, sink.byteLimit);
+      return expandBytes(inflated, within(place, compression), sink);
     } catch {
       // not actually compressed: a zlib-looking header by chance
     }

@@ -1,9 +1,9 @@
 // Where a request can carry identifiers: URL path and query, headers, cookies, body (multipart included).
 import type { Headers, Where } from '../../../shared/types';
-import { decodeContentEncoding } from '../../util/content-encoding';
 import type { Segment } from '../segment';
 import { formPairs } from './containers';
 import { expandBytes, expandValue } from './expand';
+import { undoContentEncoding } from './inflate';
 import { SegmentSink, type Place } from './sink';
 
 export interface RequestParts {
@@ -84,8 +84,8 @@ async function multipartSegments(body: Buffer, boundary: string, chain: string[]
 async function bodySegments(parts: RequestParts, sink: SegmentSink): Promise<void> {
   if (!parts.body || parts.body.length === 0) return;
   const raw = parts.body.subarray(0, sink.byteLimit);
-  const decoded = await decodeContentEncoding(raw, header(parts.headers, 'content-encoding'), sink.byteLimit);
-  const chain = decoded.decoded ? decoded.decoded.split(',') : [];
+  const decoded = await undoContentEncoding(raw, header(parts.headers, 'content-encoding'), sink.byteLimit);
+  const chain = decoded.chain;
   const boundary = multipartBoundary(header(parts.headers, 'content-type'));
   if (boundary) return multipartSegments(decoded.data, boundary, chain, sink);
   await expandBytes(decoded.data, { where: 'body', path: '', chain, key: '', parent: '', inList: false }, sink);

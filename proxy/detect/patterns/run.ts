@@ -22,7 +22,7 @@ export function patternHits(segment: Segment): PatternHit[] {
   const negative = keyHasAny(segment.key, NOT_AN_IDENTIFIER);
   for (const row of PATTERN_DETECTORS) {
     const ctx = { key: segment.key, inList: segment.inList, telling: keyHasAny(segment.key, row.tellingKeys), negative };
-    row.candidates.lastIndex = 0;
+    if (!row.worthALook(segment.text, ctx)) continue;
     for (const m of segment.text.matchAll(row.candidates)) {
       const accepted = row.accept(m[0], ctx);
       if (accepted === undefined) continue;

@@ -36,6 +36,8 @@ export interface PatternDetector {
   tellingKeys: ReadonlySet<string>;
   /** global regex finding candidates in a decoded value */
   candidates: RegExp;
+  /** cheap test a value must pass before `candidates` runs; the row is skipped otherwise */
+  worthALook: (text: string, ctx: DetectorContext) => boolean;
   accept(candidate: string, ctx: DetectorContext): Accepted | string | undefined;
 }
 
@@ -49,6 +51,7 @@ const LON_KEYS = words('lon lng long longitude');
 const PAIR_KEYS = words('location loc ll latlng latlon lnglat coords coordinates coordinate gps geo position pos');
 
 const FIFTEEN_DIGITS = /(?<![\d.])\d{15}(?!\d|\.\d)/g;
+const FIFTEEN_RUN = /\d{15}/;
 const FAKE_MACS = new Set(['02:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff']);
 
 function coordinate(s: string, limit: number): boolean {
@@ -61,6 +64,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'imei',
     tellingKeys: IMEI_KEYS,
     candidates: FIFTEEN_DIGITS,
+    worthALook: (t) => FIFTEEN_RUN.test(t),
     accept: (c, ctx) => {
       if (ctx.negative || keyHasAny(ctx.key, IMSI_KEYS) || keyHasAny(ctx.key, ICCID_KEYS)) return undefined;
       return plausibleImei(c) || (ctx.telling && luhnValid(c)) ? c : undefined;
@@ -70,6 +74,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'meid',
     tellingKeys: words('meid esn deviceid imei'),
     candidates: /(?<![0-9A-Za-z])[0-9A-Fa-f]{14}(?![0-9A-Za-z])/g,
+    worthALook: (_, ctx) => ctx.telling,
     // Hex MEIDs have a manufacturer code of A0–FF; decimal-only strings are IMEI territory.
     accept: (c, ctx) => (ctx.telling && /^[a-fA-F]/.test(c) && mixedHex(c) && !placeholderHex(c) ? c.toUpperCase() : undefined),
   },
@@ -77,6 +82,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'imsi',
     tellingKeys: IMSI_KEYS,
     candidates: FIFTEEN_DIGITS,
+    worthALook: (t) => FIFTEEN_RUN.test(t),
     accept: (c, ctx) => {
       if (ctx.negative || !validMcc(c)) return undefined;
       if (ctx.telling) return c;
@@ -87,12 +93,14 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'iccid',
     tellingKeys: ICCID_KEYS,
     candidates: /(?<![\d.])89\d{17,18}(?!\d)/g,
+    worthALook: (t) => t.includes('89') && /\d{19}/.test(t),
     accept: (c, ctx) => (!ctx.negative && (ctx.telling || luhnValid(c)) ? c : undefined),
   },
   {
     type: 'mac_address',
     tellingKeys: words('mac macaddress macaddr wifimac wlanmac btmac bluetoothmac bluetoothaddress bssid ethmac hwaddr'),
     candidates: /(?<![0-9A-Za-z:-])(?:[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{12})(?![0-9A-Za-z:-])/g,
+    worthALook: (t, ctx) => ctx.telling || /[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]/.test(t),
     accept: (c, ctx) => {
       const separators = new Set(c.replace(/[0-9A-Fa-f]/g, ''));
       if (separators.size > 1 || (separators.size === 0 && !ctx.telling) || placeholderHex(c)) return undefined;
@@ -104,6 +112,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'email',
     tellingKeys: words('email mail emailaddress'),
     candidates: /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w-])/g,
+    worthALook: (t) => t.includes('@'),
     accept: (c) => {
       const domain = parseDomain(c.slice(c.indexOf('@') + 1));
       return domain.isIcann && domain.domain ? c.toLowerCase() : undefined;
@@ -113,6 +122,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'android_id',
     tellingKeys: words('androidid android ssaid deviceid did udid devid'),
     candidates: /(?<![0-9A-Za-z-])[0-9a-fA-F]{16}(?![0-9A-Za-z-])/g,
+    worthALook: (_, ctx) => ctx.telling,
     accept: (c, ctx) => (ctx.telling && mixedHex(c) && !placeholderHex(c) ? c.toLowerCase() : undefined),
   },
   {
@@ -121,6 +131,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
       'adid gaid aaid idfa ifa oaid rdid advertisingid advertiserid adsid googleadid gpsadid advid adtrackingid',
     ),
     candidates: /(?<![0-9A-Za-z-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Za-z-])/g,
+    worthALook: (_, ctx) => ctx.telling,
     accept: (c, ctx) => (ctx.telling && !placeholderHex(c) ? c.toLowerCase() : undefined),
   },
   {
@@ -129,6 +140,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
       'phone phonenumber phoneno mobile mobileno mobilephone msisdn tel telephone cell cellphone line1number mdn callerid',
     ),
     candidates: /(?<![\w+])\+?\d[\d ().-]{4,20}\d(?!\w)/g,
+    worthALook: (_, ctx) => (ctx.telling || ctx.inList) && !ctx.negative,
     accept: (c, ctx) => {
       if (ctx.negative || (!ctx.telling && !ctx.inList)) return undefined;
       const parsed = parsePhone(c);
@@ -140,6 +152,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'location',
     tellingKeys: new Set([...LAT_KEYS, ...LON_KEYS, ...PAIR_KEYS]),
     candidates: /(?<![\d.])-?\d{1,3}\.\d{3,}(?:\s*[,; ]\s*-?\d{1,3}\.\d{3,})?(?![\d.])/g,
+    worthALook: (_, ctx) => ctx.telling,
     accept: (c, ctx) => {
       const numbers = c.split(/\s*[,; ]\s*/);
       if (numbers.length === 2) {
