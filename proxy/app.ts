@@ -12,6 +12,7 @@ import { IdentifiersHolder } from './config/identifiers-holder';
 import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
+import { RulesHolder } from './rules/rules-holder';
 import { isLoopbackHost, newToken } from './server/auth';
 import { SETUP_HOST, setupApp } from './server/setup-page';
 import { startUiServer } from './server/ui-server';
@@ -31,6 +32,10 @@ export interface StartOptions {
   upstreamTimeout?: number;
   /** CIDRs allowed to use the proxy besides loopback and private ranges */
   allow?: string[];
+  /** the rules file; default DATA_DIR/rules.json */
+  rulesFile?: string;
+  /** ISO country code: identifiers leaving for any other country tag the flow `foreign` */
+  homeCountry?: string;
 }
 
 export interface Leakscope {
@@ -60,6 +65,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(opts.dataDir, 0o700);
   const identifiers = new IdentifiersHolder(opts.identifiersFile ?? path.join(opts.dataDir, 'identifiers.json'));
+  const rules = new RulesHolder(opts.rulesFile ?? path.join(opts.dataDir, 'rules.json'));
   const clientAllowed = clientAllowlist(opts.allow);
   const ca = await ensureCa(path.join(opts.dataDir, 'ca'));
   const minter = await LeafMinter.create(ca);
@@ -81,13 +87,15 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, tlsErrors: () => tlsErrors, config },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config },
   });
   const pipeline = createPipeline({
     detector: () => detector,
     store,
     publish: (flow) => ui.live.publishFlow(flow),
     deviceName: (client) => store.deviceNames().get(client) ?? identifiers.deviceFor(client),
+    rules,
+    homeCountry: opts.homeCountry,
   });
 
   const phoneSetup = setupApp(setupInfo);

@@ -1,4 +1,4 @@
-// The whole path of a flow on one screen: capture (forward.ts) → detect → store → stream.
+// The whole path of a flow on one screen: capture (forward.ts) → detect → rules → store → stream.
 // Each stage is a module with one job; this file only wires them in order.
 import type { Flow, FlowSummary } from '../shared/types';
 import { summarize } from '../shared/types';
@@ -6,8 +6,11 @@ import { storedBody } from './capture/body';
 import type { CapturedRequest, Exchange, ForwardHooks, Verdict } from './capture/forward';
 import type { WebSocketMessage } from './capture/mitm';
 import type { Detector, ScanResult } from './detect';
+import { FOREIGN_TAG, isForeign } from './destination/foreign';
 import { lookupDestination } from './destination/lookup';
 import { log } from './log';
+import { applyRules, type RulesOutcome } from './rules/apply';
+import type { RulesHolder } from './rules/rules-holder';
 import type { FlowStore } from './store/flow-store';
 
 export interface PipelineDeps {
@@ -16,6 +19,9 @@ export interface PipelineDeps {
   publish: (flow: FlowSummary) => void;
   /** the device name for a client address, if the tester named it */
   deviceName: (client: string) => string | undefined;
+  rules: RulesHolder;
+  /** flows whose identifiers leave for another country are tagged `foreign` */
+  homeCountry?: string;
 }
 
 export interface Pipeline extends ForwardHooks {
@@ -35,12 +41,16 @@ function hostOf(url: string): string {
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const scans = new WeakMap<CapturedRequest, ScanResult>();
+  const outcomes = new WeakMap<CapturedRequest, RulesOutcome>();
   const pending = new Set<Promise<void>>();
 
   async function record(exchange: Exchange, _verdict: Verdict): Promise<void> {
     const req = exchange.request;
     const scan = scans.get(req) ?? { findings: [], tags: [] };
     const device = deps.deviceName(req.client) ?? scan.findings.find((f) => f.device)?.device;
+    const outcome = outcomes.get(req);
+    const destination = lookupDestination(req.host, exchange.remoteAddress);
+    const foreign = isForeign(destination, outcome?.passed ?? scan.findings, deps.homeCountry);
     const draft: Omit<Flow, 'id'> = {
       client: req.client,
       ...(device ? { device } : {}),
@@ -57,8 +67,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       timings: { start: req.start, wait: exchange.wait, total: exchange.total },
       ...(exchange.error ? { error: exchange.error } : {}),
       findings: scan.findings,
-      tags: scan.tags,
-      destination: lookupDestination(req.host, exchange.remoteAddress),
+      tags: foreign ? [...scan.tags, FOREIGN_TAG] : scan.tags,
+      destination,
+      ...outcome?.record,
     };
     const flow = deps.store.add(draft);
     deps.publish(summarize(flow));
@@ -105,7 +116,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         client: request.client,
       });
       scans.set(request, scan);
-      return {};
+      const outcome = await applyRules(deps.rules, request, scan, deps.deviceName(request.client));
+      outcomes.set(request, outcome);
+      return outcome.verdict;
     },
     complete(exchange, verdict) {
       track(record(exchange, verdict), exchange.request.url);

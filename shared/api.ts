@@ -1,5 +1,6 @@
 // The dashboard server's HTTP API and socket.io events, as both sides see them.
 // Paths under /api; every response is JSON unless noted.
+import type { Rule } from './rules';
 import type { FlowSummary, SummaryRow, TlsErrorEvent } from './types';
 
 /**
@@ -31,6 +32,15 @@ export interface ServerConfig {
   proxy: { port: number; lanAddresses: string[] };
   setupUrl: string;
   version: string;
+}
+
+/**
+ * GET /api/rules — the rules in force and, per rule (same order), the flows it has touched since start.
+ * PUT /api/rules with { rules } replaces them (validated, saved to the rules file) and answers like GET.
+ */
+export interface RulesResponse {
+  rules: Rule[];
+  touched: number[];
 }
 
 /** GET /api/tls-errors — newest first. */

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { startLeakscope } from '../app';
 import { loadIdentifiersFile } from '../config/load-identifiers';
+import { parseHomeCountry } from '../destination/foreign';
 import { log } from '../log';
+import { loadRulesFile } from '../rules/rules-holder';
 import { buildDashboardIfStale } from './build-dashboard';
 import { resolveDataDir } from './data-dir';
 import { UsageError } from './errors';
@@ -27,12 +29,15 @@ export function startCommand(): Command {
     .option('--ui-host <host>', 'address the dashboard listens on (beyond loopback, a token is required)', '127.0.0.1')
     .option('--data-dir <dir>', 'where flows, the CA and settings live (default ~/.leakscope)')
     .option('--identifiers <file>', 'identifiers file (JSON): the values to watch for')
+    .option('--rules <file>', 'rules file (JSON): block, redact or allow identifiers (default DATA_DIR/rules.json)')
+    .option('--home-country <cc>', 'flag flows whose identifiers leave for any other country (tag "foreign")', parseHomeCountry)
     .option('--allow <cidr>', 'also accept proxy clients from this range (repeatable)', collect, [])
     .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
     .addOption(new Option('--upstream-timeout <ms>', 'ms to wait for an upstream to answer').default(30_000).argParser(Number))
     .action(async (opts) => {
       const say = (line: string) => process.stdout.write(line + '\n');
       if (opts.identifiers) loadIdentifiersFile(opts.identifiers); // fail fast with exit 2 on a bad file
+      if (opts.rules) loadRulesFile(opts.rules);
       const upstreamCa = (opts.upstreamCa as string[]).map((file) => {
         try {
           return fs.readFileSync(file, 'utf8');
@@ -48,6 +53,8 @@ export function startCommand(): Command {
         uiPort: opts.uiPort,
         dataDir: resolveDataDir(opts.dataDir),
         identifiersFile: opts.identifiers,
+        rulesFile: opts.rules,
+        homeCountry: opts.homeCountry,
         allow: opts.allow,
         upstreamCa,
         upstreamTimeout: opts.upstreamTimeout,

@@ -1,9 +1,10 @@
-// Where a flow went: the address we actually connected to, its country (geoip-lite's offline data) and the
-// registrable domain of the host (tldts, public suffix list).
+// Where a flow went: the address we actually connected to, its country (geoip-lite's offline data), the
+// registrable domain of the host (tldts, public suffix list) and the organisation behind that domain.
 import net from 'node:net';
 import geoip from 'geoip-lite';
 import { getDomain } from 'tldts';
 import type { Destination } from '../../shared/types';
+import { organisationOf } from './organisations';
 
 export function addressScope(ip: string): Destination['scope'] {
   const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
@@ -26,7 +27,9 @@ export function registrableDomain(host: string): string {
 }
 
 export function lookupDestination(host: string, ip: string | undefined): Destination {
-  const destination: Destination = { domain: registrableDomain(host) };
+  const domain = registrableDomain(host);
+  const org = organisationOf(domain);
+  const destination: Destination = { domain, ...(org ? { org } : {}) };
   if (!ip) return destination;
   const address = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
   destination.ip = address;

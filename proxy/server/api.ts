@@ -1,17 +1,20 @@
 // The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from the store; the few
-// mutations (identifiers, device names) go through requireSameOriginJson.
+// mutations (identifiers, device names, rules) go through requireSameOriginJson.
 import express from 'express';
-import type { DeviceInfo, ServerConfig, SummaryResponse } from '../../shared/api';
+import type { DeviceInfo, RulesResponse, ServerConfig, SummaryResponse } from '../../shared/api';
 import { parseIdentifiers } from '../../shared/identifiers';
+import { parseRules } from '../../shared/rules';
 import type { TlsErrorEvent } from '../../shared/types';
 import type { IdentifiersHolder } from '../config/identifiers-holder';
 import { writeHar } from '../har/export';
+import type { RulesHolder } from '../rules/rules-holder';
 import type { FlowQuery, FlowStore } from '../store/flow-store';
 import { requireSameOriginJson } from './auth';
 
 export interface ApiDeps {
   store: FlowStore;
   identifiers: IdentifiersHolder;
+  rules: RulesHolder;
   tlsErrors: () => TlsErrorEvent[];
   config: ServerConfig;
 }
@@ -100,6 +103,16 @@ export function apiRouter(deps: ApiDeps): express.Router {
     if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
     identifiers.set(parsed.value);
     res.json(parsed.value);
+  });
+  const rulesResponse = (): RulesResponse => ({ rules: deps.rules.get().rules, touched: deps.rules.touchedCounts() });
+  api.get('/rules', (_req, res) => {
+    res.json(rulesResponse());
+  });
+  api.put('/rules', (req, res) => {
+    const parsed = parseRules(req.body);
+    if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+    deps.rules.set(parsed.value);
+    res.json(rulesResponse());
   });
   api.get('/tls-errors', (_req, res) => {
     res.json(deps.tlsErrors());
