@@ -5,8 +5,8 @@ import { form, json, vcard, xml, type Leaf } from './containers';
 import { inflate } from './inflate';
 import { child, MIN_SEGMENT, within, type Place, type SegmentSink } from './sink';
 
-/** Encodings stacked deeper than this are not undone (nobody hides an IMEI five layers down). */
-const MAX_CHAIN = 5;
+/** Layers undone at most: three wrappings like gzip+base64 inside a URL-encoded field, with room to spare. */
+const MAX_CHAIN = 8;
 
 const CONTAINERS = [json, form, xml, vcard];
 
