@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDetector } from '../../proxy/detect';
+import { createDetector, type ScanInput } from '../../proxy/detect';
 import { luhnCheckDigit } from '../../proxy/detect/patterns/validators';
 import { parseIdentifiers } from '../../shared/identifiers';
 
@@ -49,7 +49,7 @@ describe('known values survive encodings', () => {
           data = out;
         }
         const payload = data.toString('latin1');
-        const input = inUrl
+        const input: ScanInput = inUrl
           ? { url: `https://t.example/c?x=${encodeURIComponent(payload)}`, headers: {} }
           : { url: 'https://t.example/c', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ data: payload })) };
         const { findings } = await detector.scanRequest(input);
