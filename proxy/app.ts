@@ -7,6 +7,7 @@ import type { ServerConfig } from '../shared/api';
 import type { TlsErrorEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
 import { startMitm } from './capture/mitm';
+import { dashboardGuard } from './capture/own-dashboard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
 import { createDetector, type Detector } from './detect';
@@ -32,6 +33,10 @@ export interface StartOptions {
   upstreamTimeout?: number;
   /** CIDRs allowed to use the proxy besides loopback and private ranges */
   allow?: string[];
+  /** ms a proxy client gets to send a request's headers (slowloris guard); default 20 s */
+  headersTimeout?: number;
+  /** ms in-flight flows get to finish on close before they are recorded as interrupted; default 5 s */
+  stopGrace?: number;
   /** the rules file; default DATA_DIR/rules.json */
   rulesFile?: string;
   /** ISO country code: identifiers leaving for any other country tag the flow `foreign` */
@@ -107,7 +112,10 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     hooks: pipeline,
     upstreamCa: opts.upstreamCa,
     upstreamTimeout: opts.upstreamTimeout ?? 30_000,
+    headersTimeout: opts.headersTimeout ?? 20_000,
+    stopGrace: opts.stopGrace ?? 5_000,
     clientAllowed,
+    refuseTarget: dashboardGuard({ port: ui.port, hosts: [uiHost, ...lan] }),
     localHandler: (host) => (host === SETUP_HOST ? phoneSetup : undefined),
     onTlsError: (event) => {
       tlsErrors.unshift(event);

@@ -99,11 +99,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     deps.publish(summarize(flow));
   }
 
-  function track(task: Promise<void>, what: string): void {
+  function track(task: Promise<void>, what: string): Promise<void> {
     const tracked = task
       .catch((err: Error) => log.error({ err: err.message, what }, 'could not record a flow'))
       .finally(() => pending.delete(tracked));
     pending.add(tracked);
+    return tracked;
   }
 
   return {
@@ -121,7 +122,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return outcome.verdict;
     },
     complete(exchange, verdict) {
-      track(record(exchange, verdict), exchange.request.url);
+      return track(record(exchange, verdict), exchange.request.url);
     },
     webSocketMessage(message) {
       track(recordWebSocketMessage(message), message.url);

@@ -48,8 +48,8 @@ export interface Exchange {
 
 export interface ForwardHooks {
   inspect(request: CapturedRequest): Promise<Verdict>;
-  /** Called once per exchange, whatever happened, with the verdict that applied. */
-  complete(exchange: Exchange, verdict: Verdict): void;
+  /** Called once per exchange, whatever happened, with the verdict that applied; resolves once it is stored. */
+  complete(exchange: Exchange, verdict: Verdict): Promise<void>;
 }
 
 export interface UpstreamOptions {
@@ -57,7 +57,11 @@ export interface UpstreamOptions {
   httpsAgent: https.Agent;
   /** ms to wait for response headers before answering 504 */
   timeout: number;
+  /** aborted when leakscope stops: exchanges still running are cut and recorded as interrupted */
+  stopping: AbortSignal;
 }
+
+export const INTERRUPTED = 'interrupted: leakscope stopped before the exchange ended';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own: never forwarded in either direction.
 const HOP_BY_HOP = new Set([
@@ -110,7 +114,13 @@ function describeUpstreamError(err: NodeJS.ErrnoException, target: string): { st
       return { status: 504, text: `leakscope: ${target} did not answer in time` };
     case 'ECONNRESET':
       return { status: 502, text: `leakscope: ${target} reset the connection` };
+    case 'ERR_SOCKET_BAD_PORT':
+    case 'ERR_INVALID_ARG_VALUE':
+      return { status: 502, text: `leakscope: ${target} is not a valid destination` };
     default:
+      if (err.code?.startsWith('HPE_')) {
+        return { status: 502, text: `leakscope: ${target} sent a malformed HTTP response (${err.code})` };
+      }
       if (err.code?.startsWith('ERR_TLS') || /certificate|SSL|TLS/i.test(err.message)) {
         return { status: 502, text: `leakscope: TLS to ${target} failed: ${err.message}` };
       }
@@ -190,13 +200,13 @@ export async function forward(
     total: 0,
   };
   let verdict: Verdict = {};
-  let completed = false;
-  const complete = (error?: string) => {
-    if (completed) return;
-    completed = true;
+  let completed: Promise<void> | undefined;
+  const complete = (error?: string): Promise<void> => {
+    if (completed) return completed;
     if (error && !exchange.error) exchange.error = error;
     exchange.total = Date.now() - start;
-    hooks.complete(exchange, verdict);
+    completed = hooks.complete(exchange, verdict);
+    return completed;
   };
   if (captured.aborted) {
     complete('client closed the connection mid-request');
@@ -228,7 +238,27 @@ export async function forward(
     agent: target.isSSL ? upstream.httpsAgent : upstream.httpAgent,
     servername: target.isSSL && !/^[\d.:]+$/.test(target.host) ? target.host : undefined,
   };
-  const upstreamReq = (target.isSSL ? https : http).request(options);
+  let upstreamReq: http.ClientRequest;
+  try {
+    upstreamReq = (target.isSSL ? https : http).request(options);
+  } catch (err) {
+    // Bad ports and the like throw here rather than emitting 'error'.
+    const answer = describeUpstreamError(err as NodeJS.ErrnoException, authority);
+    req.resume();
+    sendText(res, answer.status, answer.text);
+    exchange.status = answer.status;
+    complete(answer.text.replace(/^leakscope: /, ''));
+    return;
+  }
+  const interrupt = () => {
+    exchange.error ??= INTERRUPTED;
+    upstreamReq.destroy();
+    res.destroy();
+    complete();
+  };
+  if (upstream.stopping.aborted) return interrupt();
+  upstream.stopping.addEventListener('abort', interrupt, { once: true });
+  res.once('close', () => upstream.stopping.removeEventListener('abort', interrupt));
   upstreamReq.setTimeout(upstream.timeout, () => {
     const err = Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' });
     upstreamReq.destroy(err);
@@ -293,11 +323,11 @@ export async function forward(
         complete('upstream closed the connection mid-response');
       }
     });
-    upstreamRes.pipe(res);
-    res.on('finish', () => {
-      if (!upstreamRes.complete) return;
+    // The phone's response ends only once the flow is on disk: whatever a phone saw complete survives a kill -9.
+    upstreamRes.pipe(res, { end: false });
+    upstreamRes.on('end', () => {
       exchange.responseBody = Buffer.concat(kept);
-      complete();
+      complete().then(() => res.end());
     });
   });
 

@@ -1,5 +1,6 @@
 // The listening side: http-mitm-proxy terminates CONNECT and TLS with certificates from our CA;
 // every decrypted (or plain) request is then handed to `forward`, which owns the upstream exchange.
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
@@ -8,7 +9,9 @@ import { Proxy, type IContext, type ICreateServerCallback } from 'http-mitm-prox
 import type { TlsErrorEvent } from '../../shared/types';
 import type { LeafMinter } from '../certs/authority';
 import { log } from '../log';
+import { parseConnectTarget } from './connect-target';
 import { forward, type ForwardHooks } from './forward';
+import { limitHeaderTime } from './header-timeout';
 
 export interface MitmOptions {
   host: string;
@@ -20,8 +23,14 @@ export interface MitmOptions {
   upstreamCa?: string[];
   /** ms to wait for an upstream's response headers */
   upstreamTimeout: number;
+  /** ms a client gets to send a request's headers (slowloris) */
+  headersTimeout: number;
+  /** ms in-flight exchanges get to finish on close before they are cut and recorded as interrupted */
+  stopGrace: number;
   /** which clients may use the proxy */
   clientAllowed: (address: string) => boolean;
+  /** a reason to refuse this client this destination (403), if any */
+  refuseTarget: (client: string, host: string, port: number) => string | undefined;
   /** requests for these hosts are answered locally (the setup page) instead of forwarded */
   localHandler: (host: string) => http.RequestListener | undefined;
   onTlsError: (event: TlsErrorEvent) => void;
@@ -61,9 +70,9 @@ class LeakscopeProxy extends Proxy {
     const saved = this.httpHost;
     this.httpHost = '127.0.0.1';
     try {
-      super._createHttpsServer(options, (port, server, wss) => {
+      super._createHttpsServer({ ...options, handshakeTimeout: this.opts.headersTimeout }, (port, server, wss) => {
         server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => this.reportTlsError(err, socket));
-        server.headersTimeout = this.httpServer?.headersTimeout ?? 20_000;
+        limitHeaderTime(server, this.opts.headersTimeout, 'secureConnection');
         callback(port, server, wss);
       });
     } finally {
@@ -110,15 +119,39 @@ export interface MitmProxy {
   close(): Promise<void>;
 }
 
+function refuse(res: http.ServerResponse, text: string): void {
+  res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+  res.end(`leakscope: ${text}\n`);
+}
+
 export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   const proxy = new LeakscopeProxy(opts);
+  const stop = new AbortController();
+  // One listener per in-flight exchange: the default cap of 10 would warn under ordinary load.
+  setMaxListeners(0, stop.signal);
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const hooks: ForwardHooks = {
+    inspect: (request) => opts.hooks.inspect(request),
+    complete: (exchange, verdict) => {
+      const stored = opts.hooks.complete(exchange, verdict);
+      if (--inFlight === 0) idle?.();
+      return stored;
+    },
+  };
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const httpsAgent = new https.Agent({
     keepAlive: true,
     maxSockets: 256,
     ca: opts.upstreamCa?.length ? [...tls.rootCertificates, ...opts.upstreamCa] : undefined,
   });
-  const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout };
+  const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout, stopping: stop.signal };
+
+  proxy.onConnect((req, socket, _head, callback) => {
+    if (parseConnectTarget(req.url)) return callback();
+    log.debug({ target: req.url?.slice(0, 300) }, 'refused a malformed CONNECT target');
+    socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nleakscope: bad CONNECT target\n');
+  });
 
   proxy.onRequest((ctx, _callback) => {
     // We never call the library's callback: `forward` answers the phone itself.
@@ -134,7 +167,15 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       return;
     }
     const port = Number(target.port) || (ctx.isSSL ? 443 : 80);
-    forward(req, res, { client, host, port, isSSL: ctx.isSSL }, opts.hooks, upstream).catch((err: Error) => {
+    const refusal = opts.refuseTarget(client, host, port);
+    if (refusal) {
+      log.warn({ client, host, port }, refusal);
+      req.resume();
+      refuse(res, refusal);
+      return;
+    }
+    inFlight++;
+    forward(req, res, { client, host, port, isSSL: ctx.isSSL }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);
@@ -160,9 +201,8 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     proxy.listen(listenOptions, (err) => {
       if (err) return reject(err);
       const server = proxy.httpServer!;
-      // Slowloris: a client trickling headers is cut after this long.
-      server.headersTimeout = 20_000;
       server.requestTimeout = 0;
+      limitHeaderTime(server, opts.headersTimeout, 'connection');
       server.prependListener('connection', (socket: net.Socket) => {
         const address = normalizeAddress(socket.remoteAddress);
         // Internal hops (CONNECT tunnels to ourselves) arrive from loopback and are always allowed.
@@ -174,15 +214,22 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       server.on('error', (e) => log.error({ err: e.message }, 'proxy server error'));
       resolve({
         port: proxy.httpPort,
-        close: () =>
-          new Promise<void>((done) => {
-            const srv = proxy.httpServer;
-            proxy.close();
-            httpAgent.destroy();
-            httpsAgent.destroy();
-            srv?.closeAllConnections?.();
-            done();
-          }),
+        close: async () => {
+          const srv = proxy.httpServer;
+          // Stop taking connections (idle keep-alives go too), let running exchanges finish for a while,
+          // then cut the rest: each still gets recorded, as interrupted.
+          proxy.close();
+          if (inFlight > 0) {
+            await new Promise<void>((done) => {
+              idle = done;
+              setTimeout(done, opts.stopGrace).unref();
+            });
+          }
+          stop.abort();
+          srv?.closeAllConnections();
+          httpAgent.destroy();
+          httpsAgent.destroy();
+        },
       });
     });
   });
