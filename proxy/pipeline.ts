@@ -117,7 +117,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         client: request.client,
       });
       scans.set(request, scan);
-      const outcome = await applyRules(deps.rules, request, scan, deps.deviceName(request.client));
+      const outcome = await applyRules({ rules: deps.rules, detector: deps.detector() }, request, scan, deps.deviceName(request.client));
       outcomes.set(request, outcome);
       return outcome.verdict;
     },

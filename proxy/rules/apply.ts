@@ -1,10 +1,18 @@
 // The rules stage of the pipeline: judges one inspected request by the rules in force and says what the
 // forwarder must do (block, or send a rewritten request) and what the flow records of it.
-import type { Flow } from '../../shared/types';
+import type { Finding, Flow } from '../../shared/types';
+import { storedBody } from '../capture/body';
 import type { CapturedRequest, Verdict } from '../capture/forward';
-import type { ScanResult } from '../detect';
+import type { Detector, ScanResult } from '../detect';
 import { decide, type Decision } from './decide';
+import { CannotRedact, redactRequest, type RedactedRequest } from './redact';
 import type { RulesHolder } from './rules-holder';
+
+export interface RulesStage {
+  rules: RulesHolder;
+  /** checks what a redaction would send: nothing redacted may be left in any form it knows */
+  detector: Detector;
+}
 
 export interface RulesOutcome {
   verdict: Verdict;
@@ -16,16 +24,47 @@ export interface RulesOutcome {
 
 const BLOCK_STATUS = 403;
 
-function blockText(decision: Decision): string {
-  const types = [...new Set(decision.touched.filter((r) => r.action === 'block').map((r) => r.match.type ?? 'identifiers'))];
-  return `leakscope: blocked by a rule (${types.join(', ')} not allowed to leave)`;
+function blocked(text: string): RulesOutcome {
+  return { verdict: { block: { status: BLOCK_STATUS, text: `leakscope: ${text}` } }, record: { action: 'blocked' }, passed: [] };
 }
 
-export async function applyRules(holder: RulesHolder, request: CapturedRequest, scan: ScanResult, device?: string): Promise<RulesOutcome> {
-  const decision = decide(holder.get().rules, scan.findings, { host: request.host, client: request.client, device });
-  for (const rule of decision.touched) holder.touched(rule);
-  if (decision.block) {
-    return { verdict: { block: { status: BLOCK_STATUS, text: blockText(decision) } }, record: { action: 'blocked' }, passed: [] };
+function blockReason(decision: Decision): string {
+  const types = [...new Set(decision.touched.filter((r) => r.action === 'block').map((r) => r.match.type ?? 'identifiers'))];
+  return `blocked by a rule (${types.join(', ')} not allowed to leave)`;
+}
+
+const origin = (url: string) => new URL(url).origin;
+const sameValue = (a: Finding, b: Finding) => a.type === b.type && a.value === b.value;
+
+/** Redacted values the detector still finds in the rewritten request (an encoding chain we could not redo). */
+async function leftOver(detector: Detector, request: CapturedRequest, sent: RedactedRequest, redacted: Finding[]): Promise<Finding[]> {
+  const scan = await detector.scanRequest({ method: request.method, url: origin(request.url) + sent.path, headers: sent.headers, body: sent.body });
+  return scan.findings.filter((f) => redacted.some((r) => sameValue(r, f)));
+}
+
+async function redacted(stage: RulesStage, request: CapturedRequest, decision: Decision): Promise<RulesOutcome> {
+  let sent: RedactedRequest;
+  try {
+    sent = await redactRequest(request, decision.redact);
+  } catch (err) {
+    if (err instanceof CannotRedact) return blocked(`blocked: cannot redact this request (${err.message})`);
+    throw err;
   }
+  const left = await leftOver(stage.detector, request, sent, decision.redact);
+  // Fail closed: a rule asked that these values not leave, and we could not take them all out.
+  if (left.length > 0) return blocked(`blocked: could not redact ${left[0].type} (${left[0].encoding}) in ${left[0].where} ${left[0].path}`);
+  const sentBody = await storedBody(sent.body, sent.body.length, sent.headers, false);
+  return {
+    verdict: { rewrite: sent },
+    record: { action: 'redacted', sentUrl: origin(request.url) + sent.path, ...(sentBody ? { sentBody } : {}) },
+    passed: decision.passed,
+  };
+}
+
+export async function applyRules(stage: RulesStage, request: CapturedRequest, scan: ScanResult, device?: string): Promise<RulesOutcome> {
+  const decision = decide(stage.rules.get().rules, scan.findings, { host: request.host, client: request.client, device });
+  for (const rule of decision.touched) stage.rules.touched(rule);
+  if (decision.block) return blocked(blockReason(decision));
+  if (decision.redact.length > 0) return redacted(stage, request, decision);
   return { verdict: {}, record: {}, passed: decision.passed };
 }

@@ -137,7 +137,7 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
       <>
         <section className="detail-section">
           <div className="request-line mono" data-testid="request-line">
-            <span className="method">{flow.method}</span> <Marked text={flow.url} items={lineItems} wholeIfMissing={false} /> <span className="muted">HTTP/{flow.httpVersion}</span>
+            <span className="method">{flow.method}</span> <Marked text={flow.url} items={lineItems} wholeIfMissing={false} /> <span className="muted">{flow.httpVersion.startsWith('HTTP') ? flow.httpVersion : `HTTP/${flow.httpVersion}`}</span>
           </div>
           <div className="detail-meta">
             <span>
