@@ -2,8 +2,8 @@
 import type { Headers, Where } from '../../../shared/types';
 import type { Segment } from '../segment';
 import { formPairs } from './containers';
-import { expandBytes, expandValue } from './expand';
-import { undoContentEncoding } from './inflate';
+import { expandBytes, expandValue, type Pending } from './expand';
+import { undoContentEncoding, type Undone } from './inflate';
 import { SegmentSink, type Place } from './sink';
 
 export interface RequestParts {
@@ -17,38 +17,57 @@ function top(where: Where, path: string, key: string): Place {
 }
 
 function header(headers: Headers, name: string): string | undefined {
-  for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase() === name) return Array.isArray(v) ? v.join(', ') : v;
+  for (const k in headers) {
+    if (k.toLowerCase() === name) {
+      const v = headers[k];
+      return Array.isArray(v) ? v.join(', ') : v;
+    }
   }
   return undefined;
 }
 
-async function urlSegments(url: string, sink: SegmentSink): Promise<void> {
+/** The scans of a request part, each run only once the previous one (sync or not) has finished. */
+type Step = () => Pending;
+
+function runSteps(steps: Step[], from = 0): Pending {
+  for (let i = from; i < steps.length; i++) {
+    const pending = steps[i]();
+    if (pending) return pending.then(() => runSteps(steps, i + 1));
+  }
+  return undefined;
+}
+
+function urlSteps(url: string, sink: SegmentSink, steps: Step[]): void {
   const queryStart = url.indexOf('?');
   const beforeQuery = queryStart < 0 ? url : url.slice(0, queryStart);
   const query = queryStart < 0 ? '' : url.slice(queryStart + 1).split('#')[0];
   // Host labels and path segments: the previous segment names the next (/imei/8651…).
   const pathStart = beforeQuery.indexOf('/', beforeQuery.indexOf('://') + 3);
   const host = beforeQuery.slice(beforeQuery.indexOf('://') + 3, pathStart < 0 ? undefined : pathStart);
-  await expandValue(host, top('url', '(host)', 'host'), sink);
+  steps.push(() => expandValue(host, top('url', '(host)', 'host'), sink));
   const segments = pathStart < 0 ? [] : beforeQuery.slice(pathStart + 1).split('/');
   for (let i = 0; i < segments.length; i++) {
-    await expandValue(segments[i], top('url', '(path)', i > 0 ? segments[i - 1] : ''), sink);
+    steps.push(() => expandValue(segments[i], top('url', '(path)', i > 0 ? segments[i - 1] : ''), sink));
   }
-  for (const pair of formPairs(query)) await expandValue(pair.value, top('url', pair.path, pair.key), sink);
+  for (const pair of formPairs(query)) steps.push(() => expandValue(pair.value, top('url', pair.path, pair.key), sink));
 }
 
-async function headerSegments(headers: Headers, sink: SegmentSink): Promise<void> {
-  for (const [rawName, rawValue] of Object.entries(headers)) {
+function headerSteps(headers: Headers, sink: SegmentSink, steps: Step[]): void {
+  for (const rawName in headers) {
+    const rawValue = headers[rawName];
+    if (rawValue === undefined) continue;
     const name = rawName.toLowerCase();
     for (const value of Array.isArray(rawValue) ? rawValue : [rawValue]) {
       if (name === 'cookie') {
         for (const crumb of value.split(/;\s*/)) {
           const eq = crumb.indexOf('=');
-          if (eq > 0) await expandValue(crumb.slice(eq + 1), top('cookie', crumb.slice(0, eq).trim(), crumb.slice(0, eq).trim()), sink);
+          if (eq > 0) {
+            const crumbName = crumb.slice(0, eq).trim();
+            steps.push(() => expandValue(crumb.slice(eq + 1), top('cookie', crumbName, crumbName), sink));
+          }
         }
-      } else {
-        await expandValue(value, top('header', name, name), sink);
+      } else if (value.length >= 6) {
+        steps.push(() => expandValue(value, top('header', name, name), sink));
       }
     }
   }
@@ -59,10 +78,11 @@ function multipartBoundary(contentType: string | undefined): string | undefined 
   return m ? (m[1] ?? m[2]) : undefined;
 }
 
-async function multipartSegments(body: Buffer, boundary: string, chain: string[], sink: SegmentSink): Promise<void> {
+function multipartSteps(body: Buffer, boundary: string, chain: string[], sink: SegmentSink): Step[] {
+  const steps: Step[] = [];
   const delimiter = Buffer.from(`--${boundary}`);
   let at = body.indexOf(delimiter);
-  while (at >= 0 && !sink.exhausted) {
+  while (at >= 0) {
     const next = body.indexOf(delimiter, at + delimiter.length);
     const part = body.subarray(at + delimiter.length, next < 0 ? body.length : next);
     at = next;
@@ -74,37 +94,47 @@ async function multipartSegments(body: Buffer, boundary: string, chain: string[]
     if (content.subarray(-2).toString('latin1') === '\r\n') content = content.subarray(0, -2);
     let place: Place = { where: 'body', path: name, chain, key: name, parent: '', inList: false };
     if (/content-transfer-encoding:\s*base64/i.test(head)) {
-      content = Buffer.from(content.toString('latin1'), 'base64');
+      const decoded = Buffer.from(content.toString('latin1'), 'base64');
+      content = decoded;
       place = { ...place, chain: ['base64', ...chain] };
     }
-    await expandBytes(content, place, sink);
+    const partContent = content;
+    const partPlace = place;
+    steps.push(() => (sink.exhausted ? undefined : expandBytes(partContent, partPlace, sink)));
   }
+  return steps;
 }
 
-async function bodySegments(parts: RequestParts, sink: SegmentSink): Promise<void> {
-  if (!parts.body || parts.body.length === 0) return;
-  const raw = parts.body.subarray(0, sink.byteLimit);
-  const decoded = await undoContentEncoding(raw, header(parts.headers, 'content-encoding'), sink.byteLimit);
+function bodyFrom(decoded: Undone, parts: RequestParts, sink: SegmentSink): Pending {
   const chain = decoded.chain;
   const boundary = multipartBoundary(header(parts.headers, 'content-type'));
-  if (boundary) return multipartSegments(decoded.data, boundary, chain, sink);
-  await expandBytes(decoded.data, { where: 'body', path: '', chain, key: '', parent: '', inList: false }, sink);
+  if (boundary) return runSteps(multipartSteps(decoded.data, boundary, chain, sink));
+  return expandBytes(decoded.data, { where: 'body', path: '', chain, key: '', parent: '', inList: false }, sink);
+}
+
+function bodyStep(parts: RequestParts, sink: SegmentSink): Pending {
+  if (!parts.body || parts.body.length === 0) return undefined;
+  const raw = parts.body.subarray(0, sink.byteLimit);
+  const decoded = undoContentEncoding(raw, header(parts.headers, 'content-encoding'), sink.byteLimit);
+  if (decoded instanceof Promise) return decoded.then((d) => bodyFrom(d, parts, sink));
+  return bodyFrom(decoded, parts, sink);
 }
 
 /** Every decoded string of a request, each with where it sat and how it was encoded. */
-export async function requestSegments(parts: RequestParts, byteLimit: number): Promise<Segment[]> {
+export function requestSegments(parts: RequestParts, byteLimit: number): Segment[] | Promise<Segment[]> {
   const sink = new SegmentSink(byteLimit);
-  await urlSegments(parts.url, sink);
-  await headerSegments(parts.headers, sink);
-  await bodySegments(parts, sink);
-  return sink.segments;
+  const steps: Step[] = [];
+  urlSteps(parts.url, sink, steps);
+  headerSteps(parts.headers, sink, steps);
+  steps.push(() => bodyStep(parts, sink));
+  const pending = runSteps(steps);
+  return pending ? pending.then(() => sink.segments) : sink.segments;
 }
 
 /** A WebSocket message: text or binary frame payload, decoded like a body. */
-export async function messageSegments(message: Buffer | string, byteLimit: number): Promise<Segment[]> {
+export function messageSegments(message: Buffer | string, byteLimit: number): Segment[] | Promise<Segment[]> {
   const sink = new SegmentSink(byteLimit);
   const place: Place = { where: 'websocket', path: '', chain: [], key: '', parent: '', inList: false };
-  if (typeof message === 'string') await expandValue(message.slice(0, byteLimit), place, sink);
-  else await expandBytes(message.subarray(0, byteLimit), place, sink);
-  return sink.segments;
+  const pending = typeof message === 'string' ? expandValue(message.slice(0, byteLimit), place, sink) : expandBytes(message.subarray(0, byteLimit), place, sink);
+  return pending ? pending.then(() => sink.segments) : sink.segments;
 }
