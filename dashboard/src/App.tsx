@@ -4,6 +4,7 @@ import { Feed } from './Feed/Feed';
 import { Matrix } from './Matrix/Matrix';
 import { Devices } from './Devices/Devices';
 import { Identifiers } from './Identifiers/Identifiers';
+import { Rules } from './Rules/Rules';
 import { Setup } from './Setup/Setup';
 import { store } from './store/flowStore';
 import { useRoute } from './lib/route';
@@ -21,6 +22,7 @@ export function App() {
         {route.view === 'matrix' ? <Matrix /> : null}
         {route.view === 'devices' ? <Devices /> : null}
         {route.view === 'identifiers' ? <Identifiers /> : null}
+        {route.view === 'rules' ? <Rules /> : null}
         {route.view === 'setup' ? <Setup /> : null}
       </main>
     </div>

@@ -150,6 +150,7 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
               <b>Destination</b> {flow.host}
               {flow.destination?.ip ? ` · ${flow.destination.ip}` : ''}
               {flow.destination?.country ? ` · ${flow.destination.country}` : ''}
+              {flow.destination?.scope && flow.destination.scope !== 'public' ? ` · ${flow.destination.scope} address` : ''}
               {flow.destination?.org ? ` · ${flow.destination.org}` : ''}
             </span>
             {flow.action ? (

@@ -17,6 +17,7 @@ interface Cell {
 interface Row {
   domain: string;
   countries: string[];
+  org?: string;
   hosts: Set<string>;
   cells: Partial<Record<IdentifierType, Cell>>;
   total: number;
@@ -39,6 +40,7 @@ export function Matrix() {
       let row = byDomain.get(domain);
       if (!row) byDomain.set(domain, (row = { domain, countries: [], hosts: new Set(), cells: {}, total: 0 }));
       if (r.country && !row.countries.includes(r.country)) row.countries.push(r.country);
+      row.org ??= r.org;
       row.hosts.add(r.host);
       const c = row.cells[r.type];
       if (c) {
@@ -99,6 +101,7 @@ export function Matrix() {
                   <th scope="row" title={[...row.hosts].join('\n')}>
                     <span className="mono">{row.domain}</span>
                     {row.countries.length ? <span className="country">{row.countries.join(', ')}</span> : null}
+                    {row.org ? <span className="muted small" data-testid="matrix-org"> {row.org}</span> : null}
                     <span className="muted small"> {row.hosts.size > 1 ? `${row.hosts.size} hosts` : ''}</span>
                   </th>
                   {types.map((t) => {

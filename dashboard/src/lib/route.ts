@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
 
-export type View = 'feed' | 'matrix' | 'devices' | 'identifiers' | 'setup';
+export type View = 'feed' | 'matrix' | 'devices' | 'identifiers' | 'rules' | 'setup';
 export const VIEWS: { id: View; label: string }[] = [
   { id: 'feed', label: 'Live feed' },
   { id: 'matrix', label: 'Collected' },
   { id: 'devices', label: 'Devices' },
   { id: 'identifiers', label: 'Identifiers' },
+  { id: 'rules', label: 'Rules' },
   { id: 'setup', label: 'Setup' },
 ];
 
