@@ -34,10 +34,12 @@ export function createDetector(identifiers: Identifiers, options: DetectorOption
   const index = buildKnownIndex(identifiers);
   return {
     async scanRequest(input) {
-      return analyze(await requestSegments(input, maxScanBytes), index);
+      const segments = requestSegments(input, maxScanBytes);
+      return analyze(Array.isArray(segments) ? segments : await segments, index);
     },
     async scanWebSocket(_url, message) {
-      return analyze(await messageSegments(message, maxScanBytes), index);
+      const segments = messageSegments(message, maxScanBytes);
+      return analyze(Array.isArray(segments) ? segments : await segments, index);
     },
   };
 }

@@ -1,6 +1,5 @@
 // Byte-level sniffing shared by the decoders: is this text, is this compressed, what printable runs does it hold.
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+import { isUtf8 } from 'node:buffer';
 
 /** Decodes `buf` as UTF-8 when it is valid and nearly free of control characters; otherwise undefined. */
 export function asText(buf: Buffer): string | undefined {
@@ -14,11 +13,11 @@ export function asText(buf: Buffer): string | undefined {
     } else if (b >= 0x80) ascii = false;
   }
   if (ascii) return buf.toString('latin1');
-  try {
-    return utf8.decode(buf);
-  } catch {
-    return undefined;
-  }
+  // A validity check, not a throwing decoder: binary blobs fail here often, and exceptions are slow.
+  if (!isUtf8(buf)) return undefined;
+  // Like TextDecoder, drop a leading byte-order mark.
+  const bom = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  return buf.toString('utf8', bom);
 }
 
 export type Compression = 'gzip' | 'deflate';

@@ -1,5 +1,8 @@
 // The decoding layer: turns one string or blob into segments, undoing nested encodings
 // (URL, base64, hex, gzip/deflate) and splitting containers (JSON, form, XML, vCard) into keyed leaves.
+//
+// Synchronous unless a blob is big enough to need the streaming inflater: every function returns
+// `undefined` when it is done, or a Promise for the rest of its work. Ordinary requests never allocate one.
 import { asText, base64Bytes, hexBytes, percentDecode, printableRuns, sniffCompression } from './bytes';
 import { form, json, vcard, xml, type Leaf } from './containers';
 import { inflate } from './inflate';
@@ -7,6 +10,9 @@ import { child, MIN_SEGMENT, within, type Place, type SegmentSink } from './sink
 
 /** Layers undone at most: three wrappings like gzip+base64 inside a URL-encoded field, with room to spare. */
 const MAX_CHAIN = 8;
+
+/** Finished, or a Promise for the remaining work. */
+export type Pending = Promise<void> | undefined;
 
 const CONTAINERS = [json, form, xml, vcard];
 
@@ -16,50 +22,73 @@ function joinPath(base: string, suffix: string, asJson: boolean): string {
   return suffix[0] === '.' || suffix[0] === '[' ? base + suffix : `${base}.${suffix}`;
 }
 
-async function expandLeaves(leaves: Leaf[], place: Place, sink: SegmentSink, asJson: boolean): Promise<void> {
-  for (const leaf of leaves) {
-    if (sink.exhausted) return;
+function expandLeaves(leaves: Leaf[], from: number, place: Place, sink: SegmentSink, asJson: boolean): Pending {
+  for (let i = from; i < leaves.length; i++) {
+    if (sink.exhausted) return undefined;
+    const leaf = leaves[i];
     const path = joinPath(place.path, leaf.path, asJson);
     const parent = joinPath(place.path, leaf.parent, asJson);
-    await expandValue(leaf.value, { ...child(place, path, leaf.key || place.key, leaf.inList), parent }, sink);
+    const pending = expandValue(leaf.value, child(place, path, leaf.key || place.key, leaf.inList, parent), sink);
+    if (pending) return pending.then(() => expandLeaves(leaves, i + 1, place, sink, asJson));
   }
+  return undefined;
 }
 
 /** Scans `text` and whatever it decodes to. */
-export async function expandValue(text: string, place: Place, sink: SegmentSink): Promise<void> {
-  if (text.length < MIN_SEGMENT || sink.exhausted) return;
+export function expandValue(text: string, place: Place, sink: SegmentSink): Pending {
+  if (text.length < MIN_SEGMENT || sink.exhausted) return undefined;
   const trimmed = text.trim();
   for (const container of CONTAINERS) {
     const leaves = container(trimmed);
-    if (leaves) return expandLeaves(leaves, place, sink, container === json);
+    if (leaves) return expandLeaves(leaves, 0, place, sink, container === json);
   }
   // Percent-escapes are unambiguous: the decoded text says all the raw one does, with the right chain.
   const unescaped = place.chain.length < MAX_CHAIN ? percentDecode(trimmed) : undefined;
   if (unescaped !== undefined && unescaped !== trimmed) return expandValue(unescaped, within(place, 'urlencoded'), sink);
   sink.emit(text, place);
-  if (place.chain.length >= MAX_CHAIN) return;
+  if (place.chain.length >= MAX_CHAIN) return undefined;
 
   const hex = hexBytes(trimmed);
-  if (hex) await expandBytes(hex, within(place, 'hex'), sink);
-  const b64 = hex ? undefined : base64Bytes(trimmed);
-  if (b64) await expandBytes(b64, within(place, 'base64'), sink);
+  if (hex) return expandBytes(hex, within(place, 'hex'), sink);
+  const b64 = base64Bytes(trimmed);
+  if (b64) return expandBytes(b64, within(place, 'base64'), sink);
+  return undefined;
+}
+
+async function expandInflating(pending: Promise<Buffer>, buf: Buffer, place: Place, compression: string, sink: SegmentSink): Promise<void> {
+  let inflated: Buffer;
+  try {
+    inflated = await pending;
+  } catch {
+    // not actually compressed: a zlib-looking header by chance
+    return expandUncompressed(buf, place, sink);
+  }
+  return expandBytes(inflated, within(place, compression), sink);
 }
 
 /** Scans a blob: inflates it when compressed, reads it as text when it is text, else its printable runs. */
-export async function expandBytes(buf: Buffer, place: Place, sink: SegmentSink): Promise<void> {
-  if (sink.exhausted) return;
+export function expandBytes(buf: Buffer, place: Place, sink: SegmentSink): Pending {
+  if (sink.exhausted) return undefined;
   const compression = sniffCompression(buf);
   if (compression && place.chain.length < MAX_CHAIN) {
-    try {
-      const inflated = await inflate(buf, compression, sink.byteLimit);
-      return expandBytes(inflated, within(place, compression), sink);
-    } catch {
-      // not actually compressed: a zlib-looking header by chance
-    }
+    const inflated = inflate(buf, compression, sink.byteLimit);
+    if (!Buffer.isBuffer(inflated)) return expandInflating(inflated, buf, place, compression, sink);
+    return expandBytes(inflated, within(place, compression), sink);
   }
+  return expandUncompressed(buf, place, sink);
+}
+
+function expandUncompressed(buf: Buffer, place: Place, sink: SegmentSink): Pending {
   const text = asText(buf);
   if (text !== undefined) return expandValue(text, place, sink);
-  for (const run of printableRuns(buf)) {
-    await expandValue(run.text, child(place, place.path ? `${place.path}@${run.offset}` : `@${run.offset}`, place.key), sink);
+  return expandRuns(printableRuns(buf), 0, place, sink);
+}
+
+function expandRuns(runs: { text: string; offset: number }[], from: number, place: Place, sink: SegmentSink): Pending {
+  for (let i = from; i < runs.length; i++) {
+    const run = runs[i];
+    const pending = expandValue(run.text, child(place, place.path ? `${place.path}@${run.offset}` : `@${run.offset}`, place.key), sink);
+    if (pending) return pending.then(() => expandRuns(runs, i + 1, place, sink));
   }
+  return undefined;
 }

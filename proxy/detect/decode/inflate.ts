@@ -15,8 +15,11 @@ function inflateSync(data: Buffer, enc: Encoding, limit: number): Buffer {
   return zlib.inflateSync(data, options);
 }
 
-/** Inflates with at most `limit` bytes out; small, well-formed blobs synchronously, the rest streamed. */
-export async function inflate(data: Buffer, enc: Encoding, limit: number): Promise<Buffer> {
+/**
+ * Inflates with at most `limit` bytes out: small, well-formed blobs synchronously (a Buffer), the rest
+ * streamed (a Promise). Callers stay synchronous on the common path.
+ */
+export function inflate(data: Buffer, enc: Encoding, limit: number): Buffer | Promise<Buffer> {
   if (data.length <= SYNC_LIMIT) {
     try {
       return inflateSync(data, enc, limit);
@@ -24,24 +27,46 @@ export async function inflate(data: Buffer, enc: Encoding, limit: number): Promi
       // too big once inflated, raw deflate, or cut short: the streaming decoder copes with all three
     }
   }
-  return (await inflateBounded(data, enc, limit)).data;
+  return inflateBounded(data, enc, limit).then((r) => r.data);
 }
 
 const ALIASES: Record<string, Encoding> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
 
-/** Undoes Content-Encoding; returns the encodings undone in the order applied (outermost last). */
-export async function undoContentEncoding(data: Buffer, header: string | string[] | undefined, limit: number): Promise<{ data: Buffer; chain: string[] }> {
+export interface Undone {
+  data: Buffer;
+  chain: string[];
+}
+
+async function undoSlowly(data: Buffer, header: string | string[] | undefined, limit: number): Promise<Undone> {
+  const decoded = await decodeContentEncoding(data, header, limit);
+  return { data: decoded.data, chain: decoded.decoded ? decoded.decoded.split(',') : [] };
+}
+
+/**
+ * Undoes Content-Encoding; returns the encodings undone in the order applied (outermost last).
+ * Synchronous (no Promise) for small bodies that inflate cleanly.
+ */
+export function undoContentEncoding(data: Buffer, header: string | string[] | undefined, limit: number): Undone | Promise<Undone> {
+  if (header === undefined || data.length === 0) return { data, chain: [] };
   const names = contentEncodings(header);
-  if (names.length === 0 || data.length === 0) return { data, chain: [] };
-  if (data.length > SYNC_LIMIT || names.some((n) => !ALIASES[n])) {
-    const decoded = await decodeContentEncoding(data, header, limit);
-    return { data: decoded.data, chain: decoded.decoded ? decoded.decoded.split(',') : [] };
-  }
+  if (names.length === 0) return { data, chain: [] };
+  if (data.length > SYNC_LIMIT || names.some((n) => !ALIASES[n])) return undoSlowly(data, header, limit);
   let out = data;
-  try {
-    for (const name of [...names].reverse()) out = await inflate(out, ALIASES[name], limit);
-  } catch {
-    return { data, chain: [] };
+  for (let i = names.length - 1; i >= 0; i--) {
+    const step = inflate(out, ALIASES[names[i]], limit);
+    if (!Buffer.isBuffer(step)) return undoRest(data, step, names, i, limit);
+    out = step;
   }
   return { data: out, chain: names.map((n) => ALIASES[n]) };
+}
+
+/** The same loop once one layer had to go to the streaming decoder. */
+async function undoRest(original: Buffer, pending: Promise<Buffer>, names: string[], i: number, limit: number): Promise<Undone> {
+  try {
+    let out = await pending;
+    for (let j = i - 1; j >= 0; j--) out = await inflate(out, ALIASES[names[j]], limit);
+    return { data: out, chain: names.map((n) => ALIASES[n]) };
+  } catch {
+    return { data: original, chain: [] };
+  }
 }

@@ -22,15 +22,23 @@ export class SegmentSink {
   emit(text: string, place: Place): void {
     if (text.length < MIN_SEGMENT || this.exhausted) return;
     this.budget -= text.length;
-    this.segments.push({ ...place, text });
+    this.segments.push({
+      text,
+      where: place.where,
+      path: place.path,
+      chain: place.chain,
+      key: place.key,
+      parent: place.parent,
+      inList: place.inList,
+    });
   }
 }
 
 /** The place one more encoding deeper: the layer just undone is inner to everything undone before. */
 export function within(place: Place, encoding: string): Place {
-  return { ...place, chain: [encoding, ...place.chain] };
+  return { where: place.where, path: place.path, chain: [encoding, ...place.chain], key: place.key, parent: place.parent, inList: place.inList };
 }
 
-export function child(place: Place, path: string, key: string, inList = false): Place {
-  return { ...place, path, key, parent: place.path, inList };
+export function child(place: Place, path: string, key: string, inList = false, parent = place.path): Place {
+  return { where: place.where, path, chain: place.chain, key, parent, inList };
 }
