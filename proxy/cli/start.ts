@@ -34,6 +34,8 @@ export function startCommand(): Command {
     .option('--allow <cidr>', 'also accept proxy clients from this range (repeatable)', collect, [])
     .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
     .addOption(new Option('--upstream-timeout <ms>', 'ms to wait for an upstream to answer').default(30_000).argParser(Number))
+    .addOption(new Option('--headers-timeout <ms>', 'ms a proxy client gets to send its request headers').default(20_000).argParser(Number))
+    .addOption(new Option('--stop-grace <ms>', 'on Ctrl-C, ms in-flight flows get to finish before they are recorded as interrupted').default(5_000).argParser(Number))
     .action(async (opts) => {
       const say = (line: string) => process.stdout.write(line + '\n');
       if (opts.identifiers) loadIdentifiersFile(opts.identifiers); // fail fast with exit 2 on a bad file
@@ -58,6 +60,8 @@ export function startCommand(): Command {
         allow: opts.allow,
         upstreamCa,
         upstreamTimeout: opts.upstreamTimeout,
+        headersTimeout: opts.headersTimeout,
+        stopGrace: opts.stopGrace,
       });
       const phoneAddress = app.lanAddresses[0] ?? '127.0.0.1';
       say(`leakscope proxy      ${opts.proxyHost}:${app.proxyPort}  (phone Wi-Fi proxy: ${phoneAddress}:${app.proxyPort})`);
