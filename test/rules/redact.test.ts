@@ -158,6 +158,18 @@ describe('redact rules', () => {
     expect((await flowFor('/redact-gzip')).action).toBe('redacted');
   });
 
+  it('replaces a pattern finding (an IMEI the identifiers file does not list) with a fake of the same format', async () => {
+    const other = '354678901234562';
+    await curl([...proxy(), '-H', 'content-type: application/json', '--data', JSON.stringify({ imei: other }), `${upstream.url}/redact-pattern`]);
+    const got = await arrivedAt('/redact-pattern');
+    const sent = JSON.parse(got.body.toString()).imei;
+    expect(sent).toMatch(/^35467890\d{7}$/);
+    expect(sent).not.toBe(other);
+    expect(luhnValid(sent)).toBe(true);
+    const flow = await flowFor('/redact-pattern');
+    expect(flow).toMatchObject({ action: 'redacted', findings: [expect.objectContaining({ type: 'imei', value: other, confidence: 'pattern' })] });
+  });
+
   it('blocks instead when a value sits where it cannot be replaced in its encoding chain', async () => {
     // The IMEI in the middle of a base64 blob: its base64 form depends on the bytes before it.
     const blob = Buffer.from(JSON.stringify({ a: 'x', imei: IMEI })).toString('base64');
