@@ -2,7 +2,7 @@
 // more than one segment (coordinate pairs, phone lists, contact slurping).
 import type { Finding } from '../../shared/types';
 import { coordinateHits, knownHits, type CoordinateHit, type KnownIndex } from './known/known-index';
-import type { PatternHit } from './patterns/run';
+import type { PatternHit, Span } from './patterns/run';
 import { patternHits } from './patterns/run';
 import { encodingName, type Segment } from './segment';
 
@@ -17,6 +17,8 @@ const CONTACT_LIST_CONTACTS = 3;
 const CONTACT_LIST_NUMBERS = 5;
 /** Valid numbers in one list that make its unlabelled elements phone numbers. */
 const PHONE_LIST_MIN = 3;
+
+const NO_SPANS: readonly Span[] = [];
 
 class FindingSet {
   private readonly byKey = new Map<string, Finding>();
@@ -104,9 +106,8 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
     const knownCoordinates = coordinateHits(segment.text, index);
     for (const hit of knownCoordinates) coordinates.push({ hit, segment });
     // A pattern hit inside a known match is the same occurrence, already reported with more certainty.
-    const knownSpans = [...known.filter((k) => k.form.chain.length === 0), ...knownCoordinates];
-    for (const hit of patternHits(segment)) {
-      if (knownSpans.some((k) => k.start < hit.end && hit.start < k.end)) continue;
+    const knownSpans = known.length + knownCoordinates.length === 0 ? NO_SPANS : [...known.filter((k) => k.form.chain.length === 0), ...knownCoordinates];
+    for (const hit of patternHits(segment, knownSpans)) {
       const placed = { hit, segment };
       if (hit.part) coordinateParts.push(placed);
       else if (hit.weak) weakPhones.push(placed);

@@ -26,10 +26,26 @@ export function keyWords(key: string): Set<string> {
   return words;
 }
 
+/** Answers per term set, per key: keys repeat endlessly across requests, term sets are a fixed few. */
+const answers = new WeakMap<ReadonlySet<string>, Map<string, boolean>>();
+
 export function keyHasAny(key: string, terms: ReadonlySet<string>): boolean {
   if (!key) return false;
-  for (const word of keyWords(key)) if (terms.has(word)) return true;
-  return false;
+  let byKey = answers.get(terms);
+  if (!byKey) answers.set(terms, (byKey = new Map()));
+  let answer = byKey.get(key);
+  if (answer === undefined) {
+    answer = false;
+    for (const word of keyWords(key)) {
+      if (terms.has(word)) {
+        answer = true;
+        break;
+      }
+    }
+    if (byKey.size > 10_000) byKey.clear();
+    byKey.set(key, answer);
+  }
+  return answer;
 }
 
 /** Keys whose numbers are clocks, counters and money, never device identifiers. */

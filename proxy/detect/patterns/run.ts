@@ -2,7 +2,7 @@
 import type { IdentifierType } from '../../../shared/types';
 import type { Segment } from '../segment';
 import { keyHasAny, NOT_AN_IDENTIFIER } from './keys';
-import { PATTERN_DETECTORS } from './table';
+import { PATTERN_DETECTORS, type DetectorContext } from './table';
 
 export interface PatternHit {
   type: IdentifierType;
@@ -13,21 +13,58 @@ export interface PatternHit {
   weak?: boolean;
 }
 
-/** Nothing any row looks for can be in a segment without a digit or an @. */
-const WORTH_A_LOOK = /[0-9@]/;
+/** A stretch of the segment already reported with more certainty (a known value). */
+export interface Span {
+  start: number;
+  end: number;
+}
 
-export function patternHits(segment: Segment): PatternHit[] {
+/** Nothing any row looks for can be in a segment without a digit or an @. */
+function worthALook(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 64) return true;
+  }
+  return false;
+}
+
+/**
+ * Each row's context for one key (in a list or not), built once: keys repeat across segments and
+ * requests, and every row asks about them.
+ */
+const contexts = [new Map<string, readonly DetectorContext[]>(), new Map<string, readonly DetectorContext[]>()];
+
+function contextsFor(key: string, inList: boolean): readonly DetectorContext[] {
+  const byKey = contexts[inList ? 1 : 0];
+  let rows = byKey.get(key);
+  if (rows) return rows;
+  const negative = keyHasAny(key, NOT_AN_IDENTIFIER);
+  rows = PATTERN_DETECTORS.map((row) => ({ key, inList, telling: keyHasAny(key, row.tellingKeys), negative }));
+  if (byKey.size > 10_000) byKey.clear();
+  byKey.set(key, rows);
+  return rows;
+}
+
+const overlaps = (spans: readonly Span[], start: number, end: number) => spans.some((k) => k.start < end && start < k.end);
+
+/** Pattern hits of one segment; candidates inside `known` spans are skipped before they are validated. */
+export function patternHits(segment: Segment, known: readonly Span[] = []): PatternHit[] {
   const hits: PatternHit[] = [];
-  if (!WORTH_A_LOOK.test(segment.text)) return hits;
-  const negative = keyHasAny(segment.key, NOT_AN_IDENTIFIER);
-  for (const row of PATTERN_DETECTORS) {
-    const ctx = { key: segment.key, inList: segment.inList, telling: keyHasAny(segment.key, row.tellingKeys), negative };
-    if (!row.worthALook(segment.text, ctx)) continue;
-    for (const m of segment.text.matchAll(row.candidates)) {
+  const text = segment.text;
+  if (!worthALook(text)) return hits;
+  const ctxs = contextsFor(segment.key, segment.inList);
+  for (let r = 0; r < PATTERN_DETECTORS.length; r++) {
+    const row = PATTERN_DETECTORS[r];
+    const ctx = ctxs[r];
+    if (!row.worthALook(text, ctx)) continue;
+    for (const m of text.matchAll(row.candidates)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (known.length > 0 && overlaps(known, start, end)) continue;
       const accepted = row.accept(m[0], ctx);
       if (accepted === undefined) continue;
       const hit = typeof accepted === 'string' ? { value: accepted } : accepted;
-      hits.push({ type: row.type, start: m.index, end: m.index + m[0].length, ...hit });
+      hits.push({ type: row.type, start, end, ...hit });
     }
   }
   return hits;
