@@ -58,8 +58,9 @@ describe('Rules view', () => {
       { match: { type: 'phone_number', host: '*.push-example.cn' }, action: 'redact' },
       { match: { type: 'imei' }, action: 'block' },
     ]);
+    // Counts come back from the server shortly after the save: the moved rule keeps its 1, the new one starts at 0.
     await page.getByTestId('rule-1-touched').filter({ hasText: '1' }).waitFor();
-    expect(await page.getByTestId('rule-0-touched').textContent()).toBe('0');
+    await page.getByTestId('rule-0-touched').filter({ hasText: /^0$/ }).waitFor();
   });
 
   it('shows what is wrong with a bad rule and keeps the file as it was', async () => {
