@@ -5,6 +5,7 @@ import type { DeviceInfo, RulesResponse, ServerConfig, SummaryResponse } from '.
 import { parseIdentifiers } from '../../shared/identifiers';
 import { parseRules } from '../../shared/rules';
 import type { TlsErrorEvent } from '../../shared/types';
+import { addCanaries, makeCanaries, vcardFile } from '../cli/canaries';
 import type { IdentifiersHolder } from '../config/identifiers-holder';
 import { writeHar } from '../har/export';
 import type { RulesHolder } from '../rules/rules-holder';
@@ -103,6 +104,19 @@ export function apiRouter(deps: ApiDeps): express.Router {
     if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
     identifiers.set(parsed.value);
     res.json(parsed.value);
+  });
+  // The canaries are added to the identifiers in force (so detection watches for them at once) and returned as
+  // vCard 3.0 for the phone's address book. POST, not a plain link: it changes what detection looks for.
+  api.post('/canaries.vcf', (req, res) => {
+    const count = (req.body as { count?: unknown } | undefined)?.count ?? 10;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 500)
+      return void res.status(400).json({ error: 'count: a whole number from 1 to 500' });
+    const contacts = makeCanaries(count, identifiers.get());
+    const parsed = parseIdentifiers(addCanaries(identifiers.get(), contacts));
+    if (!parsed.ok) return void res.status(500).json({ error: parsed.error });
+    identifiers.set(parsed.value);
+    res.type('text/vcard').set('content-disposition', 'attachment; filename="leakscope-canaries.vcf"');
+    res.send(vcardFile(contacts));
   });
   const rulesResponse = (): RulesResponse => ({ rules: deps.rules.get().rules, touched: deps.rules.touchedCounts() });
   api.get('/rules', (_req, res) => {

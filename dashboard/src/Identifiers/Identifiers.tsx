@@ -122,6 +122,26 @@ export function Identifiers() {
     }
   };
 
+  // The server adds the canaries to the identifiers it watches for, so the form is reloaded to show them.
+  const downloadCanaries = async () => {
+    setErrors('');
+    setBusy(true);
+    try {
+      const vcf = await api<string>('/api/canaries.vcf', { method: 'POST', body: JSON.stringify({ count: canaries }), headers: { accept: 'text/vcard' } });
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([vcf], { type: 'text/vcard' }));
+      link.download = 'leakscope-canaries.vcf';
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      setSaved(`${canaries} canary contacts added to the identifiers. Import the file into the phone's contacts.`);
+      await load();
+    } catch (e) {
+      setErrors(`The server refused it: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <div className="page">
       <div className="page-head">
@@ -131,9 +151,9 @@ export function Identifiers() {
             <span className="field-label">Canary contacts</span>
             <input type="number" min={1} max={500} value={canaries} onChange={(e) => setCanaries(Math.max(1, Math.min(500, Number(e.target.value) || 10)))} style={{ width: '5em' }} />
           </label>
-          <a className="button" href={`/api/canaries.vcf?count=${canaries}`} download="canaries.vcf" data-testid="canaries">
+          <button type="button" onClick={() => void downloadCanaries()} disabled={busy} data-testid="canaries">
             Download vCard
-          </a>
+          </button>
         </div>
       </div>
       <p className="muted">
