@@ -41,6 +41,22 @@ export type Contact = z.infer<typeof contactSchema>;
 export type Device = z.infer<typeof deviceSchema>;
 export type Identifiers = z.infer<typeof identifiersSchema>;
 
+/** The device fields that are plain lists of values (contacts and locations have their own shapes). */
+export const VALUE_FIELDS = [
+  'imei',
+  'meid',
+  'imsi',
+  'iccid',
+  'phone_number',
+  'android_id',
+  'advertising_id',
+  'mac_address',
+  'serial_number',
+  'email',
+  'sms',
+] as const satisfies readonly (keyof Device)[];
+export type ValueField = (typeof VALUE_FIELDS)[number];
+
 export const EMPTY_IDENTIFIERS: Identifiers = { devices: [] };
 
 /** `devices[0].imei[1]: expected string` — the field path and what is wrong, for exit-2 messages. */

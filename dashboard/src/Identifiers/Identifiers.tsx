@@ -1,28 +1,15 @@
 import { useEffect, useState } from 'react';
-import { describeIssues, identifiersSchema, type Device, type Identifiers as IdentifiersFile } from '../../../shared/identifiers';
+import { describeIssues, identifiersSchema, VALUE_FIELDS, type Device, type Identifiers as IdentifiersFile, type ValueField } from '../../../shared/identifiers';
+import { ErrorBox } from '../lib/ErrorBox';
 import { api } from '../store/api';
 import { typeLabel } from '../lib/labels';
 
-const LIST_FIELDS = [
-  'imei',
-  'meid',
-  'imsi',
-  'iccid',
-  'phone_number',
-  'android_id',
-  'advertising_id',
-  'mac_address',
-  'serial_number',
-  'email',
-  'sms',
-] as const;
-type ListField = (typeof LIST_FIELDS)[number];
 
 /** The editor's model: every list as text, one value a line. */
 interface DraftDevice {
   name: string;
   client: string;
-  lists: Record<ListField, string>;
+  lists: Record<ValueField, string>;
   /** `Name; phone, phone; email, email` per line */
   contacts: string;
   /** `lat, lon` per line */
@@ -41,8 +28,8 @@ const commas = (s: string | undefined) =>
     .filter(Boolean);
 
 function toDraft(d: Device): DraftDevice {
-  const lists = {} as Record<ListField, string>;
-  for (const f of LIST_FIELDS) lists[f] = (d[f] ?? []).join('\n');
+  const lists = {} as Record<ValueField, string>;
+  for (const f of VALUE_FIELDS) lists[f] = (d[f] ?? []).join('\n');
   return {
     name: d.name ?? '',
     client: d.client ?? '',
@@ -55,7 +42,7 @@ function toDraft(d: Device): DraftDevice {
 function fromDraft(d: DraftDevice): unknown {
   const out: Record<string, unknown> = { name: d.name.trim() };
   if (d.client.trim()) out.client = d.client.trim();
-  for (const f of LIST_FIELDS) out[f] = lines(d.lists[f]);
+  for (const f of VALUE_FIELDS) out[f] = lines(d.lists[f]);
   out.contacts = lines(d.contacts).map((l) => {
     const [name, phones, emails] = l.split(';');
     return { name: (name ?? '').trim(), phone: commas(phones), email: commas(emails) };
@@ -174,13 +161,7 @@ export function Identifiers() {
         </button>
         {saved ? <span className="ok-text" role="status">{saved}</span> : null}
       </div>
-      {errors ? (
-        <div className="error-box" role="alert" data-testid="identifier-errors">
-          {errors.split('; ').map((e, i) => (
-            <div key={i}>{e}</div>
-          ))}
-        </div>
-      ) : null}
+      <ErrorBox errors={errors} testId="identifier-errors" />
       {raw !== undefined ? (
         <textarea className="raw-json mono" value={raw} onChange={(e) => setRaw(e.target.value)} spellCheck={false} aria-label="Identifiers file as JSON" />
       ) : (
@@ -199,7 +180,7 @@ export function Identifiers() {
                 <span className="field-label">Client IP</span>
                 <input value={d.client} onChange={(e) => update(i, { client: e.target.value })} placeholder="192.168.1.23" />
               </label>
-              {LIST_FIELDS.map((f) => (
+              {VALUE_FIELDS.map((f) => (
                 <label className="field" key={f}>
                   <span className="field-label">{typeLabel(f)}</span>
                   <textarea rows={2} value={d.lists[f]} onChange={(e) => update(i, { lists: { ...d.lists, [f]: e.target.value } })} spellCheck={false} />

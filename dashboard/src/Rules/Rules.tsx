@@ -4,6 +4,7 @@ import { describeIssues } from '../../../shared/identifiers';
 import { RULE_ACTIONS, ruleSchema, rulesSchema, type Rule, type RuleAction } from '../../../shared/rules';
 import { IDENTIFIER_TYPES } from '../../../shared/types';
 import { typeLabel } from '../lib/labels';
+import { ErrorBox } from '../lib/ErrorBox';
 import { api } from '../store/api';
 import { useApi, useStoreValue } from '../store/useStore';
 import './rules.css';
@@ -99,13 +100,7 @@ export function Rules() {
         </button>
         {saved ? <span className="ok-text" role="status">{saved}</span> : null}
       </div>
-      {errors ? (
-        <div className="error-box" role="alert" data-testid="rule-errors">
-          {errors.split('; ').map((e, i) => (
-            <div key={i}>{e}</div>
-          ))}
-        </div>
-      ) : null}
+      <ErrorBox errors={errors} testId="rule-errors" />
       {drafts && drafts.length > 0 ? (
         <table className="rules-table" data-testid="rules">
           <thead>
