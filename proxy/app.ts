@@ -120,7 +120,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     onTlsError: (event) => {
       tlsErrors.unshift(event);
       tlsErrors.length = Math.min(tlsErrors.length, MAX_TLS_ERRORS);
-      log.warn(event, 'a client refused our certificate');
+      // pino writes its own `time`; the event's would be a second key of that name in the line
+      log.warn({ client: event.client, host: event.host, message: event.message }, 'a client refused our certificate');
       ui.live.publishTlsError(event);
     },
     onWebSocketMessage: (message) => pipeline.webSocketMessage(message),

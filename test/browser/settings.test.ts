@@ -1,0 +1,99 @@
+// The dashboard's settings views against the real leakscope: identifiers editor, canary contacts, device names,
+// and the hosts that refused our certificate, each checked through what the server then does.
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { Leakscope } from '../../proxy/app';
+import type { Identifiers } from '../../shared/identifiers';
+import { curl } from '../helpers/leakscope';
+import { ensureDashboardBuilt, launchBrowser, startApp, startUpstream, tempDataDir, viaProxy, waitLive } from './helpers';
+
+let browser: Browser;
+let page: Page;
+let app: Leakscope;
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+let dataDir: string;
+const pageErrors: string[] = [];
+
+const ui = (p: string) => `http://127.0.0.1:${app.uiPort}${p}`;
+const at = (p: string) => `http://127.0.0.1:${upstream.port}${p}`;
+const identifiers = async () => (await (await fetch(ui('/api/identifiers'))).json()) as Identifiers;
+
+beforeAll(async () => {
+  await ensureDashboardBuilt();
+  dataDir = tempDataDir('settings');
+  [app, upstream, browser] = await Promise.all([startApp(dataDir), startUpstream(), launchBrowser()]);
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page.setDefaultTimeout(5000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(ui('/'));
+  await waitLive(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await upstream?.close();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('settings views', () => {
+  it('saves an identifier typed into the editor, and the next request carrying it is flagged', async () => {
+    await page.goto(ui('/#/identifiers'));
+    const serials = page.locator('fieldset.device-card').first().locator('label.field', { hasText: 'Serial' }).locator('textarea');
+    await serials.fill('RM1S0098765');
+    await page.click('[data-testid=save-identifiers]');
+    await page.waitForSelector('[role=status]:has-text("Saved")');
+    expect((await identifiers()).devices[0].serial_number).toEqual(['RM1S0098765']);
+
+    expect(await viaProxy(app.proxyPort, at('/ping?sn=RM1S0098765'))).toBe(200);
+    await page.goto(ui('/#/feed'));
+    const row = page.locator('[data-flow-id][data-flagged=true]', { hasText: '/ping' });
+    await expect.poll(() => row.count()).toBe(1);
+  });
+
+  it('refuses an invalid identifiers document and names the field, keeping what was saved', async () => {
+    await page.goto(ui('/#/identifiers'));
+    await page.click('button:has-text("Edit as JSON")');
+    await page.fill('textarea[aria-label="Identifiers file as JSON"]', JSON.stringify({ devices: [{ imei: [''] }] }));
+    await page.click('[data-testid=save-identifiers]');
+    expect(await page.textContent('[data-testid=identifier-errors]')).toContain('devices[0].imei[0]');
+    expect((await identifiers()).devices[0].serial_number).toEqual(['RM1S0098765']);
+    await page.click('button:has-text("Back to the form")');
+  });
+
+  it('downloads canary contacts as vCard and watches for them from then on', async () => {
+    await page.goto(ui('/#/identifiers'));
+    await page.fill('input[type=number]', '4');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=canaries]')]);
+    const vcf = fs.readFileSync((await download.path())!, 'utf8');
+    const phones = [...vcf.matchAll(/^TEL;TYPE=CELL:(.+)\r$/gm)].map((m) => m[1]);
+    expect(vcf.match(/BEGIN:VCARD/g)).toHaveLength(4);
+    expect(phones).toHaveLength(4);
+    const watched = (await identifiers()).devices.flatMap((d) => d.contacts.flatMap((c) => c.phone));
+    expect(watched).toEqual(expect.arrayContaining(phones));
+  });
+
+  it('renames a device, and the feed shows the new name', async () => {
+    await page.goto(ui('/#/devices'));
+    const input = page.locator('[data-testid=devices] input[id="name-127.0.0.1"]');
+    await input.fill('Bench RedMi 1S');
+    await page.click('[data-testid=devices] button:has-text("Rename")');
+    await expect.poll(async () => ((await (await fetch(ui('/api/devices'))).json()) as { client: string; name?: string }[]).find((d) => d.client === '127.0.0.1')?.name).toBe('Bench RedMi 1S');
+    expect(await viaProxy(app.proxyPort, at('/after-rename'))).toBe(200);
+    await page.goto(ui('/#/feed'));
+    await expect.poll(() => page.locator('[data-flow-id]', { hasText: '/after-rename' }).textContent()).toContain('Bench RedMi 1S');
+  });
+
+  it('lists a host whose client refused our certificate, live', async () => {
+    await page.goto(ui('/#/setup'));
+    expect(await page.locator('[data-testid=tls-errors]').count()).toBe(0);
+    // curl does not trust leakscope's CA: it aborts the handshake, as a pinning app does.
+    const r = await curl(['-sS', '-x', `http://127.0.0.1:${app.proxyPort}`, `https://localhost:${upstream.port}/pinned`]);
+    expect(r.code).not.toBe(0);
+    const row = page.locator('[data-testid=tls-errors] tbody tr', { hasText: 'localhost' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('Bench RedMi 1S');
+    expect(pageErrors).toEqual([]);
+  });
+});
