@@ -85,6 +85,23 @@ describe('settings views', () => {
     await expect.poll(() => page.locator('[data-flow-id]', { hasText: '/after-rename' }).textContent()).toContain('Bench RedMi 1S');
   });
 
+  it('fits a phone-width screen: no sideways scrolling, the feed rows still readable', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      for (const view of ['feed', 'matrix', 'devices', 'identifiers', 'rules', 'setup']) {
+        await phone.goto(ui(`/#/${view}`));
+        await phone.waitForSelector('[data-testid=connection]');
+        const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, view).toBeLessThanOrEqual(0);
+      }
+      await phone.goto(ui('/#/feed'));
+      const row = phone.locator('[data-flow-id]', { hasText: '/ping' });
+      expect((await row.boundingBox())!.width).toBeLessThanOrEqual(390);
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('lists a host whose client refused our certificate, live', async () => {
     await page.goto(ui('/#/setup'));
     expect(await page.locator('[data-testid=tls-errors]').count()).toBe(0);
