@@ -44,6 +44,10 @@ describe('known values', () => {
     expect(pick((await post(Buffer.from(form), { 'content-type': 'application/x-www-form-urlencoded' })).findings)).toEqual([
       'mac_address body data.device.ids[1] urlencoded known',
     ]);
+    const oneField = await post(Buffer.from('deviceid=865123456789012'), { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(pick(oneField.findings)).toEqual(['imei body deviceid plain known']);
+    // undeclared, a lone `key=value` is text, not a form
+    expect(pick((await post(Buffer.from('deviceid=865123456789012'))).findings)).toEqual(['imei body  plain known']);
     const nested = json({ payload: JSON.stringify({ sim: { iccid: '89860012345678901234' } }) });
     expect(pick((await post(deflateSync(nested), { 'content-encoding': 'deflate' })).findings)).toEqual([
       'iccid body $.payload.sim.iccid deflate known',

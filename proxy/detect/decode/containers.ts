@@ -57,10 +57,14 @@ export function json(text: string): Leaf[] | undefined {
 }
 
 const FORM = /^[\w.\-[\]%]+=[^&\s]*(?:&[\w.\-[\]%]+=[^&\s]*)+$/;
+const ONE_FIELD_OR_MORE = /^[\w.\-[\]%]+=[^&\s]*(?:&[\w.\-[\]%]+=[^&\s]*)*$/;
 
-/** `a=1&b=2`: the raw (still percent-encoded) values, so the caller records `urlencoded` when it undoes it. */
-export function form(text: string): Leaf[] | undefined {
-  if (!FORM.test(text)) return undefined;
+/**
+ * `a=1&b=2`: the raw (still percent-encoded) values, so the caller records `urlencoded` when it undoes it.
+ * Undeclared text needs two fields to be taken for a form: a lone `a=b` is as likely prose or a token.
+ */
+export function form(text: string, declared = false): Leaf[] | undefined {
+  if (!(declared ? ONE_FIELD_OR_MORE : FORM).test(text)) return undefined;
   return formPairs(text);
 }
 

@@ -78,6 +78,13 @@ export function expandBytes(buf: Buffer, place: Place, sink: SegmentSink): Pendi
   return expandUncompressed(buf, place, sink);
 }
 
+/** A body the request declares a form: one even with a single field. */
+export function expandFormBody(buf: Buffer, place: Place, sink: SegmentSink): Pending {
+  const text = asText(buf)?.trim();
+  const leaves = text === undefined ? undefined : form(text, true);
+  return leaves ? expandLeaves(leaves, 0, place, sink, false) : expandBytes(buf, place, sink);
+}
+
 function expandUncompressed(buf: Buffer, place: Place, sink: SegmentSink): Pending {
   const text = asText(buf);
   if (text !== undefined) return expandValue(text, place, sink);

@@ -2,7 +2,7 @@
 import type { Headers, Where } from '../../../shared/types';
 import type { Segment } from '../segment';
 import { formPairs } from './containers';
-import { expandBytes, expandValue, type Pending } from './expand';
+import { expandBytes, expandFormBody, expandValue, type Pending } from './expand';
 import { undoContentEncoding, type Undone } from './inflate';
 import { SegmentSink, type Place } from './sink';
 
@@ -107,9 +107,12 @@ function multipartSteps(body: Buffer, boundary: string, chain: string[], sink: S
 
 function bodyFrom(decoded: Undone, parts: RequestParts, sink: SegmentSink): Pending {
   const chain = decoded.chain;
-  const boundary = multipartBoundary(header(parts.headers, 'content-type'));
+  const contentType = header(parts.headers, 'content-type');
+  const boundary = multipartBoundary(contentType);
   if (boundary) return runSteps(multipartSteps(decoded.data, boundary, chain, sink));
-  return expandBytes(decoded.data, { where: 'body', path: '', chain, key: '', parent: '', inList: false }, sink);
+  const place: Place = { where: 'body', path: '', chain, key: '', parent: '', inList: false };
+  if (contentType && /^application\/x-www-form-urlencoded\b/i.test(contentType)) return expandFormBody(decoded.data, place, sink);
+  return expandBytes(decoded.data, place, sink);
 }
 
 function bodyStep(parts: RequestParts, sink: SegmentSink): Pending {
