@@ -133,6 +133,9 @@ export function knownHits(text: string, index: KnownIndex): KnownHit[] {
     if (end < text.length && touches(text.charCodeAt(end), form.endEdge)) return;
     hits.push({ form, start, end });
   });
+  // Findings come out in the order they sit in the text, whichever sampled window found them (the sort is
+  // stable, and hits at one start come from one window, in form order).
+  if (hits.length > 1) hits.sort((a, b) => a.start - b.start);
   return hits;
 }
 

@@ -1,61 +1,118 @@
 // One pass over a string finds every occurrence of any of many patterns, at a cost per character that does
-// not grow with the number of patterns: a rolling hash of the first WINDOW characters is looked up in a bit
-// filter, and only filter hits are verified against the (few) patterns sharing that window hash.
+// not grow with the number of patterns: the hash of a WINDOW-character window is looked up in a bit filter,
+// and only filter hits are verified against the (few) patterns sharing that window hash.
+//
+// The filter is too big for the CPU caches, so each lookup is a memory access: the text is sampled only every
+// STRIDE characters. A pattern of length ≥ WINDOW + STRIDE - 1 has, whatever its position, exactly one
+// sampled position among its first STRIDE, with a whole window of the pattern there; each pattern is indexed
+// under its windows at those STRIDE offsets. The shortest pattern sets the stride.
 
 /** Patterns shorter than this are not indexed; nothing that short identifies anyone. */
 export const WINDOW = 6;
+/** Beyond this, fewer lookups save less than the extra filter entries cost. */
+const MAX_STRIDE = 8;
 const BASE = 257;
 const FILTER_BITS = 22;
 const SHIFT = 32 - FILTER_BITS;
 const MIX = 0x9e3779b1;
 
-function power(base: number, exp: number): number {
-  let p = 1;
-  for (let i = 0; i < exp; i++) p = Math.imul(p, base);
-  return p;
-}
-const BASE_TOP = power(BASE, WINDOW - 1);
-
-function prefixHash(s: string, start: number): number {
+function windowHash(s: string, start: number): number {
   let h = 0;
   for (let i = start; i < start + WINDOW; i++) h = (Math.imul(h, BASE) + s.charCodeAt(i)) | 0;
   return h;
 }
 
-export class MultiMatcher {
-  private readonly filter = new Uint32Array(1 << (FILTER_BITS - 5));
-  private readonly buckets = new Map<number, number[]>();
+/**
+ * The (window hash, pattern id, offset) entries, grouped by slot of the hash in flat typed arrays: there are
+ * STRIDE per pattern, hundreds of thousands for a big identifiers file, and as objects they would cost every
+ * garbage collection a trace through all of them.
+ */
+class WindowTable {
+  private readonly bits: number;
+  /** entries of slot s are [first[s], first[s + 1]) */
+  private readonly first: Int32Array;
+  readonly hashes: Int32Array;
+  readonly ids: Int32Array;
+  readonly offsets: Int32Array;
 
-  /** Patterns shorter than WINDOW are ignored; callers filter them out beforehand. */
-  constructor(private readonly patterns: readonly string[]) {
-    patterns.forEach((pattern, id) => {
-      if (pattern.length < WINDOW) return;
-      const h = prefixHash(pattern, 0);
-      const slot = Math.imul(h, MIX) >>> SHIFT;
-      this.filter[slot >>> 5] |= 1 << (slot & 31);
-      const bucket = this.buckets.get(h);
-      if (bucket) bucket.push(id);
-      else this.buckets.set(h, [id]);
-    });
-  }
-
-  /** Calls `onMatch(patternId, start)` for every occurrence, overlapping ones included. */
-  forEach(text: string, onMatch: (id: number, start: number) => void): void {
-    const n = text.length;
-    if (n < WINDOW || this.buckets.size === 0) return;
-    const filter = this.filter;
-    let h = prefixHash(text, 0);
-    for (let i = 0; ; i++) {
-      const slot = Math.imul(h, MIX) >>> SHIFT;
-      if ((filter[slot >>> 5] & (1 << (slot & 31))) !== 0) this.verify(text, i, h, onMatch);
-      if (i + WINDOW >= n) return;
-      h = (Math.imul(h - Math.imul(text.charCodeAt(i), BASE_TOP), BASE) + text.charCodeAt(i + WINDOW)) | 0;
+  constructor(entries: readonly number[]) {
+    const count = entries.length / 3;
+    this.bits = Math.max(4, Math.ceil(Math.log2(count + 1)));
+    this.first = new Int32Array((1 << this.bits) + 1);
+    for (let e = 0; e < entries.length; e += 3) this.first[this.slot(entries[e]) + 1]++;
+    for (let s = 1; s < this.first.length; s++) this.first[s] += this.first[s - 1];
+    this.hashes = new Int32Array(count);
+    this.ids = new Int32Array(count);
+    this.offsets = new Int32Array(count);
+    const fill = this.first.slice(0, -1);
+    for (let e = 0; e < entries.length; e += 3) {
+      const at = fill[this.slot(entries[e])]++;
+      this.hashes[at] = entries[e];
+      this.ids[at] = entries[e + 1];
+      this.offsets[at] = entries[e + 2];
     }
   }
 
-  private verify(text: string, start: number, h: number, onMatch: (id: number, start: number) => void): void {
-    const bucket = this.buckets.get(h);
-    if (!bucket) return;
-    for (const id of bucket) if (text.startsWith(this.patterns[id], start)) onMatch(id, start);
+  slot(h: number): number {
+    return Math.imul(h, MIX) >>> (32 - this.bits);
+  }
+
+  from(slot: number): number {
+    return this.first[slot];
+  }
+
+  to(slot: number): number {
+    return this.first[slot + 1];
+  }
+}
+
+export class MultiMatcher {
+  private readonly filter = new Uint32Array(1 << (FILTER_BITS - 5));
+  private readonly table: WindowTable;
+  private readonly stride: number;
+
+  /** Patterns shorter than WINDOW are ignored; callers filter them out beforehand. */
+  constructor(private readonly patterns: readonly string[]) {
+    let shortest = Infinity;
+    for (const p of patterns) if (p.length >= WINDOW) shortest = Math.min(shortest, p.length);
+    this.stride = Math.max(1, Math.min(MAX_STRIDE, shortest - WINDOW + 1));
+    const entries: number[] = [];
+    patterns.forEach((pattern, id) => {
+      if (pattern.length < WINDOW) return;
+      for (let offset = 0; offset < this.stride; offset++) {
+        const h = windowHash(pattern, offset);
+        const slot = Math.imul(h, MIX) >>> SHIFT;
+        this.filter[slot >>> 5] |= 1 << (slot & 31);
+        entries.push(h, id, offset);
+      }
+    });
+    this.table = new WindowTable(entries);
+  }
+
+  /**
+   * Calls `onMatch(patternId, start)` for every occurrence, overlapping ones included, each once; not in
+   * order of `start`.
+   */
+  forEach(text: string, onMatch: (id: number, start: number) => void): void {
+    const n = text.length;
+    if (n < WINDOW || this.patterns.length === 0) return;
+    const filter = this.filter;
+    const stride = this.stride;
+    for (let i = 0; i + WINDOW <= n; i += stride) {
+      const h = windowHash(text, i);
+      const slot = Math.imul(h, MIX) >>> SHIFT;
+      if ((filter[slot >>> 5] & (1 << (slot & 31))) !== 0) this.verify(text, i, h, onMatch);
+    }
+  }
+
+  private verify(text: string, at: number, h: number, onMatch: (id: number, start: number) => void): void {
+    const table = this.table;
+    const slot = table.slot(h);
+    for (let e = table.from(slot), end = table.to(slot); e < end; e++) {
+      if (table.hashes[e] !== h) continue;
+      const start = at - table.offsets[e];
+      const id = table.ids[e];
+      if (start >= 0 && text.startsWith(this.patterns[id], start)) onMatch(id, start);
+    }
   }
 }
