@@ -1,23 +1,30 @@
 // Byte-level sniffing shared by the decoders: is this text, is this compressed, what printable runs does it hold.
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
+
+/** C0 controls but tab, LF and CR, and DEL: binary, in text. */
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+
+function controls(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) n++;
+  }
+  return n;
+}
 
 /** Decodes `buf` as UTF-8 when it is valid and nearly free of control characters; otherwise undefined. */
 export function asText(buf: Buffer): string | undefined {
-  const allowed = buf.length / 50;
-  let controls = 0;
-  let ascii = true;
-  for (let i = 0; i < buf.length; i++) {
-    const b = buf[i];
-    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) {
-      if (++controls > allowed) return undefined;
-    } else if (b >= 0x80) ascii = false;
-  }
-  if (ascii) return buf.toString('latin1');
-  // A validity check, not a throwing decoder: binary blobs fail here often, and exceptions are slow.
-  if (!isUtf8(buf)) return undefined;
+  // Native scans first (ASCII, UTF-8 validity, a control character at all); the byte loop only for the rare
+  // text that holds some controls. The validity check does not throw: binary blobs fail it often.
+  const ascii = isAscii(buf);
+  if (!ascii && !isUtf8(buf)) return undefined;
   // Like TextDecoder, drop a leading byte-order mark.
-  const bom = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-  return buf.toString('utf8', bom);
+  const bom = !ascii && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  const text = ascii ? buf.toString('latin1') : buf.toString('utf8', bom);
+  // Controls are single bytes in UTF-8: counting them in the text counts them in the bytes.
+  if (CONTROL.test(text) && controls(text) > buf.length / 50) return undefined;
+  return text;
 }
 
 export type Compression = 'gzip' | 'deflate';

@@ -1,4 +1,5 @@
 // Structured text: JSON, form, XML, vCard. Each splits a string into keyed leaves with precise paths.
+import { MIN_SEGMENT } from './sink';
 
 export interface Leaf {
   /** path suffix relative to the container: `.a.b[0]`, `key`, `tag@attr`, `vcard[0].TEL` */
@@ -11,12 +12,46 @@ export interface Leaf {
 }
 
 const LONG_INTEGER = /([:,[]\s*)(-?\d{16,})(?=\s*[,\]}])/g;
-const IDENT = /^[A-Za-z_$][\w$]*$/;
-const PLAIN_WORD = /^[A-Za-z_-]*$/;
+/** Digits beyond what a double holds exactly. */
+const LONG_RUN = 16;
+
+function hasDigitRun(text: string, length: number): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++run >= length) return true;
+    } else run = 0;
+  }
+  return false;
+}
+
+const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** A key written `.key` in a path rather than `["key"]`: a JavaScript identifier. */
+function isIdentifier(k: string): boolean {
+  if (k.length === 0) return false;
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    if (!(isLetter(c) || c === 95 || c === 36 || (i > 0 && isDigit(c)))) return false; // _ $
+  }
+  return true;
+}
+
+/** Letters, `_` and `-` only: a field name, never an identifier. */
+function isPlainWord(k: string): boolean {
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    if (!(isLetter(c) || c === 95 || c === 45)) return false;
+  }
+  return true;
+}
 
 /** JSON.parse that keeps integers beyond 2^53 (ICCIDs, IMEI lists) as their digits. */
 function parseJson(text: string): unknown {
-  if (/\d{16}/.test(text)) {
+  // A loop, not /\d{16}/: that regex restarts inside every shorter run (timestamps), quadratic in their length.
+  if (hasDigitRun(text, LONG_RUN)) {
     try {
       return JSON.parse(text.replace(LONG_INTEGER, '$1"$2"'));
     } catch {
@@ -26,17 +61,24 @@ function parseJson(text: string): unknown {
   return JSON.parse(text);
 }
 
+/** Integers of at most five characters: shorter than any segment, so not worth a string. */
+const tooShort = (n: number) => Number.isInteger(n) && n > -10_000 && n < 100_000;
+
 function jsonLeaves(value: unknown, path: string, key: string, parent: string, inList: boolean, out: Leaf[]): void {
-  if (typeof value === 'string') out.push({ path, key, value, parent, inList });
-  else if (typeof value === 'number') out.push({ path, key, value: String(value), parent, inList });
-  else if (Array.isArray(value)) {
+  if (typeof value === 'string') {
+    if (value.length >= MIN_SEGMENT) out.push({ path, key, value, parent, inList });
+  } else if (typeof value === 'number') {
+    if (!tooShort(value)) out.push({ path, key, value: String(value), parent, inList });
+  } else if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) jsonLeaves(value[i], `${path}[${i}]`, key, path, true, out);
   } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const childPath = IDENT.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
+    const object = value as Record<string, unknown>;
+    // for-in, not Object.entries: no array of pairs per object; JSON.parse objects have no inherited keys.
+    for (const k in object) {
+      const childPath = isIdentifier(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
       // Keys can be identifiers too ({"865123456789012": {...}}); plain words cannot.
-      if (k.length >= 6 && !PLAIN_WORD.test(k)) out.push({ path: childPath, key, value: k, parent: path, inList: false });
-      jsonLeaves(v, childPath, k, path, false, out);
+      if (k.length >= 6 && !isPlainWord(k)) out.push({ path: childPath, key, value: k, parent: path, inList: false });
+      jsonLeaves(object[k], childPath, k, path, false, out);
     }
   }
 }
@@ -64,7 +106,7 @@ const ONE_FIELD_OR_MORE = /^[\w.\-[\]%]+=[^&\s]*(?:&[\w.\-[\]%]+=[^&\s]*)*$/;
  * Undeclared text needs two fields to be taken for a form: a lone `a=b` is as likely prose or a token.
  */
 export function form(text: string, declared = false): Leaf[] | undefined {
-  if (!(declared ? ONE_FIELD_OR_MORE : FORM).test(text)) return undefined;
+  if (!text.includes('=') || !(declared ? ONE_FIELD_OR_MORE : FORM).test(text)) return undefined;
   return formPairs(text);
 }
 
@@ -111,9 +153,9 @@ export function xml(text: string): Leaf[] | undefined {
 
 const VCARD_LINE = /^([A-Za-z][\w-]*(?:\.[\w-]+)?)((?:;[^:]*)?):(.*)$/;
 
-/** vCard properties: `vcard[2].TEL`, keyed by property name so TEL and EMAIL are telling. */
+/** vCard properties of trimmed text: `vcard[2].TEL`, keyed by property name so TEL and EMAIL are telling. */
 export function vcard(text: string): Leaf[] | undefined {
-  if (!/^\s*BEGIN:VCARD/i.test(text)) return undefined;
+  if ((text.charCodeAt(0) | 0x20) !== 0x62 || !/^BEGIN:VCARD/i.test(text)) return undefined; // b
   const out: Leaf[] = [];
   let card = -1;
   // Folded lines continue with a leading space (RFC 2425).
