@@ -48,6 +48,12 @@ describe('known values', () => {
     expect(pick(oneField.findings)).toEqual(['imei body deviceid plain known']);
     // undeclared, a lone `key=value` is text, not a form
     expect(pick((await post(Buffer.from('deviceid=865123456789012'))).findings)).toEqual(['imei body  plain known']);
+    // an ICCID written as a JSON number is beyond 2^53: its digits must survive parsing
+    const bigNumber = Buffer.from('{"sim":{"iccid":89860012345678901234,"n":[1, 865123456789012]}}');
+    expect(pick((await post(bigNumber, { 'content-type': 'application/json' })).findings)).toEqual([
+      'iccid body $.sim.iccid plain known',
+      'imei body $.sim.n[1] plain known',
+    ]);
     const nested = json({ payload: JSON.stringify({ sim: { iccid: '89860012345678901234' } }) });
     expect(pick((await post(deflateSync(nested), { 'content-encoding': 'deflate' })).findings)).toEqual([
       'iccid body $.payload.sim.iccid deflate known',

@@ -12,20 +12,6 @@ export interface Leaf {
 }
 
 const LONG_INTEGER = /([:,[]\s*)(-?\d{16,})(?=\s*[,\]}])/g;
-/** Digits beyond what a double holds exactly. */
-const LONG_RUN = 16;
-
-function hasDigitRun(text: string, length: number): boolean {
-  let run = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (++run >= length) return true;
-    } else run = 0;
-  }
-  return false;
-}
-
 const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
@@ -48,27 +34,21 @@ function isPlainWord(k: string): boolean {
   return true;
 }
 
-/** JSON.parse that keeps integers beyond 2^53 (ICCIDs, IMEI lists) as their digits. */
-function parseJson(text: string): unknown {
-  // A loop, not /\d{16}/: that regex restarts inside every shorter run (timestamps), quadratic in their length.
-  if (hasDigitRun(text, LONG_RUN)) {
-    try {
-      return JSON.parse(text.replace(LONG_INTEGER, '$1"$2"'));
-    } catch {
-      // the rewrite touched a string's content; fall through to the plain parse
-    }
-  }
-  return JSON.parse(text);
-}
-
 /** Integers of at most five characters: shorter than any segment, so not worth a string. */
 const tooShort = (n: number) => Number.isInteger(n) && n > -10_000 && n < 100_000;
 
-function jsonLeaves(value: unknown, path: string, key: string, parent: string, inList: boolean, out: Leaf[]): void {
+interface JsonLeaves {
+  leaves: Leaf[];
+  /** an integer beyond 2^53 was parsed: its digits are lost */
+  lossy: boolean;
+}
+
+function jsonLeaves(value: unknown, path: string, key: string, parent: string, inList: boolean, out: JsonLeaves): void {
   if (typeof value === 'string') {
-    if (value.length >= MIN_SEGMENT) out.push({ path, key, value, parent, inList });
+    if (value.length >= MIN_SEGMENT) out.leaves.push({ path, key, value, parent, inList });
   } else if (typeof value === 'number') {
-    if (!tooShort(value)) out.push({ path, key, value: String(value), parent, inList });
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) out.lossy = true;
+    if (!tooShort(value)) out.leaves.push({ path, key, value: String(value), parent, inList });
   } else if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) jsonLeaves(value[i], `${path}[${i}]`, key, path, true, out);
   } else if (value && typeof value === 'object') {
@@ -77,25 +57,39 @@ function jsonLeaves(value: unknown, path: string, key: string, parent: string, i
     for (const k in object) {
       const childPath = isIdentifier(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
       // Keys can be identifiers too ({"865123456789012": {...}}); plain words cannot.
-      if (k.length >= 6 && !isPlainWord(k)) out.push({ path: childPath, key, value: k, parent: path, inList: false });
+      if (k.length >= 6 && !isPlainWord(k)) out.leaves.push({ path: childPath, key, value: k, parent: path, inList: false });
       jsonLeaves(object[k], childPath, k, path, false, out);
     }
   }
 }
 
+function leavesOf(value: unknown): JsonLeaves | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const out: JsonLeaves = { leaves: [], lossy: false };
+  jsonLeaves(value, '', '', '', false, out);
+  return out;
+}
+
+/**
+ * Leaves of JSON text. Integers beyond 2^53 (ICCIDs, IMEI lists) keep their digits: the text is parsed again
+ * with them quoted, only when the first parse met one (rare, and quoting costs a scan of the whole text).
+ */
 export function json(text: string): Leaf[] | undefined {
   const first = text.charCodeAt(0);
   if (first !== 0x7b && first !== 0x5b) return undefined; // { [
-  let value: unknown;
+  let parsed: JsonLeaves | undefined;
   try {
-    value = parseJson(text);
+    parsed = leavesOf(JSON.parse(text));
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const out: Leaf[] = [];
-  jsonLeaves(value, '', '', '', false, out);
-  return out;
+  if (!parsed?.lossy) return parsed?.leaves;
+  try {
+    return leavesOf(JSON.parse(text.replace(LONG_INTEGER, '$1"$2"')))?.leaves ?? parsed.leaves;
+  } catch {
+    // the rewrite touched a string's content
+    return parsed.leaves;
+  }
 }
 
 const FORM = /^[\w.\-[\]%]+=[^&\s]*(?:&[\w.\-[\]%]+=[^&\s]*)+$/;
