@@ -8,7 +8,10 @@ import { compileFilter, EMPTY_FILTER, type FeedFilter } from '../lib/filter';
 
 export type ConnectionState = 'connecting' | 'live' | 'offline';
 
-const INITIAL_LIMIT = 5000;
+/** The API's largest page. */
+const PAGE = 5000;
+/** History loaded at start; live flows are added on top of it without limit. */
+const HISTORY_LIMIT = 100_000;
 
 /** Insert into an id-ascending array: append when newest (the normal case), binary insert otherwise. */
 function insertById(list: FlowSummary[], flow: FlowSummary): void {
@@ -28,9 +31,11 @@ function insertById(list: FlowSummary[], flow: FlowSummary): void {
 }
 
 export class FlowStore {
-  /** Every flow in view, id ascending (the feed shows it reversed: newest first). Mutated in place. */
+  /** Every flow in view, id ascending (the feed shows it reversed: newest first). Live flows go in in place;
+   *  a history page replaces it. */
   all: FlowSummary[] = [];
-  /** The flows passing the filter, id ascending. Grown in place per batch; rebuilt only on filter change. */
+  /** The flows passing the filter, id ascending. Grown in place per live batch; replaced by a history page or a
+   *  filter change. */
   visible: FlowSummary[] = [];
   private ids = new Set<number>();
   /** Highest id ever received: what we ask the server to resume after. Not reset by "clear view". */
@@ -57,6 +62,8 @@ export class FlowStore {
   private listeners = new Set<() => void>();
   private socket: Socket | undefined;
   private started = false;
+  /** Oldest id loaded from history; 0 once there is nothing more to page in (or the view was cleared). */
+  private historyBefore = 0;
 
   subscribe = (fn: () => void): (() => void) => {
     this.listeners.add(fn);
@@ -73,10 +80,12 @@ export class FlowStore {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    // Newest first from the API; the socket then resumes after the newest one we hold.
+    // Newest first from the API; the socket then resumes after the newest one we hold, and older pages fill in
+    // below what is already shown.
+    let history: FlowsResponse = [];
     try {
-      const flows = await api<FlowsResponse>(`/api/flows?limit=${INITIAL_LIMIT}`);
-      this.ingest(flows);
+      history = await api<FlowsResponse>(`/api/flows?limit=${PAGE}`);
+      this.ingest(history);
       this.flush();
     } catch (err) {
       this.loadError = `Could not load flows: ${(err as Error).message}`;
@@ -89,6 +98,48 @@ export class FlowStore {
       })
       .catch(() => undefined);
     this.connect();
+    this.historyBefore = history.length === PAGE ? history[PAGE - 1].id : 0;
+    await this.loadHistory(history.length);
+  }
+
+  private async loadHistory(loaded: number): Promise<void> {
+    while (this.historyBefore && this.started && loaded < HISTORY_LIMIT) {
+      let page: FlowsResponse;
+      try {
+        page = await api<FlowsResponse>(`/api/flows?limit=${Math.min(PAGE, HISTORY_LIMIT - loaded)}&before=${this.historyBefore}`);
+      } catch {
+        return; // what is shown stays; a reload tries again
+      }
+      if (!this.historyBefore) return; // cleared while the page was on its way
+      loaded += page.length;
+      this.historyBefore = page.length === PAGE ? page[page.length - 1].id : 0;
+      this.addOlder(page);
+    }
+  }
+
+  /**
+   * A history page (newest first), every id below all we hold: one concat at the bottom of the feed instead of a
+   * binary insert per flow. Shown even while paused: it lands below the rows being read and moves none of them.
+   */
+  private addOlder(page: FlowsResponse): void {
+    const older: FlowSummary[] = [];
+    let flagged = 0;
+    for (let i = page.length - 1; i >= 0; i--) {
+      const f = page[i];
+      if (this.ids.has(f.id)) continue;
+      this.ids.add(f.id);
+      if (!this.devices.has(f.client)) this.devices.set(f.client, f.device);
+      if (f.findings.length > 0) flagged++;
+      older.push(f);
+    }
+    if (older.length === 0) return;
+    this.all = older.concat(this.all);
+    this.visible = older.filter(this.matches).concat(this.visible);
+    if (flagged) {
+      this.flaggedSeen += flagged;
+      this.flaggedVersion++;
+    }
+    this.emit();
   }
 
   private connect(): void {
@@ -206,6 +257,7 @@ export class FlowStore {
 
   /** Clears the view only: captured flows stay on the server, and nothing cleared comes back on reconnect. */
   clear(): void {
+    this.historyBefore = 0;
     this.all = [];
     this.visible = [];
     this.held = [];
