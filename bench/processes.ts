@@ -87,7 +87,9 @@ export async function startLeakscope(upstreamCaFile: string, extra: string[] = [
   const dataDir = tempDir('leakscope-bench-');
   const identifiers = path.join(dataDir, 'identifiers.json');
   fiftyIdentifiers(identifiers);
-  const args = ['bin/leakscope.js', 'start', '--data-dir', dataDir, '--proxy-host', '127.0.0.1', '--proxy-port', '0', '--ui-port', '0',
+  // BENCH_CPU_PROF=DIR: each leakscope writes a CPU profile there when it stops (open in Chrome DevTools).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+  const args = [...profile, 'bin/leakscope.js', 'start', '--data-dir', dataDir, '--proxy-host', '127.0.0.1', '--proxy-port', '0', '--ui-port', '0',
     '--identifiers', identifiers, '--upstream-ca', upstreamCaFile, ...extra];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LEAKSCOPE_LOG: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const m = await waitForLine(child, /leakscope proxy\s+127\.0\.0\.1:(\d+)/, 'leakscope');

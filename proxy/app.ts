@@ -98,7 +98,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     detector: () => detector,
     store,
     publish: (flow) => ui.live.publishFlow(flow),
-    deviceName: (client) => store.deviceNames().get(client) ?? identifiers.deviceFor(client),
+    deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client),
     rules,
     homeCountry: opts.homeCountry,
   });

@@ -4,8 +4,9 @@ import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
+import type stream from 'node:stream';
 import tls from 'node:tls';
-import { Proxy, type IContext, type ICreateServerCallback } from 'http-mitm-proxy';
+import { Proxy, type IContext } from 'http-mitm-proxy';
 import type { TlsErrorEvent } from '../../shared/types';
 import type { LeafMinter } from '../certs/authority';
 import { log } from '../log';
@@ -57,27 +58,83 @@ console.info = () => {};
 console.error = (...args: unknown[]) => log.debug({ library: args.map(String).join(' ') }, 'http-mitm-proxy');
 
 class LeakscopeProxy extends Proxy {
+  /** TLS contexts per CONNECT host: a host's certificate is minted and parsed once for the life of the process. */
+  private readonly contexts = new Map<string, Promise<tls.SecureContext>>();
+  /** Decrypted connections: TLS is ended here and the plain bytes read by one HTTP server, in process. */
+  private readonly decrypted = http.createServer();
+  private readonly tunnels = new Set<tls.TLSSocket>();
+
   constructor(private readonly opts: MitmOptions) {
     super();
+    this.decrypted.on('request', (req, res) => this._onHttpServerRequest(true, req, res));
+    this.decrypted.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
+      this.wsServer!.handleUpgrade(req, socket, head, (ws) => {
+        (ws as unknown as { upgradeReq: http.IncomingMessage }).upgradeReq = req;
+        this._onWebSocketServerConnect(true, ws, req);
+      });
+    });
+    this.decrypted.on('clientError', (err: Error, socket: stream.Duplex) => {
+      log.debug({ err: err.message }, 'bad request inside a TLS tunnel');
+      socket.destroy();
+    });
+    limitHeaderTime(this.decrypted, opts.headersTimeout, 'connection');
   }
 
-  // Internal TLS endpoints listen on loopback only: the library would bind them to the proxy's public
-  // address on random ports, an unguarded door into the lab network.
-  override _createHttpsServer(
-    options: https.ServerOptions & { hosts?: string[] },
-    callback: ICreateServerCallback,
-  ): void {
-    const saved = this.httpHost;
-    this.httpHost = '127.0.0.1';
-    try {
-      super._createHttpsServer({ ...options, handshakeTimeout: this.opts.headersTimeout }, (port, server, wss) => {
-        server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => this.reportTlsError(err, socket));
-        limitHeaderTime(server, this.opts.headersTimeout, 'secureConnection');
-        callback(port, server, wss);
-      });
-    } finally {
-      this.httpHost = saved;
+  // The library would pipe each tunnel into a loopback connection to an HTTPS server it starts per host
+  // (one listen() per new host, every byte through two extra sockets). Here the tunnel's own socket is
+  // wrapped in TLS with the CONNECT host's certificate and handed to one in-process HTTP server. A tunnel
+  // that does not start with a TLS handshake record (plain HTTP, SSLv2 hellos) is left to the library.
+  override _onHttpServerConnectData(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    if (head[0] !== 0x16) return super._onHttpServerConnectData(req, socket, head);
+    socket.pause();
+    const key = `${socket.remotePort}:${socket.localPort}`;
+    this.connectRequests[key] = req;
+    socket.once('close', () => delete this.connectRequests[key]);
+    socket.unshift(head);
+    const host = parseConnectTarget(req.url)!.host;
+    this.contextFor(host).then(
+      (secureContext) => this.startTls(socket, secureContext),
+      (err: Error) => {
+        log.error({ err: err.message, host }, 'could not mint a certificate');
+        socket.destroy();
+      },
+    );
+  }
+
+  private contextFor(host: string): Promise<tls.SecureContext> {
+    let entry = this.contexts.get(host);
+    if (!entry) {
+      entry = this.opts.minter.certificateFor(host).then((leaf) => tls.createSecureContext({ key: leaf.key, cert: leaf.cert }));
+      this.contexts.set(host, entry);
+      entry.catch(() => this.contexts.delete(host));
     }
+    return entry;
+  }
+
+  private startTls(socket: net.Socket, secureContext: tls.SecureContext): void {
+    if (socket.destroyed) return;
+    // Buffered bytes (the ClientHello) are read by the TLS socket first.
+    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
+    this.tunnels.add(secure);
+    secure.once('close', () => this.tunnels.delete(secure));
+    const handshake = setTimeout(() => secure.destroy(), this.opts.headersTimeout).unref();
+    const onError = (err: Error) => {
+      clearTimeout(handshake);
+      this.reportTlsError(err, secure);
+      secure.destroy();
+    };
+    secure.once('error', onError);
+    secure.once('secure', () => {
+      clearTimeout(handshake);
+      secure.off('error', onError);
+      this.decrypted.emit('connection', secure);
+    });
+    socket.resume();
+  }
+
+  /** Cuts every decrypted connection (idle keep-alives included): part of stopping. */
+  closeTunnels(): void {
+    for (const socket of this.tunnels) socket.destroy();
   }
 
   private reportTlsError(err: Error, socket: tls.TLSSocket): void {
@@ -90,19 +147,6 @@ class LeakscopeProxy extends Proxy {
       message: (err as Error & { reason?: string }).reason ?? err.message,
     };
     this.opts.onTlsError(event);
-  }
-
-  override onCertificateRequired(hostname: string, callback: (err: Error | null, files: { keyFile: string; certFile: string; hosts: string[] }) => void) {
-    // Empty paths: the library checks them, finds nothing and asks onCertificateMissing. Host names from
-    // CONNECT lines never become file names.
-    return callback(null, { keyFile: '', certFile: '', hosts: [hostname] });
-  }
-
-  override onCertificateMissing(ctx: { hostname: string }, _files: unknown, callback: (err: Error | null, files?: unknown) => void) {
-    this.opts.minter.certificateFor(ctx.hostname).then(
-      (leaf) => callback(null, { certFileData: leaf.cert, keyFileData: leaf.key, hosts: [ctx.hostname] }),
-      (err: Error) => callback(err),
-    );
   }
 
   override _onError(kind: string, ctx: IContext | null, err: Error): void {
@@ -143,7 +187,9 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   const httpsAgent = new https.Agent({
     keepAlive: true,
     maxSockets: 256,
-    ca: opts.upstreamCa?.length ? [...tls.rootCertificates, ...opts.upstreamCa] : undefined,
+    // A context built once rather than a `ca` list: the agent would concatenate every root certificate into
+    // each request's pool key and parse them all again for each new upstream connection.
+    secureContext: opts.upstreamCa?.length ? tls.createSecureContext({ ca: [...tls.rootCertificates, ...opts.upstreamCa] }) : undefined,
   });
   const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout, stopping: stop.signal };
 
@@ -227,6 +273,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
           }
           stop.abort();
           srv?.closeAllConnections();
+          proxy.closeTunnels();
           httpAgent.destroy();
           httpsAgent.destroy();
         },

@@ -56,6 +56,7 @@ export class FlowStore {
   private readonly insertFlow: Database.Statement;
   private readonly insertFinding: Database.Statement;
   private readonly addFlow: (flow: Omit<Flow, 'id'>) => Flow;
+  private readonly names: Map<string, string>;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -64,6 +65,9 @@ export class FlowStore {
     // NORMAL in WAL mode survives a process crash (kill -9); only a power cut can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    // Asked for every request: kept in memory, written through on rename.
+    const rows = this.db.prepare('SELECT client, name FROM device_names').all() as { client: string; name: string }[];
+    this.names = new Map(rows.map((r) => [r.client, r.name]));
     this.insertFlow = this.db.prepare(
       `INSERT INTO flows (start, client, device, method, host, url, status, flagged, summary, flow)
        VALUES (@start, @client, @device, @method, @host, @url, @status, @flagged, '', '')`,
@@ -174,13 +178,14 @@ export class FlowStore {
       .map((r) => dropNulls(r as Record<string, unknown>)) as never;
   }
 
-  deviceNames(): Map<string, string> {
-    const rows = this.db.prepare('SELECT client, name FROM device_names').all() as { client: string; name: string }[];
-    return new Map(rows.map((r) => [r.client, r.name]));
+  /** The name the tester gave `client`, if any. */
+  deviceName(client: string): string | undefined {
+    return this.names.get(client);
   }
 
   renameDevice(client: string, name: string): void {
     this.db.prepare('INSERT INTO device_names (client, name) VALUES (?, ?) ON CONFLICT(client) DO UPDATE SET name = excluded.name').run(client, name);
+    this.names.set(client, name);
   }
 
   lastId(): number {
