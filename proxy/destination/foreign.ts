@@ -4,7 +4,7 @@ import { UsageError } from '../cli/errors';
 
 export const FOREIGN_TAG = 'foreign';
 
-/** `--home-country`: an ISO 3166-1 alpha-2 code, as geoip-lite reports countries. */
+/** `--home-country`: an ISO 3166-1 alpha-2 code, as geoip-country reports countries. */
 export function parseHomeCountry(value: string): string {
   if (!/^[A-Za-z]{2}$/.test(value)) throw new UsageError(`--home-country ${value}: expected a two-letter country code such as CN or DE`);
   return value.toUpperCase();

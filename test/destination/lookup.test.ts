@@ -1,4 +1,4 @@
-// Destination lookup from geoip-lite's shipped data and the curated organisation table: no network needed.
+// Destination lookup from geoip-country's shipped data and the curated organisation table: no network needed.
 import { describe, expect, it } from 'vitest';
 import { isForeign, parseHomeCountry } from '../../proxy/destination/foreign';
 import { lookupDestination } from '../../proxy/destination/lookup';
