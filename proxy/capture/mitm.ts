@@ -93,7 +93,7 @@ class LeakscopeProxy extends Proxy {
     socket.unshift(head);
     const host = parseConnectTarget(req.url)!.host;
     this.contextFor(host).then(
-      (secureContext) => this.startTls(socket, secureContext),
+      (secureContext) => this.startTls(req, socket, secureContext),
       (err: Error) => {
         log.error({ err: err.message, host }, 'could not mint a certificate');
         socket.destroy();
@@ -111,7 +111,7 @@ class LeakscopeProxy extends Proxy {
     return entry;
   }
 
-  private startTls(socket: net.Socket, secureContext: tls.SecureContext): void {
+  private startTls(connect: http.IncomingMessage, socket: net.Socket, secureContext: tls.SecureContext): void {
     if (socket.destroyed) return;
     // Buffered bytes (the ClientHello) are read by the TLS socket first.
     const secure = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
@@ -120,7 +120,7 @@ class LeakscopeProxy extends Proxy {
     const handshake = setTimeout(() => secure.destroy(), this.opts.headersTimeout).unref();
     const onError = (err: Error) => {
       clearTimeout(handshake);
-      this.reportTlsError(err, secure);
+      this.reportTlsError(err, connect, socket);
       secure.destroy();
     };
     secure.once('error', onError);
@@ -137,12 +137,11 @@ class LeakscopeProxy extends Proxy {
     for (const socket of this.tunnels) socket.destroy();
   }
 
-  private reportTlsError(err: Error, socket: tls.TLSSocket): void {
-    const connect = this.connectRequests[`${socket.remotePort}:${socket.localPort}`];
+  private reportTlsError(err: Error, connect: http.IncomingMessage, socket: net.Socket): void {
     const event: TlsErrorEvent = {
       time: Date.now(),
-      client: normalizeAddress(connect?.socket.remoteAddress),
-      host: connect?.url?.replace(/:\d+$/, '') ?? (socket as unknown as { servername?: string }).servername ?? 'unknown',
+      client: normalizeAddress(socket.remoteAddress),
+      host: parseConnectTarget(connect.url)?.host ?? 'unknown',
       // OpenSSL's `reason` ("tlsv1 alert unknown ca") says it; the full message is a stack of C file names.
       message: (err as Error & { reason?: string }).reason ?? err.message,
     };
