@@ -71,7 +71,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       destination,
       ...outcome?.record,
     };
-    const flow = deps.store.add(draft);
+    const flow = await deps.store.commit(draft);
     deps.publish(summarize(flow));
   }
 
@@ -82,7 +82,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const data = typeof message.data === 'string' ? Buffer.from(message.data) : message.data;
     const host = hostOf(message.url);
     const device = deps.deviceName(message.client) ?? scan.findings.find((f) => f.device)?.device;
-    const flow = deps.store.add({
+    const flow = await deps.store.commit({
       client: message.client,
       ...(device ? { device } : {}),
       method: 'WS',
