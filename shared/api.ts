@@ -43,6 +43,20 @@ export interface RulesResponse {
   touched: number[];
 }
 
+/** Event-loop delay over the last complete window (10 s), in ms; zeros until the first window ends. */
+export interface LoopDelay {
+  meanMs: number;
+  p99Ms: number;
+  maxMs: number;
+  windowMs: number;
+}
+
+/** GET /api/stats — for soak runs and monitoring: flows stored so far and how late the event loop runs. */
+export interface StatsResponse {
+  flows: number;
+  eventLoopDelay: LoopDelay;
+}
+
 /** GET /api/tls-errors — newest first. */
 export type TlsErrorsResponse = TlsErrorEvent[];
 

@@ -1,7 +1,7 @@
 // The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from the store; the few
 // mutations (identifiers, device names, rules) go through requireSameOriginJson.
 import express from 'express';
-import type { DeviceInfo, RulesResponse, ServerConfig, SummaryResponse } from '../../shared/api';
+import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
 import { parseIdentifiers } from '../../shared/identifiers';
 import { parseRules } from '../../shared/rules';
 import type { TlsErrorEvent } from '../../shared/types';
@@ -11,6 +11,7 @@ import { writeHar } from '../har/export';
 import type { RulesHolder } from '../rules/rules-holder';
 import type { FlowQuery, FlowStore } from '../store/flow-store';
 import { requireSameOriginJson } from './auth';
+import { eventLoopDelay } from './loop-delay';
 
 export interface ApiDeps {
   store: FlowStore;
@@ -56,6 +57,10 @@ export function apiRouter(deps: ApiDeps): express.Router {
 
   api.get('/health', (_req, res) => {
     res.json({ ok: true });
+  });
+  api.get('/stats', (_req, res) => {
+    const stats: StatsResponse = { flows: store.count(), eventLoopDelay: eventLoopDelay() };
+    res.json(stats);
   });
   api.get('/config', (_req, res) => {
     res.json(deps.config);

@@ -1,6 +1,6 @@
 // The dashboard API's mutations and downloads, against a real leakscope with a real proxy in front of an upstream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceInfo } from '../../shared/api';
+import type { DeviceInfo, StatsResponse } from '../../shared/api';
 import type { Identifiers } from '../../shared/identifiers';
 import type { FlowSummary } from '../../shared/types';
 import { curl, startTestLeakscope, waitFor, type TestLeakscope } from '../helpers/leakscope';
@@ -36,6 +36,14 @@ describe('dashboard API', () => {
       ((await (await fetch(`${app.uiUrl}api/flows?flagged=1`)).json()) as FlowSummary[]).find((f) => f.url.endsWith('/contacts-upload')),
     );
     expect(flow.findings).toContainEqual(expect.objectContaining({ type: 'contact', confidence: 'known', path: '$.contacts[0].tel' }));
+  });
+
+  it('reports the flows stored and the event-loop delay', async () => {
+    await proxied(`${upstream.url}/stats-probe`);
+    const stats = (await (await fetch(`${app.uiUrl}api/stats`)).json()) as StatsResponse;
+    expect(stats.flows).toBe(app.store.count());
+    expect(stats.flows).toBeGreaterThan(0);
+    expect(stats.eventLoopDelay).toMatchObject({ meanMs: expect.any(Number), p99Ms: expect.any(Number), maxMs: expect.any(Number), windowMs: 10_000 });
   });
 
   it('rejects an invalid identifiers document and names the field', async () => {
