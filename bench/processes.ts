@@ -60,11 +60,21 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startUpstream(): Promise<Started & { port: number; caFile: string; caPem: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/upstream-server.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface Upstream extends Started {
+  /** HTTPS port on the first host */
+  port: number;
+  caFile: string;
+  caPem: string;
+  /** host → port, per loopback address served */
+  https: Record<string, number>;
+  http: Record<string, number>;
+}
+
+export async function startUpstream(hosts = ['127.0.0.1']): Promise<Upstream> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/upstream-server.ts'), '--hosts', hosts.join(',')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const [line] = await waitForLine(child, /^\{.*\}$/m, 'the bench upstream');
-  const { port, caFile } = JSON.parse(line) as { port: number; caFile: string };
-  return { ...started(child), port, caFile, caPem: fs.readFileSync(caFile, 'utf8') };
+  const info = JSON.parse(line) as Omit<Upstream, keyof Started | 'caPem'>;
+  return { ...started(child), ...info, caPem: fs.readFileSync(info.caFile, 'utf8') };
 }
 
 /** 50 known identifiers for one device: what a tester typically loads. */
@@ -83,7 +93,7 @@ export function fiftyIdentifiers(file: string): void {
   fs.writeFileSync(file, JSON.stringify({ devices: [device] }));
 }
 
-export async function startLeakscope(upstreamCaFile: string, extra: string[] = []): Promise<Started & { port: number; caPem: string; dataDir: string }> {
+export async function startLeakscope(upstreamCaFile: string, extra: string[] = []): Promise<Started & { port: number; uiUrl: string; caPem: string; dataDir: string }> {
   const dataDir = tempDir('leakscope-bench-');
   const identifiers = path.join(dataDir, 'identifiers.json');
   fiftyIdentifiers(identifiers);
@@ -92,8 +102,8 @@ export async function startLeakscope(upstreamCaFile: string, extra: string[] = [
   const args = [...profile, 'bin/leakscope.js', 'start', '--data-dir', dataDir, '--proxy-host', '127.0.0.1', '--proxy-port', '0', '--ui-port', '0',
     '--identifiers', identifiers, '--upstream-ca', upstreamCaFile, ...extra];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LEAKSCOPE_LOG: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const m = await waitForLine(child, /leakscope proxy\s+127\.0\.0\.1:(\d+)/, 'leakscope');
-  return { ...started(child), port: Number(m[1]), caPem: fs.readFileSync(path.join(dataDir, 'ca', 'certs', 'ca.pem'), 'utf8'), dataDir };
+  const m = await waitForLine(child, /leakscope proxy\s+127\.0\.0\.1:(\d+)[^]*?dashboard\s+(http:\/\/\S+)/, 'leakscope');
+  return { ...started(child), port: Number(m[1]), uiUrl: m[2], caPem: fs.readFileSync(path.join(dataDir, 'ca', 'certs', 'ca.pem'), 'utf8'), dataDir };
 }
 
 export function mitmdumpInstalled(): boolean {

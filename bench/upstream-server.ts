@@ -1,7 +1,9 @@
 // The benchmark's upstream, run as its own process so it does not share a core's event loop with the load
-// generator: HTTPS on 127.0.0.1 with a throwaway CA. Prints `{"port":…,"caFile":…}` once listening.
+// generator: HTTPS (and plain HTTP) on 127.0.0.1 with a throwaway CA. Prints
+// `{"port":…,"caFile":…,"https":{host:port},"http":{host:port}}` once listening.
 //   GET /small → 1 KiB   GET /large → 1 MiB   GET /stream?bytes=N → N bytes   POST /sink → reads it all, answers the count
 import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +14,7 @@ const SMALL = Buffer.alloc(1024, 'a');
 const LARGE = Buffer.alloc(1024 * 1024, 'b');
 const CHUNK = Buffer.alloc(64 * 1024, 'c');
 
-function stream(res: import('node:http').ServerResponse, bytes: number): void {
+function stream(res: http.ServerResponse, bytes: number): void {
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes });
   let left = bytes;
   const pump = () => {
@@ -26,11 +28,16 @@ function stream(res: import('node:http').ServerResponse, bytes: number): void {
   pump();
 }
 
+// `--hosts 127.0.0.1,127.0.0.2`: one HTTPS and one plain HTTP server on each loopback address (the soak's
+// several destinations); the first HTTPS port is also printed as `port`.
+const hostsArg = process.argv.indexOf('--hosts');
+const hosts = hostsArg > 0 ? process.argv[hostsArg + 1].split(',') : ['127.0.0.1'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakscope-bench-upstream-'));
 const ca = await ensureCa(dir);
-const leaf = await (await LeafMinter.create(ca)).certificateFor('127.0.0.1');
+const minter = await LeafMinter.create(ca);
 const caFile = path.join(dir, 'certs', 'ca.pem');
-const server = https.createServer({ key: leaf.key, cert: leaf.cert }, (req, res) => {
+
+function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
   const url = new URL(req.url ?? '/', 'https://127.0.0.1');
   if (req.method === 'POST') {
     let n = 0;
@@ -43,9 +50,19 @@ const server = https.createServer({ key: leaf.key, cert: leaf.cert }, (req, res)
   if (url.pathname === '/large') return void res.end(LARGE);
   if (url.pathname === '/stream') return stream(res, Number(url.searchParams.get('bytes')));
   res.writeHead(404).end();
-});
-server.keepAliveTimeout = 30_000;
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port, caFile }) + '\n');
-});
+}
+
+function listen(server: http.Server, host: string): Promise<number> {
+  server.keepAliveTimeout = 30_000;
+  return new Promise((resolve) => server.listen(0, host, () => resolve((server.address() as AddressInfo).port)));
+}
+
+const https_: Record<string, number> = {};
+const http_: Record<string, number> = {};
+for (const host of hosts) {
+  const leaf = await minter.certificateFor(host);
+  https_[host] = await listen(https.createServer({ key: leaf.key, cert: leaf.cert }, handle), host);
+  http_[host] = await listen(http.createServer(handle), host);
+}
+process.stdout.write(JSON.stringify({ port: https_[hosts[0]], caFile, https: https_, http: http_ }) + '\n');
 process.on('SIGTERM', () => process.exit(0));

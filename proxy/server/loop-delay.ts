@@ -4,6 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LoopDelay } from '../../shared/api';
 
 const WINDOW_MS = 10_000;
+const RESOLUTION_MS = 10;
 let last: LoopDelay = { meanMs: 0, p99Ms: 0, maxMs: 0, windowMs: WINDOW_MS };
 let started = false;
 
@@ -11,10 +12,11 @@ let started = false;
 export function eventLoopDelay(): LoopDelay {
   if (!started) {
     started = true;
-    const histogram = monitorEventLoopDelay({ resolution: 10 });
+    const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     histogram.enable();
     setInterval(() => {
-      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      // The histogram records the time between its timer's ticks: the delay is what exceeds the resolution.
+      const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 100) / 100);
       last = { meanMs: ms(histogram.mean), p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max), windowMs: WINDOW_MS };
       histogram.reset();
     }, WINDOW_MS).unref();
