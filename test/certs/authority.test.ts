@@ -1,7 +1,9 @@
 // The CA and the leaf certificates minted from its DER template, checked by Node's own X.509 parser and by a
 // real TLS handshake that trusts only leakscope's CA.
+import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { isIP, type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +11,7 @@ import { ensureCa, LeafMinter, type CaFiles } from '../../proxy/certs/authority'
 import { tempDir } from '../helpers/leakscope';
 
 const DAY = 86_400_000;
+const HAS_OPENSSL = spawnSync('openssl', ['version']).status === 0;
 
 describe('leaf certificates', () => {
   let dir: string;
@@ -55,6 +58,18 @@ describe('leaf certificates', () => {
     expect(caCert.ca).toBe(true);
     expect(caCert.checkIssued(caCert)).toBe(true);
     expect(caCert.verify(caCert.publicKey)).toBe(true);
+  });
+
+  // OpenSSL's strict mode rejects DER that Node's parser tolerates (lengths, serial encoding, extension shapes).
+  it.skipIf(!HAS_OPENSSL)('passes openssl verify -x509_strict for a name and an address', async () => {
+    const caFile = path.join(dir, 'ca-only.pem');
+    fs.writeFileSync(caFile, ca.certPem);
+    for (const host of ['strict.example.org', '198.51.100.9']) {
+      const leafFile = path.join(dir, `${host}.pem`);
+      fs.writeFileSync(leafFile, (await minter.certificateFor(host)).cert.split(/(?<=-----END CERTIFICATE-----\n)/)[0]);
+      const check = host.includes('.org') ? ['-verify_hostname', host] : ['-verify_ip', host];
+      expect(execFileSync('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', ...check, '-CAfile', caFile, leafFile], { encoding: 'utf8' })).toMatch(/: OK/);
+    }
   });
 
   it('gives every host its own serial and caches each host', async () => {
