@@ -15,14 +15,19 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-function started(child: ChildProcess): Started {
+/** `dirs` (temp data: a soak's database runs to gigabytes) are removed once the process is gone. */
+function started(child: ChildProcess, dirs: string[] = []): Started {
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     child,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -103,7 +108,7 @@ export async function startLeakscope(upstreamCaFile: string, extra: string[] = [
     '--identifiers', identifiers, '--upstream-ca', upstreamCaFile, ...extra];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LEAKSCOPE_LOG: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const m = await waitForLine(child, /leakscope proxy\s+127\.0\.0\.1:(\d+)[^]*?dashboard\s+(http:\/\/\S+)/, 'leakscope');
-  return { ...started(child), port: Number(m[1]), uiUrl: m[2], caPem: fs.readFileSync(path.join(dataDir, 'ca', 'certs', 'ca.pem'), 'utf8'), dataDir };
+  return { ...started(child, [dataDir]), port: Number(m[1]), uiUrl: m[2], caPem: fs.readFileSync(path.join(dataDir, 'ca', 'certs', 'ca.pem'), 'utf8'), dataDir };
 }
 
 export function mitmdumpInstalled(): boolean {
@@ -129,7 +134,7 @@ export async function startMitmdump(upstreamCaFile: string): Promise<Started & {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`mitmdump did not start:\n${tail}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { ...started(child), port, caPem: fs.readFileSync(caFile, 'utf8') };
+  return { ...started(child, [confdir]), port, caPem: fs.readFileSync(caFile, 'utf8') };
 }
 
 /** Current and peak resident set size of a process, in MB (Linux /proc). */

@@ -65,4 +65,7 @@ for (const host of hosts) {
   http_[host] = await listen(http.createServer(handle), host);
 }
 process.stdout.write(JSON.stringify({ port: https_[hosts[0]], caFile, https: https_, http: http_ }) + '\n');
-process.on('SIGTERM', () => process.exit(0));
+process.on('SIGTERM', () => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+});
