@@ -368,16 +368,21 @@ export async function benchDashboard(): Promise<DashboardBench> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const r = await benchDashboard();
+/** The result as printed lines, for this script and for `npm run bench`. */
+export function dashboardReport(r: DashboardBench): string[] {
   const f = (n: number, d = 1) => n.toFixed(d).padStart(7);
-  console.log(`seeded ${SEEDED.toLocaleString('en')} flows in ${(r.seedMs / 1000).toFixed(1)} s; dashboard loaded them in ${(r.loadMs / 1000).toFixed(1)} s`);
-  console.log('phase                frames  median ms  p95 ms  ×baseline (median / p95)  >50 ms  main busy  flows held  new rows/s  rows scrolled  JS heap MiB');
-  for (const p of r.phases) {
-    console.log(
-      `${p.name.padEnd(20)} ${String(p.frames).padStart(6)} ${f(p.medianMs, 1).padStart(10)} ${f(p.p95Ms)}  ${`${p.medianRatio.toFixed(2)} / ${p.p95Ratio.toFixed(2)}`.padStart(24)}  ${f(p.droppedShare * 100)}% ${f(p.busyShare * 100).padStart(9)}% ${String(p.flowsHeld).padStart(11)} ${(p.rowsPerSecond === undefined ? '–' : p.rowsPerSecond.toFixed(0)).padStart(11)} ${String(p.rowsScrolled).padStart(14)} ${f(p.heapMiB).padStart(12)}`,
-    );
-  }
-  console.log(`load: ${r.load.sent} requests sent (${r.load.sendRate.toFixed(0)}/s), ${r.load.ok} ok, ${r.load.errors} errors, ${r.load.skipped} skipped (too many in flight), ${r.load.flagged} flagged`);
-  console.log(`response → row in the feed: median ${r.latency.medianMs.toFixed(0)} ms, p95 ${r.latency.p95Ms.toFixed(0)} ms, max ${r.latency.maxMs.toFixed(0)} ms (${r.latency.samples} marked requests, ${r.latency.missing} never seen)`);
+  return [
+    `dashboard: seeded ${SEEDED.toLocaleString('en')} flows in ${(r.seedMs / 1000).toFixed(1)} s; the page loaded them in ${(r.loadMs / 1000).toFixed(1)} s`,
+    'phase                frames  median ms  p95 ms  ×baseline (median / p95)  >50 ms  main busy  flows held  new rows/s  rows scrolled  JS heap MiB',
+    ...r.phases.map(
+      (p) =>
+        `${p.name.padEnd(20)} ${String(p.frames).padStart(6)} ${f(p.medianMs, 1).padStart(10)} ${f(p.p95Ms)}  ${`${p.medianRatio.toFixed(2)} / ${p.p95Ratio.toFixed(2)}`.padStart(24)}  ${f(p.droppedShare * 100)}% ${f(p.busyShare * 100).padStart(9)}% ${String(p.flowsHeld).padStart(11)} ${(p.rowsPerSecond === undefined ? '–' : p.rowsPerSecond.toFixed(0)).padStart(11)} ${String(p.rowsScrolled).padStart(14)} ${f(p.heapMiB).padStart(12)}`,
+    ),
+    `load: ${r.load.sent} requests sent (${r.load.sendRate.toFixed(0)}/s), ${r.load.ok} ok, ${r.load.errors} errors, ${r.load.skipped} skipped (too many in flight), ${r.load.flagged} flagged`,
+    `response → row in the feed: median ${r.latency.medianMs.toFixed(0)} ms, p95 ${r.latency.p95Ms.toFixed(0)} ms, max ${r.latency.maxMs.toFixed(0)} ms (${r.latency.samples} marked requests, ${r.latency.missing} never seen)`,
+  ];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const line of dashboardReport(await benchDashboard())) console.log(line);
 }

@@ -2,6 +2,7 @@
 // Direct, through leakscope and through mitmdump, all driven by the same load generator (bench/load.ts).
 // The machine is shared, so what to read are the ratios between configurations measured in this same run.
 import os from 'node:os';
+import { benchDashboard, dashboardReport } from './dashboard';
 import { benchDetection, type CorpusThroughput } from './detect';
 import { benchFirstRequest, benchMint } from './first-request';
 import { dispatcher, runLoad, type LoadResult } from './load';
@@ -63,12 +64,16 @@ async function main(): Promise<void> {
         `(${c.requests} requests, ${(c.bytes / 1024).toFixed(0)} KiB)`);
     show('small requests', d);
     show('10–100 KiB telemetry batches', d.large);
+    say(`detection targets: ≥ 200 MB/s with 50 identifiers; with 1,000 ≥ 0.8× that (ratios ${d.ratio.toFixed(2)} and ${d.large.ratio.toFixed(2)})`);
 
     // A fresh proxy, so that its peak RSS is this transfer's.
     const fresh = track(await startLeakscope(upstream.caFile));
     const m = await benchMemory(fresh.child.pid!, fresh.port, fresh.caPem, base);
     say(`memory: peak RSS ${m.peakMb.toFixed(0)} MB (idle ${m.baselineMb.toFixed(0)} MB, target ≤ 300) while 1 GiB went up and 1 GiB came down in ${m.seconds.toFixed(1)} s ` +
       `(${m.uploaded === 2 ** 30 && m.downloaded === 2 ** 30 ? 'all bytes arrived' : `uploaded ${m.uploaded}, downloaded ${m.downloaded}`})`);
+    await fresh.stop();
+
+    for (const line of dashboardReport(await benchDashboard())) say(line);
   } finally {
     await Promise.all(running.map((p) => p.stop()));
   }
