@@ -64,7 +64,7 @@ export interface UpstreamOptions {
 export const INTERRUPTED = 'interrupted: leakscope stopped before the exchange ended';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own: never forwarded in either direction.
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

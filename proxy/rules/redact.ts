@@ -2,7 +2,7 @@
 // values and the body (Content-Encoding undone first and redone after, Content-Length fixed up).
 import zlib from 'node:zlib';
 import type { Finding, Headers } from '../../shared/types';
-import type { CapturedRequest } from '../capture/forward';
+import { HOP_BY_HOP, type CapturedRequest } from '../capture/forward';
 import { DECODED_BYTES, REQUEST_CAPTURE_BYTES } from '../capture/limits';
 import { contentEncodings, decodeContentEncoding } from '../util/content-encoding';
 import { replacementsFor, type Replacement } from './replacements';
@@ -19,7 +19,7 @@ export class CannotRedact extends Error {}
 
 // The forwarder sends a rewrite's headers as given: connection-level ones must not be passed on, and the
 // body's framing changes with its length.
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'content-length']);
+const notForwarded = (name: string) => HOP_BY_HOP.has(name) || name === 'transfer-encoding' || name === 'content-length';
 
 const ENCODERS: Record<string, (data: Buffer) => Buffer> = {
   gzip: (d) => zlib.gzipSync(d),
@@ -67,7 +67,7 @@ export async function redactRequest(request: CapturedRequest, findings: readonly
   const replace = replacer(replacementsFor(findings));
   const headers: Headers = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (NOT_FORWARDED.has(name.toLowerCase())) continue;
+    if (notForwarded(name.toLowerCase())) continue;
     headers[name] = Array.isArray(value) ? value.map(replace) : replace(value);
   }
   const body = await redactBody(request.body, request.headers, replace);
