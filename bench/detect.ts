@@ -8,9 +8,10 @@
 import { gzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { createDetector, type ScanInput } from '../proxy/detect';
-import type { Identifiers } from '../shared/identifiers';
+import { VALUE_FIELDS, type Identifiers } from '../shared/identifiers';
 import { luhnCheckDigit } from '../proxy/detect/patterns/validators';
 import { loadCorpus, toInput } from '../test/detect/corpus-eval';
+import { seededRandom } from '../test/helpers/seeded-random';
 
 export interface CorpusThroughput {
   bytes: number;
@@ -34,12 +35,11 @@ const WARM_UP_SECONDS = 1;
 const MEASURE_SECONDS = 3;
 
 type Values = Omit<Identifiers['devices'][number], 'name'>;
-const VALUE_LISTS = ['imei', 'meid', 'imsi', 'iccid', 'phone_number', 'android_id', 'advertising_id', 'mac_address', 'serial_number', 'email', 'sms'] as const;
 
 /** Counts the values of an identifiers file (contacts count once per phone and e-mail). */
 function countValues(ids: Identifiers): number {
   return ids.devices.reduce((n, d) => {
-    const lists = VALUE_LISTS.map((k) => d[k]);
+    const lists = VALUE_FIELDS.map((k) => d[k]);
     return n + lists.reduce((m, l) => m + l.length, 0) + d.contacts.reduce((m, c) => m + c.phone.length + c.email.length, 0) + d.location.length;
   }, 0);
 }
@@ -55,7 +55,7 @@ function firstValues(ids: Identifiers, total: number): Identifiers {
   return {
     devices: ids.devices.map((d) => {
       const device = { ...d };
-      for (const k of VALUE_LISTS) device[k] = take(d[k]);
+      for (const k of VALUE_FIELDS) device[k] = take(d[k]);
       device.contacts = d.contacts
         .map((c) => ({ ...c, phone: take(c.phone), email: take(c.email) }))
         .filter((c) => c.phone.length + c.email.length > 0);
@@ -101,15 +101,6 @@ export function wireBytes(input: ScanInput): number {
   return n;
 }
 
-function mulberry32(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Analytics uploads: a header block naming the device (with the corpus device's identifiers, some hashed or
@@ -117,7 +108,7 @@ function mulberry32(seed: number) {
  * 10–100 KiB each, a third gzip-encoded. Seeded: the same batches every run.
  */
 export function telemetryBatches(ids: Identifiers, count = 24): ScanInput[] {
-  const rand = mulberry32(0x7e1e);
+  const rand = seededRandom(0x7e1e);
   const int = (n: number) => Math.floor(rand() * n);
   const hex = (n: number) => Array.from({ length: n }, () => '0123456789abcdef'[int(16)]).join('');
   const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;

@@ -7,21 +7,14 @@ import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { luhnCheckDigit } from '../proxy/detect/patterns/validators';
 import type { IdentifierType } from '../shared/types';
+import type { CorpusRequest, Label } from '../test/detect/corpus-eval';
+import { seededRandom } from '../test/helpers/seeded-random';
 
 const SEED = 20240611;
 const POSITIVES = 220;
 const NEGATIVES = 130;
 
-function mulberry32(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = mulberry32(SEED);
+const rand = seededRandom(SEED);
 const int = (n: number) => Math.floor(rand() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
 const digits = (n: number) => Array.from({ length: n }, () => int(10)).join('');
@@ -118,21 +111,6 @@ const identifiers = {
   })),
 };
 
-export interface Label {
-  type: IdentifierType;
-  value: string;
-  confidence: 'known' | 'pattern';
-}
-export interface CorpusRequest {
-  id: number;
-  template: string;
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  /** the body as sent on the wire (Content-Encoding applied), base64 */
-  body?: string;
-  labels: Label[];
-}
 
 /**
  * Writes one request. In `known` mode the device is in the identifiers file: every occurrence is labelled

@@ -15,6 +15,7 @@ export interface CorpusRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
+  /** the body as sent on the wire (Content-Encoding applied), base64 */
   body?: string;
   labels: Label[];
 }
