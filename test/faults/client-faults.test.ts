@@ -1,28 +1,17 @@
 // Misbehaving phones: each fault is answered or cut, and a concurrent well-behaved phone is unaffected.
 import tls from 'node:tls';
 import { io } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TlsErrorEvent } from '../../shared/types';
-import { curl, startTestLeakscope, waitFor, type TestLeakscope } from '../helpers/leakscope';
-import { startUpstream, type Upstream } from '../helpers/upstream';
+import { curl, proxyInFrontOfUpstream, waitFor } from '../helpers/leakscope';
+import { startUpstream } from '../helpers/upstream';
 import { withBystander } from './bystander';
 import { collect, connect, exchange, tunnel } from './raw';
 
 const HEADERS_TIMEOUT = 600;
 
 describe('client faults', () => {
-  let upstream: Upstream;
-  let app: TestLeakscope;
-
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    app = await startTestLeakscope({ upstreamCaPem: upstream.caPem, headersTimeout: HEADERS_TIMEOUT });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-  });
+  const env = proxyInFrontOfUpstream({ headersTimeout: HEADERS_TIMEOUT });
 
   it.each([
     ['a garbage request line', 'GARBAGE\r\n\r\n'],
@@ -32,7 +21,7 @@ describe('client faults', () => {
     ['binary noise', Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) % 256))],
     ['80 KiB of headers', `GET http://127.0.0.1/ HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(80 * 1024)}\r\n\r\n`],
   ])('answers %s with a 4xx and closes', async (_label, bytes) => {
-    const r = await withBystander(app, upstream, () => exchange(app.proxyPort, bytes));
+    const r = await withBystander(env.app, env.upstream, () => exchange(env.app.proxyPort, bytes));
     expect(r.data).toMatch(/^HTTP\/1\.1 4\d\d /);
     expect(r.closed).toBe(true);
   });
@@ -40,15 +29,15 @@ describe('client faults', () => {
   it.each(['a/b:443', '127.0.0.1:99999', ':443', '127.0.0.1:0', 'host', `${'a'.repeat(300)}:443`])(
     'refuses CONNECT %s with 400',
     async (target) => {
-      const r = await withBystander(app, upstream, () => exchange(app.proxyPort, `CONNECT ${target} HTTP/1.1\r\nHost: x\r\n\r\n`));
+      const r = await withBystander(env.app, env.upstream, () => exchange(env.app.proxyPort, `CONNECT ${target} HTTP/1.1\r\nHost: x\r\n\r\n`));
       expect(r.data).toMatch(/^HTTP\/1\.1 400 /);
       expect(r.closed).toBe(true);
     },
   );
 
   it('answers a CONNECT to a port nobody listens on with a 502 once the request comes', async () => {
-    const r = await withBystander(app, upstream, () =>
-      curl(['-x', `http://127.0.0.1:${app.proxyPort}`, '--cacert', app.caFile, '-w', '%{http_code}', 'https://127.0.0.1:1/closed-port']),
+    const r = await withBystander(env.app, env.upstream, () =>
+      curl(['-x', `http://127.0.0.1:${env.app.proxyPort}`, '--cacert', env.app.caFile, '-w', '%{http_code}', 'https://127.0.0.1:1/closed-port']),
     );
     expect(r.stdout.toString()).toMatch(/refused the connection\n502$/);
   });
@@ -57,8 +46,8 @@ describe('client faults', () => {
     ['plain text', Buffer.from('this is not TLS at all\r\n\r\n')],
     ['a TLS record header followed by noise', Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40]), Buffer.alloc(64, 0xee)])],
   ])('closes a tunnel that carries %s instead of a ClientHello', async (_label, bytes) => {
-    const r = await withBystander(app, upstream, async () => {
-      const socket = await tunnel(app.proxyPort, `127.0.0.1:${upstream.port}`);
+    const r = await withBystander(env.app, env.upstream, async () => {
+      const socket = await tunnel(env.app.proxyPort, `127.0.0.1:${env.upstream.port}`);
       socket.write(bytes);
       return collect(socket, 3000);
     });
@@ -67,36 +56,36 @@ describe('client faults', () => {
 
   it('records a client that closes mid-body, with an error', async () => {
     const path = `/mid-body-${Date.now()}`;
-    await withBystander(app, upstream, async () => {
-      const socket = await connect(app.proxyPort);
+    await withBystander(env.app, env.upstream, async () => {
+      const socket = await connect(env.app.proxyPort);
       const plain = await startUpstream({ tls: false });
       try {
         socket.write(`POST ${plain.url}${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n${'a'.repeat(500)}`);
         await new Promise((r) => setTimeout(r, 100));
         socket.destroy();
-        const flow = await waitFor(() => app.store.summaries({ q: path })[0], 3000, 'mid-body flow');
+        const flow = await waitFor(() => env.app.store.summaries({ q: path })[0], 3000, 'mid-body flow');
         expect(plain.received).toEqual([]);
         return flow;
       } finally {
         await plain.close();
       }
     });
-    const [summary] = app.store.summaries({ q: path });
-    expect(app.store.get(summary.id)?.error).toMatch(/client closed the connection mid-request/);
+    const [summary] = env.app.store.summaries({ q: path });
+    expect(env.app.store.get(summary.id)?.error).toMatch(/client closed the connection mid-request/);
   });
 
   it('records a client that refuses our certificate as a tls-error, live and in /api/tls-errors', async () => {
-    const live = io(app.uiUrl, { transports: ['websocket'], reconnection: false });
+    const live = io(env.app.uiUrl, { transports: ['websocket'], reconnection: false });
     const events: TlsErrorEvent[] = [];
     live.on('tls-error', (e: TlsErrorEvent) => events.push(e));
     await new Promise<void>((resolve, reject) => live.once('connect', resolve).once('connect_error', reject));
     try {
-      const r = await withBystander(app, upstream, () => curl(['-x', `http://127.0.0.1:${app.proxyPort}`, `https://localhost:${upstream.port}/pinned`]));
+      const r = await withBystander(env.app, env.upstream, () => curl(['-x', `http://127.0.0.1:${env.app.proxyPort}`, `https://localhost:${env.upstream.port}/pinned`]));
       expect(r.code).not.toBe(0); // curl does not trust our CA: it aborts the handshake
       const event = await waitFor(() => events[0], 3000, 'live tls-error');
       expect(event).toMatchObject({ host: 'localhost', client: '127.0.0.1' });
       expect(event.message).toMatch(/unknown ca|certificate/i);
-      const listed = (await (await fetch(`${app.uiUrl}api/tls-errors`)).json()) as TlsErrorEvent[];
+      const listed = (await (await fetch(`${env.app.uiUrl}api/tls-errors`)).json()) as TlsErrorEvent[];
       expect(listed[0]).toMatchObject({ host: 'localhost', client: '127.0.0.1' });
     } finally {
       live.close();
@@ -104,9 +93,9 @@ describe('client faults', () => {
   });
 
   it('cuts a client that trickles its headers (plain HTTP)', async () => {
-    const r = await withBystander(app, upstream, async () => {
-      const socket = await connect(app.proxyPort);
-      socket.write(`GET ${upstream.url.replace('https', 'http')}/slow HTTP/1.1\r\n`);
+    const r = await withBystander(env.app, env.upstream, async () => {
+      const socket = await connect(env.app.proxyPort);
+      socket.write(`GET ${env.upstream.url.replace('https', 'http')}/slow HTTP/1.1\r\n`);
       // One byte every 50 ms: never idle, never done. Bounded: stops with the socket or after 6 s.
       const drip = setInterval(() => socket.writable && socket.write('X'), 50);
       const started = Date.now();
@@ -119,9 +108,9 @@ describe('client faults', () => {
   });
 
   it('cuts a client that trickles its headers inside a TLS tunnel', async () => {
-    const r = await withBystander(app, upstream, async () => {
-      const raw = await tunnel(app.proxyPort, `127.0.0.1:${upstream.port}`);
-      const socket = tls.connect({ socket: raw, ca: app.caPem, host: '127.0.0.1' });
+    const r = await withBystander(env.app, env.upstream, async () => {
+      const raw = await tunnel(env.app.proxyPort, `127.0.0.1:${env.upstream.port}`);
+      const socket = tls.connect({ socket: raw, ca: env.app.caPem, host: '127.0.0.1' });
       await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
       socket.write('GET /slow HTTP/1.1\r\n');
       const drip = setInterval(() => socket.writable && socket.write('X'), 50);
@@ -135,7 +124,7 @@ describe('client faults', () => {
   });
 
   it('cuts a CONNECT tunnel that never starts TLS', async () => {
-    const r = await withBystander(app, upstream, async () => collect(await tunnel(app.proxyPort, `127.0.0.1:${upstream.port}`), 5000));
+    const r = await withBystander(env.app, env.upstream, async () => collect(await tunnel(env.app.proxyPort, `127.0.0.1:${env.upstream.port}`), 5000));
     expect(r.closed).toBe(true);
   });
 });

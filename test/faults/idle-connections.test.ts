@@ -4,9 +4,8 @@
 // descriptors here (plus a tunnel's three), and the test machine has 2 cores and `ulimit -n` 20000.
 import { execFileSync } from 'node:child_process';
 import type net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestLeakscope, type TestLeakscope } from '../helpers/leakscope';
-import { startUpstream, type Upstream } from '../helpers/upstream';
+import { describe, expect, it } from 'vitest';
+import { proxyInFrontOfUpstream } from '../helpers/leakscope';
 import { withBystander } from './bystander';
 import { connect, tunnel } from './raw';
 
@@ -17,18 +16,7 @@ const TUNNELS = 200;
 const HEADERS_TIMEOUT = 60_000;
 
 describe('idle connections', () => {
-  let upstream: Upstream;
-  let app: TestLeakscope;
-
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    app = await startTestLeakscope({ upstreamCaPem: upstream.caPem, headersTimeout: HEADERS_TIMEOUT });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-  });
+  const env = proxyInFrontOfUpstream({ headersTimeout: HEADERS_TIMEOUT });
 
   it(`serves a phone while ${IDLE} connections and ${TUNNELS} CONNECT tunnels sit idle, and after they go`, async () => {
     const fdLimit = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString());
@@ -36,18 +24,18 @@ describe('idle connections', () => {
     const sockets: net.Socket[] = [];
     try {
       for (let i = 0; i < IDLE; i += 200) {
-        sockets.push(...(await Promise.all(Array.from({ length: 200 }, () => connect(app.proxyPort)))));
+        sockets.push(...(await Promise.all(Array.from({ length: 200 }, () => connect(env.app.proxyPort)))));
       }
-      sockets.push(...(await Promise.all(Array.from({ length: TUNNELS }, () => tunnel(app.proxyPort, `127.0.0.1:${upstream.port}`)))));
+      sockets.push(...(await Promise.all(Array.from({ length: TUNNELS }, () => tunnel(env.app.proxyPort, `127.0.0.1:${env.upstream.port}`)))));
       const closed = () => sockets.filter((s) => s.destroyed || s.readableEnded).length;
       for (const s of sockets) {
         s.on('error', () => {});
         s.on('end', () => s.destroy());
       }
-      await withBystander(app, upstream, async () => {}, 10);
+      await withBystander(env.app, env.upstream, async () => {}, 10);
       expect(closed()).toBe(0); // within the allowance nobody is cut
       for (const s of sockets) s.destroy();
-      await withBystander(app, upstream, async () => {}, 3);
+      await withBystander(env.app, env.upstream, async () => {}, 3);
     } finally {
       for (const s of sockets) s.destroy();
     }

@@ -1,9 +1,8 @@
 // Misbehaving upstreams: the phone gets a 502/504 with a plain-text reason (or a cut connection once the
 // response has begun), the flow records the error, and a concurrent well-behaved phone is unaffected.
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { curl, startTestLeakscope, waitFor, type TestLeakscope } from '../helpers/leakscope';
-import { startUpstream, type Upstream } from '../helpers/upstream';
+import { describe, expect, it } from 'vitest';
+import { curl, proxyInFrontOfUpstream, waitFor } from '../helpers/leakscope';
 import { withBystander } from './bystander';
 
 const UPSTREAM_TIMEOUT = 700;
@@ -45,23 +44,12 @@ function resetMidResponse(socket: net.Socket): void {
 }
 
 describe('upstream faults', () => {
-  let upstream: Upstream;
-  let app: TestLeakscope;
+  const env = proxyInFrontOfUpstream({ upstreamTimeout: UPSTREAM_TIMEOUT });
 
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    app = await startTestLeakscope({ upstreamCaPem: upstream.caPem, upstreamTimeout: UPSTREAM_TIMEOUT });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-  });
-
-  const viaProxy = (url: string) => curl(['-x', `http://127.0.0.1:${app.proxyPort}`, '--cacert', app.caFile, '-w', '%{http_code}', url]);
+  const viaProxy = (url: string) => curl(['-x', `http://127.0.0.1:${env.app.proxyPort}`, '--cacert', env.app.caFile, '-w', '%{http_code}', url]);
   const flowError = async (needle: string) => {
-    const summary = await waitFor(() => app.store.summaries({ q: needle })[0], 3000, `flow ${needle}`);
-    return app.store.get(summary.id)?.error;
+    const summary = await waitFor(() => env.app.store.summaries({ q: needle })[0], 3000, `flow ${needle}`);
+    return env.app.store.get(summary.id)?.error;
   };
 
   type Make = () => Promise<string | { url: string; close(): Promise<void> }>;
@@ -70,12 +58,12 @@ describe('upstream faults', () => {
     ['never answers', () => rawUpstream(() => {}), 504, /did not answer in time/],
     ['sends garbage', () => rawUpstream((s) => s.once('data', () => s.end('garbage, not HTTP\r\n\r\n'))), 502, /malformed HTTP response/],
     ['does not resolve (DNS)', async () => 'http://no-such-host.leakscope-test.invalid', 502, /DNS lookup failed/],
-  ])('when the upstream %s the phone gets a text 5xx and the flow an error', async (_label, make, status, reason) => {
+  ])('when the env.upstream %s the phone gets a text 5xx and the flow an error', async (_label, make, status, reason) => {
     const made = await make();
     const base = typeof made === 'string' ? made : made.url;
     const path = `/fault-${status}-${Date.now()}`;
     try {
-      const r = await withBystander(app, upstream, () => viaProxy(`${base}${path}`));
+      const r = await withBystander(env.app, env.upstream, () => viaProxy(`${base}${path}`));
       const out = r.stdout.toString();
       const body = out.slice(0, -3);
       expect(Number(out.slice(-3))).toBe(status);
@@ -86,12 +74,12 @@ describe('upstream faults', () => {
     }
   });
 
-  it('answers 504 when an HTTPS upstream accepts the connection and then stays silent', async () => {
+  it('answers 504 when an HTTPS env.upstream accepts the connection and then stays silent', async () => {
     // TLS never completes: the proxy must still give up after upstreamTimeout.
     const silent = await rawUpstream(() => {});
     const path = `/silent-tls-${Date.now()}`;
     try {
-      const r = await withBystander(app, upstream, () => viaProxy(`${silent.url.replace('http:', 'https:')}${path}`));
+      const r = await withBystander(env.app, env.upstream, () => viaProxy(`${silent.url.replace('http:', 'https:')}${path}`));
       expect(r.stdout.toString()).toMatch(/did not answer in time\n504$/);
       expect(await flowError(path)).toMatch(/did not answer in time/);
     } finally {
@@ -99,15 +87,15 @@ describe('upstream faults', () => {
     }
   });
 
-  it('cuts the phone when the upstream resets mid-response, and records why', async () => {
+  it('cuts the phone when the env.upstream resets mid-response, and records why', async () => {
     const resetting = await rawUpstream(resetMidResponse);
     const path = `/reset-${Date.now()}`;
     try {
-      const r = await withBystander(app, upstream, () => viaProxy(`${resetting.url}${path}`));
+      const r = await withBystander(env.app, env.upstream, () => viaProxy(`${resetting.url}${path}`));
       expect(r.code).not.toBe(0); // curl saw a transfer cut short
       expect(await flowError(path)).toMatch(/mid-response/);
-      const [summary] = app.store.summaries({ q: path });
-      expect(app.store.get(summary.id)?.status).toBe(200);
+      const [summary] = env.app.store.summaries({ q: path });
+      expect(env.app.store.get(summary.id)?.status).toBe(200);
     } finally {
       await resetting.close();
     }

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { startLeakscope, type Leakscope, type StartOptions } from '../../proxy/app';
+import { startUpstream, type Upstream } from './upstream';
 
 process.env.LEAKSCOPE_LOG ??= 'silent';
 
@@ -55,4 +57,21 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, wha
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * For the enclosing describe block: a local HTTPS upstream and a leakscope in front of it that trusts its CA,
+ * started before the tests and closed after them. Read `env.app` and `env.upstream` inside tests.
+ */
+export function proxyInFrontOfUpstream(opts: Partial<StartOptions> = {}): { app: TestLeakscope; upstream: Upstream } {
+  const env = {} as { app: TestLeakscope; upstream: Upstream };
+  beforeAll(async () => {
+    env.upstream = await startUpstream();
+    env.app = await startTestLeakscope({ upstreamCaPem: env.upstream.caPem, ...opts });
+  });
+  afterAll(async () => {
+    await env.app?.close();
+    await env.upstream?.close();
+  });
+  return env;
 }

@@ -1,78 +1,66 @@
 // The dashboard API's mutations and downloads, against a real leakscope with a real proxy in front of an upstream.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeviceInfo, StatsResponse } from '../../shared/api';
 import type { Identifiers } from '../../shared/identifiers';
 import type { FlowSummary } from '../../shared/types';
-import { curl, startTestLeakscope, waitFor, type TestLeakscope } from '../helpers/leakscope';
-import { startUpstream, type Upstream } from '../helpers/upstream';
+import { curl, proxyInFrontOfUpstream, waitFor } from '../helpers/leakscope';
 
 describe('dashboard API', () => {
-  let upstream: Upstream;
-  let app: TestLeakscope;
+  const env = proxyInFrontOfUpstream();
   const json = (method: string, body: unknown) => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const proxied = (url: string, ...args: string[]) => curl(['-x', `http://127.0.0.1:${app.proxyPort}`, '--cacert', app.caFile, ...args, url]);
-
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    app = await startTestLeakscope({ upstreamCaPem: upstream.caPem });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-  });
+  const proxied = (url: string, ...args: string[]) => curl(['-x', `http://127.0.0.1:${env.app.proxyPort}`, '--cacert', env.app.caFile, ...args, url]);
 
   it('hands out canary contacts as vCard and watches for them at once', async () => {
-    const res = await fetch(`${app.uiUrl}api/canaries.vcf`, json('POST', { count: 3 }));
+    const res = await fetch(`${env.app.uiUrl}api/canaries.vcf`, json('POST', { count: 3 }));
     expect(res.headers.get('content-type')).toMatch(/^text\/vcard/);
     const cards = (await res.text()).split('END:VCARD').filter((c) => c.includes('BEGIN:VCARD'));
     expect(cards).toHaveLength(3);
     const phone = /TEL;TYPE=CELL:(.+)\r\n/.exec(cards[1])![1];
-    const ids = (await (await fetch(`${app.uiUrl}api/identifiers`)).json()) as Identifiers;
+    const ids = (await (await fetch(`${env.app.uiUrl}api/identifiers`)).json()) as Identifiers;
     expect(ids.devices.flatMap((d) => d.contacts.flatMap((c) => c.phone))).toContain(phone);
 
-    await proxied(`${upstream.url}/contacts-upload`, '-H', 'content-type: application/json', '--data', JSON.stringify({ contacts: [{ tel: phone }] }));
+    await proxied(`${env.upstream.url}/contacts-upload`, '-H', 'content-type: application/json', '--data', JSON.stringify({ contacts: [{ tel: phone }] }));
     const flow = await waitFor(async () =>
-      ((await (await fetch(`${app.uiUrl}api/flows?flagged=1`)).json()) as FlowSummary[]).find((f) => f.url.endsWith('/contacts-upload')),
+      ((await (await fetch(`${env.app.uiUrl}api/flows?flagged=1`)).json()) as FlowSummary[]).find((f) => f.url.endsWith('/contacts-upload')),
     );
     expect(flow.findings).toContainEqual(expect.objectContaining({ type: 'contact', confidence: 'known', path: '$.contacts[0].tel' }));
   });
 
   it('reports the flows stored and the event-loop delay', async () => {
-    await proxied(`${upstream.url}/stats-probe`);
-    const stats = (await (await fetch(`${app.uiUrl}api/stats`)).json()) as StatsResponse;
-    expect(stats.flows).toBe(app.store.count());
+    await proxied(`${env.upstream.url}/stats-probe`);
+    const stats = (await (await fetch(`${env.app.uiUrl}api/stats`)).json()) as StatsResponse;
+    expect(stats.flows).toBe(env.app.store.count());
     expect(stats.flows).toBeGreaterThan(0);
     expect(stats.eventLoopDelay).toMatchObject({ meanMs: expect.any(Number), p99Ms: expect.any(Number), maxMs: expect.any(Number), windowMs: 10_000 });
   });
 
   it('rejects an invalid identifiers document and names the field', async () => {
-    const res = await fetch(`${app.uiUrl}api/identifiers`, json('PUT', { devices: [{ imei: 'not-a-list' }] }));
+    const res = await fetch(`${env.app.uiUrl}api/identifiers`, json('PUT', { devices: [{ imei: 'not-a-list' }] }));
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toContain('devices[0].imei');
   });
 
   it('applies saved identifiers to the next flow', async () => {
-    const res = await fetch(`${app.uiUrl}api/identifiers`, json('PUT', { devices: [{ name: 'Lab phone', client: '127.0.0.1', serial_number: ['RM1S0012345'] }] }));
+    const res = await fetch(`${env.app.uiUrl}api/identifiers`, json('PUT', { devices: [{ name: 'Lab phone', client: '127.0.0.1', serial_number: ['RM1S0012345'] }] }));
     expect(res.status).toBe(200);
-    await proxied(`${upstream.url}/hello?sn=RM1S0012345`);
+    await proxied(`${env.upstream.url}/hello?sn=RM1S0012345`);
     const flow = await waitFor(async () =>
-      ((await (await fetch(`${app.uiUrl}api/flows?flagged=1`)).json()) as FlowSummary[]).find((f) => f.url.includes('sn=RM1S0012345')),
+      ((await (await fetch(`${env.app.uiUrl}api/flows?flagged=1`)).json()) as FlowSummary[]).find((f) => f.url.includes('sn=RM1S0012345')),
     );
     expect(flow.device).toBe('Lab phone');
     expect(flow.findings[0]).toMatchObject({ type: 'serial_number', where: 'url', path: 'sn', device: 'Lab phone' });
   });
 
   it('renames a device', async () => {
-    const res = await fetch(`${app.uiUrl}api/devices/127.0.0.1`, json('PUT', { name: 'Bench RedMi' }));
+    const res = await fetch(`${env.app.uiUrl}api/devices/127.0.0.1`, json('PUT', { name: 'Bench RedMi' }));
     expect(res.status).toBe(200);
-    const devices = (await (await fetch(`${app.uiUrl}api/devices`)).json()) as DeviceInfo[];
+    const devices = (await (await fetch(`${env.app.uiUrl}api/devices`)).json()) as DeviceInfo[];
     expect(devices.find((d) => d.client === '127.0.0.1')).toMatchObject({ name: 'Bench RedMi' });
     expect(devices[0].flows).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses mutations that are not JSON', async () => {
-    const res = await fetch(`${app.uiUrl}api/devices/127.0.0.1`, { method: 'PUT', body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await fetch(`${env.app.uiUrl}api/devices/127.0.0.1`, { method: 'PUT', body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(res.status).toBe(415);
   });
 });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { curl, startTestLeakscope, waitFor, type TestLeakscope } from '../helpers/leakscope';
+import { curl, proxyInFrontOfUpstream, startTestLeakscope, waitFor, type TestLeakscope } from '../helpers/leakscope';
 import { startUpstream, type Upstream } from '../helpers/upstream';
 
 describe('dashboard listening beyond loopback', () => {
@@ -69,49 +69,38 @@ describe('dashboard listening beyond loopback', () => {
 });
 
 describe('data on disk and captured content', () => {
-  let upstream: Upstream;
-  let app: TestLeakscope;
-
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    app = await startTestLeakscope({ upstreamCaPem: upstream.caPem });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await upstream?.close();
-  });
+  const env = proxyInFrontOfUpstream();
 
   it('keeps the data dir 0700 and the CA key 0600, and never serves the key', async () => {
-    expect(fs.statSync(app.dataDir).mode & 0o777).toBe(0o700);
-    expect(fs.statSync(path.join(app.dataDir, 'ca', 'keys', 'ca.private.key')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(env.app.dataDir).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(env.app.dataDir, 'ca', 'keys', 'ca.private.key')).mode & 0o777).toBe(0o600);
     const probes = ['ca/keys/ca.private.key', 'keys/ca.private.key', '..%2Fca%2Fkeys%2Fca.private.key', '%2e%2e/%2e%2e/ca/keys/ca.private.key', 'ca.key', 'ca.private.key', 'flows.db'];
     for (const p of probes) {
-      const direct = await (await fetch(`${app.uiUrl}${p}`)).text();
+      const direct = await (await fetch(`${env.app.uiUrl}${p}`)).text();
       expect(direct, p).not.toMatch(/PRIVATE KEY|SQLite format/);
-      const viaProxy = await curl(['-x', `http://127.0.0.1:${app.proxyPort}`, '--path-as-is', `http://leakscope.setup/${p}`]);
+      const viaProxy = await curl(['-x', `http://127.0.0.1:${env.app.proxyPort}`, '--path-as-is', `http://leakscope.setup/${p}`]);
       expect(viaProxy.stdout.toString(), p).not.toMatch(/PRIVATE KEY|SQLite format/);
     }
   });
 
   it('stores hostile captured content as data: no new files, no shell, JSON only', async () => {
-    const before = (fs.readdirSync(app.dataDir, { recursive: true }) as string[]).sort();
-    const marker = path.join(app.dataDir, 'pwned');
+    const before = (fs.readdirSync(env.app.dataDir, { recursive: true }) as string[]).sort();
+    const marker = path.join(env.app.dataDir, 'pwned');
     const hostile = `/h/%3Cscript%3Ealert(1)%3C%2Fscript%3E$(touch%20${encodeURIComponent(marker)})%60touch%20${encodeURIComponent(marker)}%60;..%2F..%2Fx`;
-    const r = await curl(['-x', `http://127.0.0.1:${app.proxyPort}`, '--cacert', app.caFile, '-H', `X-Evil: <img src=x onerror=alert(1)>; $(touch ${marker})`, '--data', `"; rm -rf / #<svg onload=alert(1)>`, `${upstream.url}${hostile}`]);
+    const r = await curl(['-x', `http://127.0.0.1:${env.app.proxyPort}`, '--cacert', env.app.caFile, '-H', `X-Evil: <img src=x onerror=alert(1)>; $(touch ${marker})`, '--data', `"; rm -rf / #<svg onload=alert(1)>`, `${env.upstream.url}${hostile}`]);
     expect(r.stderr).toBe('');
-    const [summary] = await waitFor(() => app.store.summaries({ q: '/h/' }), 3000, 'hostile flow');
+    const [summary] = await waitFor(() => env.app.store.summaries({ q: '/h/' }), 3000, 'hostile flow');
     expect(fs.existsSync(marker)).toBe(false);
-    const after = (fs.readdirSync(app.dataDir, { recursive: true }) as string[]).sort();
+    const after = (fs.readdirSync(env.app.dataDir, { recursive: true }) as string[]).sort();
     // Only SQLite's own files may come and go (the WAL and its index).
     expect(after.filter((f) => !before.includes(f) && !/^flows\.db-(wal|shm)$/.test(f))).toEqual([]);
     for (const p of [`api/flows/${summary.id}`, 'api/flows', 'api/export.har']) {
-      const res = await fetch(`${app.uiUrl}${p}`);
+      const res = await fetch(`${env.app.uiUrl}${p}`);
       expect(res.headers.get('content-type'), p).toMatch(/^application\/json/);
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     }
-    expect(await (await fetch(`${app.uiUrl}setup`)).text()).not.toMatch(/onerror|<script>alert/);
+    expect(await (await fetch(`${env.app.uiUrl}setup`)).text()).not.toMatch(/onerror|<script>alert/);
   });
 
   it('spawns no shell anywhere in the proxy', () => {
