@@ -1,4 +1,5 @@
 // Misbehaving phones: each fault is answered or cut, and a concurrent well-behaved phone is unaffected.
+import type net from 'node:net';
 import tls from 'node:tls';
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,15 @@ import { withBystander } from './bystander';
 import { collect, connect, exchange, tunnel } from './raw';
 
 const HEADERS_TIMEOUT = 600;
+
+/** One header byte every 50 ms: never idle, never done. Bounded: stops with the socket or after 6 s. */
+async function trickle(socket: net.Socket): Promise<Awaited<ReturnType<typeof collect>> & { elapsed: number }> {
+  const drip = setInterval(() => socket.writable && socket.write('X'), 50);
+  const started = Date.now();
+  const result = await collect(socket, 6000);
+  clearInterval(drip);
+  return { ...result, elapsed: Date.now() - started };
+}
 
 describe('client faults', () => {
   const env = proxyInFrontOfUpstream({ headersTimeout: HEADERS_TIMEOUT });
@@ -96,12 +106,7 @@ describe('client faults', () => {
     const r = await withBystander(env.app, env.upstream, async () => {
       const socket = await connect(env.app.proxyPort);
       socket.write(`GET ${env.upstream.url.replace('https', 'http')}/slow HTTP/1.1\r\n`);
-      // One byte every 50 ms: never idle, never done. Bounded: stops with the socket or after 6 s.
-      const drip = setInterval(() => socket.writable && socket.write('X'), 50);
-      const started = Date.now();
-      const result = await collect(socket, 6000);
-      clearInterval(drip);
-      return { ...result, elapsed: Date.now() - started };
+      return trickle(socket);
     });
     expect(r.closed).toBe(true);
     expect(r.elapsed).toBeLessThan(HEADERS_TIMEOUT * 4);
@@ -113,11 +118,7 @@ describe('client faults', () => {
       const socket = tls.connect({ socket: raw, ca: env.app.caPem, host: '127.0.0.1' });
       await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
       socket.write('GET /slow HTTP/1.1\r\n');
-      const drip = setInterval(() => socket.writable && socket.write('X'), 50);
-      const started = Date.now();
-      const result = await collect(socket, 6000);
-      clearInterval(drip);
-      return { ...result, elapsed: Date.now() - started };
+      return trickle(socket);
     });
     expect(r.closed).toBe(true);
     expect(r.elapsed).toBeLessThan(HEADERS_TIMEOUT * 4);
