@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
-import { DOCS, ensureDashboardBuilt, feedIds, launchBrowser, PHONE, SCREENSHOTS, startApp, startUpstream, tempDataDir, viaProxy, waitLive } from './helpers';
+import { DOCS, ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, PHONE, SCREENSHOTS, startApp, startUpstream, tempDataDir, viaProxy, waitLive } from './helpers';
 
 let browser: Browser;
 let page: Page;
@@ -22,15 +22,11 @@ beforeAll(async () => {
   await ensureDashboardBuilt();
   dataDir = tempDataDir('ui');
   [app, upstream, browser] = await Promise.all([startApp(dataDir), startUpstream(), launchBrowser()]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(5000);
+  page = await openLivePage(browser, `http://127.0.0.1:${app.uiPort}/`, pageErrors);
   page.on('dialog', (d) => {
     dialogs.push(d.message());
     void d.dismiss();
   });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(`http://127.0.0.1:${app.uiPort}/`);
-  await waitLive(page);
 });
 
 afterAll(async () => {

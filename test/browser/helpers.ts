@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { ProxyAgent, request } from 'undici';
 import { startLeakscope, type Leakscope } from '../../proxy/app';
 
@@ -134,6 +134,16 @@ export function feedIds(page: Page): Promise<number[]> {
 
 export async function waitLive(page: Page): Promise<void> {
   await page.waitForSelector('[data-testid=connection]:has-text("live")', { timeout: 10_000 });
+}
+
+/** A page on the dashboard once it is live; its uncaught errors are collected in `errors`. */
+export async function openLivePage(browser: Browser, url: string, errors: string[], options: BrowserContextOptions = {}): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...options });
+  page.setDefaultTimeout(5000);
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await waitLive(page);
+  return page;
 }
 
 export const SCREENSHOTS = process.env.LEAKSCOPE_SCREENSHOTS === '1';

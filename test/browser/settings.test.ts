@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
 import type { Identifiers } from '../../shared/identifiers';
 import { curl } from '../helpers/leakscope';
-import { ensureDashboardBuilt, launchBrowser, startApp, startUpstream, tempDataDir, viaProxy, waitLive } from './helpers';
+import { ensureDashboardBuilt, launchBrowser, openLivePage, startApp, startUpstream, tempDataDir, viaProxy } from './helpers';
 
 let browser: Browser;
 let page: Page;
@@ -23,11 +23,7 @@ beforeAll(async () => {
   await ensureDashboardBuilt();
   dataDir = tempDataDir('settings');
   [app, upstream, browser] = await Promise.all([startApp(dataDir), startUpstream(), launchBrowser()]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  page.setDefaultTimeout(5000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(ui('/'));
-  await waitLive(page);
+  page = await openLivePage(browser, ui('/'), pageErrors, { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
 });
 
 afterAll(async () => {
