@@ -212,6 +212,12 @@ export async function forward(
     complete('client closed the connection mid-request');
     return;
   }
+  // Whatever the phone sees complete is on disk first (a kill -9 right after must not lose it): every answer
+  // leakscope gives itself is sent once its flow is stored.
+  const answerAfterStoring = (status: number, text: string, error?: string) => {
+    exchange.status = status;
+    void complete(error).then(() => sendText(res, status, text));
+  };
 
   try {
     verdict = await hooks.inspect(request);
@@ -221,9 +227,7 @@ export async function forward(
   }
   if (verdict.block) {
     if (captured.truncated) req.destroy();
-    sendText(res, verdict.block.status, verdict.block.text);
-    exchange.status = verdict.block.status;
-    complete();
+    answerAfterStoring(verdict.block.status, verdict.block.text);
     return;
   }
 
@@ -245,9 +249,7 @@ export async function forward(
     // Bad ports and the like throw here rather than emitting 'error'.
     const answer = describeUpstreamError(err as NodeJS.ErrnoException, authority);
     req.resume();
-    sendText(res, answer.status, answer.text);
-    exchange.status = answer.status;
-    complete(answer.text.replace(/^leakscope: /, ''));
+    answerAfterStoring(answer.status, answer.text, answer.text.replace(/^leakscope: /, ''));
     return;
   }
   const interrupt = () => {
@@ -282,9 +284,7 @@ export async function forward(
       return;
     }
     const answer = describeUpstreamError(err, authority);
-    sendText(res, answer.status, answer.text);
-    exchange.status = answer.status;
-    complete(answer.text.replace(/^leakscope: /, ''));
+    answerAfterStoring(answer.status, answer.text, answer.text.replace(/^leakscope: /, ''));
   });
 
   upstreamReq.on('socket', (socket: Socket) => {
@@ -305,7 +305,16 @@ export async function forward(
     );
     const kept: Buffer[] = [];
     let keptSize = 0;
+    // The phone's response must not be whole before the flow is on disk: with a Content-Length, the last byte
+    // completes it, so each chunk goes out when the next arrives and the last one only after the commit.
+    let held: Buffer | undefined;
+    const resume = () => upstreamRes.resume();
     upstreamRes.on('data', (chunk: Buffer) => {
+      if (held && !clientGone && !res.write(held)) {
+        upstreamRes.pause();
+        res.once('drain', resume);
+      }
+      held = chunk;
       exchange.responseSize += chunk.length;
       if (keptSize < RESPONSE_CAPTURE_BYTES) {
         const room = RESPONSE_CAPTURE_BYTES - keptSize;
@@ -323,11 +332,9 @@ export async function forward(
         complete('upstream closed the connection mid-response');
       }
     });
-    // The phone's response ends only once the flow is on disk: whatever a phone saw complete survives a kill -9.
-    upstreamRes.pipe(res, { end: false });
     upstreamRes.on('end', () => {
       exchange.responseBody = Buffer.concat(kept);
-      complete().then(() => res.end());
+      void complete().then(() => res.end(held));
     });
   });
 

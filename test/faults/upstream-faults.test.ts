@@ -58,7 +58,7 @@ describe('upstream faults', () => {
     ['never answers', () => rawUpstream(() => {}), 504, /did not answer in time/],
     ['sends garbage', () => rawUpstream((s) => s.once('data', () => s.end('garbage, not HTTP\r\n\r\n'))), 502, /malformed HTTP response/],
     ['does not resolve (DNS)', async () => 'http://no-such-host.leakscope-test.invalid', 502, /DNS lookup failed/],
-  ])('when the env.upstream %s the phone gets a text 5xx and the flow an error', async (_label, make, status, reason) => {
+  ])('when the upstream %s the phone gets a text 5xx and the flow an error', async (_label, make, status, reason) => {
     const made = await make();
     const base = typeof made === 'string' ? made : made.url;
     const path = `/fault-${status}-${Date.now()}`;
@@ -74,7 +74,7 @@ describe('upstream faults', () => {
     }
   });
 
-  it('answers 504 when an HTTPS env.upstream accepts the connection and then stays silent', async () => {
+  it('answers 504 when an HTTPS upstream accepts the connection and then stays silent', async () => {
     // TLS never completes: the proxy must still give up after upstreamTimeout.
     const silent = await rawUpstream(() => {});
     const path = `/silent-tls-${Date.now()}`;
@@ -87,7 +87,7 @@ describe('upstream faults', () => {
     }
   });
 
-  it('cuts the phone when the env.upstream resets mid-response, and records why', async () => {
+  it('cuts the phone when the upstream resets mid-response, and records why', async () => {
     const resetting = await rawUpstream(resetMidResponse);
     const path = `/reset-${Date.now()}`;
     try {
