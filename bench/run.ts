@@ -6,6 +6,7 @@ import { benchDashboard, dashboardReport } from './dashboard';
 import { benchDetection, type CorpusThroughput } from './detect';
 import { benchFirstRequest, benchMint } from './first-request';
 import { dispatcher, runLoad, type LoadResult } from './load';
+import { benchIdle } from './idle';
 import { benchMemory } from './memory';
 import { mitmdumpInstalled, startLeakscope, startMitmdump, startUpstream, type Started } from './processes';
 
@@ -72,6 +73,14 @@ async function main(): Promise<void> {
     say(`memory: peak RSS ${m.peakMb.toFixed(0)} MB (idle ${m.baselineMb.toFixed(0)} MB, target ≤ 300) while 1 GiB went up and 1 GiB came down in ${m.seconds.toFixed(1)} s ` +
       `(${m.uploaded === 2 ** 30 && m.downloaded === 2 ** 30 ? 'all bytes arrived' : `uploaded ${m.uploaded}, downloaded ${m.downloaded}`})`);
     await fresh.stop();
+
+    const quiet = track(await startLeakscope(upstream.caFile));
+    const idle = await benchIdle(quiet.child.pid!, quiet.port, quiet.caPem, base);
+    say(`idle connections: ${idle.opened.toLocaleString('en')} opened in ${idle.openSeconds.toFixed(1)} s and held, ${idle.cut} cut; ` +
+      `proxy RSS ${idle.rssMb.before.toFixed(0)} → ${idle.rssMb.holding.toFixed(0)} → ${idle.rssMb.after.toFixed(0)} MB, ` +
+      `fds ${idle.fds.before} → ${idle.fds.holding} → ${idle.fds.after}, a phone's request ${idle.phoneMs.before.toFixed(1)} → ${idle.phoneMs.holding.toFixed(1)} → ${idle.phoneMs.after.toFixed(1)} ms ` +
+      `(before → holding → after; ×${(idle.phoneMs.holding / idle.phoneMs.before).toFixed(2)} while held)`);
+    await quiet.stop();
 
     for (const line of dashboardReport(await benchDashboard())) say(line);
   } finally {
