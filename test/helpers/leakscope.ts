@@ -7,8 +7,6 @@ import { afterAll, beforeAll } from 'vitest';
 import { startLeakscope, type Leakscope, type StartOptions } from '../../proxy/app';
 import { startUpstream, type Upstream } from './upstream';
 
-process.env.LEAKSCOPE_LOG ??= 'silent';
-
 export function tempDir(prefix = 'leakscope-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
