@@ -63,10 +63,10 @@ function jsonLeaves(value: unknown, path: string, key: string, parent: string, i
   }
 }
 
-function leavesOf(value: unknown): JsonLeaves | undefined {
+function leavesOf(value: unknown, root: string): JsonLeaves | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const out: JsonLeaves = { leaves: [], lossy: false };
-  jsonLeaves(value, '', '', '', false, out);
+  jsonLeaves(value, root, '', root, false, out);
   return out;
 }
 
@@ -75,17 +75,25 @@ function leavesOf(value: unknown): JsonLeaves | undefined {
  * with them quoted, only when the first parse met one (rare, and quoting costs a scan of the whole text).
  */
 export function json(text: string): Leaf[] | undefined {
+  return jsonAt(text, '');
+}
+
+/**
+ * Like `json`, with every path and parent already prefixed by `root` (what the caller would join them to):
+ * a leaf's path is built once, not built relative and then joined.
+ */
+export function jsonAt(text: string, root: string): Leaf[] | undefined {
   const first = text.charCodeAt(0);
   if (first !== 0x7b && first !== 0x5b) return undefined; // { [
   let parsed: JsonLeaves | undefined;
   try {
-    parsed = leavesOf(JSON.parse(text));
+    parsed = leavesOf(JSON.parse(text), root);
   } catch {
     return undefined;
   }
   if (!parsed?.lossy) return parsed?.leaves;
   try {
-    return leavesOf(JSON.parse(text.replace(LONG_INTEGER, '$1"$2"')))?.leaves ?? parsed.leaves;
+    return leavesOf(JSON.parse(text.replace(LONG_INTEGER, '$1"$2"')), root)?.leaves ?? parsed.leaves;
   } catch {
     // the rewrite touched a string's content
     return parsed.leaves;

@@ -4,7 +4,7 @@
 // Synchronous unless a blob is big enough to need the streaming inflater: every function returns
 // `undefined` when it is done, or a Promise for the rest of its work. Ordinary requests never allocate one.
 import { asText, base64Bytes, hexBytes, percentDecode, printableRuns, sniffCompression } from './bytes';
-import { form, json, vcard, xml, type Leaf } from './containers';
+import { form, jsonAt, vcard, xml, type Leaf } from './containers';
 import { inflate } from './inflate';
 import { child, MIN_SEGMENT, within, type Place, type SegmentSink } from './sink';
 
@@ -14,7 +14,8 @@ const MAX_CHAIN = 8;
 /** Finished, or a Promise for the remaining work. */
 export type Pending = Promise<void> | undefined;
 
-const CONTAINERS = [json, form, xml, vcard];
+/** After JSON, which `jsonAt` handles with paths built in place. */
+const OTHER_CONTAINERS = [form, xml, vcard];
 
 function joinPath(base: string, suffix: string, asJson: boolean): string {
   if (!base) return asJson ? `$${suffix}` : suffix.replace(/^\./, '');
@@ -22,14 +23,18 @@ function joinPath(base: string, suffix: string, asJson: boolean): string {
   return suffix[0] === '.' || suffix[0] === '[' ? base + suffix : `${base}.${suffix}`;
 }
 
-function expandLeaves(leaves: Leaf[], from: number, place: Place, sink: SegmentSink, asJson: boolean): Pending {
+/** The root `jsonAt` prefixes JSON leaf paths with: what `joinPath(base, suffix, true)` would join them to. */
+const jsonRoot = (base: string) => base || '$';
+
+/** `absolute`: the leaves' paths and parents are whole already (JSON, from `jsonAt`), not suffixes. */
+function expandLeaves(leaves: Leaf[], from: number, place: Place, sink: SegmentSink, absolute: boolean): Pending {
   for (let i = from; i < leaves.length; i++) {
     if (sink.exhausted) return undefined;
     const leaf = leaves[i];
-    const path = joinPath(place.path, leaf.path, asJson);
-    const parent = joinPath(place.path, leaf.parent, asJson);
+    const path = absolute ? leaf.path : joinPath(place.path, leaf.path, false);
+    const parent = absolute ? leaf.parent : joinPath(place.path, leaf.parent, false);
     const pending = expandValue(leaf.value, child(place, path, leaf.key || place.key, leaf.inList, parent), sink);
-    if (pending) return pending.then(() => expandLeaves(leaves, i + 1, place, sink, asJson));
+    if (pending) return pending.then(() => expandLeaves(leaves, i + 1, place, sink, absolute));
   }
   return undefined;
 }
@@ -38,9 +43,11 @@ function expandLeaves(leaves: Leaf[], from: number, place: Place, sink: SegmentS
 export function expandValue(text: string, place: Place, sink: SegmentSink): Pending {
   if (text.length < MIN_SEGMENT || sink.exhausted) return undefined;
   const trimmed = text.trim();
-  for (const container of CONTAINERS) {
+  const jsonLeaves = jsonAt(trimmed, jsonRoot(place.path));
+  if (jsonLeaves) return expandLeaves(jsonLeaves, 0, place, sink, true);
+  for (const container of OTHER_CONTAINERS) {
     const leaves = container(trimmed);
-    if (leaves) return expandLeaves(leaves, 0, place, sink, container === json);
+    if (leaves) return expandLeaves(leaves, 0, place, sink, false);
   }
   // Percent-escapes are unambiguous: the decoded text says all the raw one does, with the right chain.
   const unescaped = place.chain.length < MAX_CHAIN ? percentDecode(trimmed) : undefined;
