@@ -2,7 +2,7 @@
 import type { IdentifierType } from '../../../shared/types';
 import type { Segment } from '../segment';
 import { keyHasAny, NOT_AN_IDENTIFIER } from './keys';
-import { PATTERN_DETECTORS, type DetectorContext } from './table';
+import { PATTERN_DETECTORS, textTraits, type DetectorContext, type TextTraits } from './table';
 
 export interface PatternHit {
   type: IdentifierType;
@@ -19,14 +19,8 @@ export interface Span {
   end: number;
 }
 
-/** Nothing any row looks for can be in a segment without a digit or an @. */
-function worthALook(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c >= 48 && c <= 57) || c === 64) return true;
-  }
-  return false;
-}
+/** Reused for every segment: read only by the rows' `worthALook`, within one synchronous call. */
+const traits: TextTraits = { digitRun: 0, at: false, separator: false };
 
 /**
  * Each row's context for one key (in a list or not), built once: keys repeat across segments and
@@ -51,12 +45,13 @@ const overlaps = (spans: readonly Span[], start: number, end: number) => spans.s
 export function patternHits(segment: Segment, known: readonly Span[] = []): PatternHit[] {
   const hits: PatternHit[] = [];
   const text = segment.text;
-  if (!worthALook(text)) return hits;
+  // Nothing any row looks for can be in a segment without a digit or an @.
+  if (!textTraits(text, traits)) return hits;
   const ctxs = contextsFor(segment.key, segment.inList);
   for (let r = 0; r < PATTERN_DETECTORS.length; r++) {
     const row = PATTERN_DETECTORS[r];
     const ctx = ctxs[r];
-    if (!row.worthALook(text, ctx)) continue;
+    if (!row.worthALook(text, ctx, traits)) continue;
     for (const m of text.matchAll(row.candidates)) {
       const start = m.index;
       const end = start + m[0].length;

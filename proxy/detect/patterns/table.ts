@@ -23,6 +23,38 @@ export interface DetectorContext {
   negative: boolean;
 }
 
+/** What one pass over a value tells every row's `worthALook`: see `textTraits`. */
+export interface TextTraits {
+  /** length of the longest run of ASCII digits */
+  digitRun: number;
+  /** holds an `@` */
+  at: boolean;
+  /** holds a `:` or `-` */
+  separator: boolean;
+}
+
+/** The traits of `text`, written into `out`; false when it has neither a digit nor an `@` (no row can hit). */
+export function textTraits(text: string, out: TextTraits): boolean {
+  let run = 0;
+  let longest = 0;
+  let at = false;
+  let separator = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++run > longest) longest = run;
+      continue;
+    }
+    run = 0;
+    if (c === 64) at = true;
+    else if (c === 58 || c === 45) separator = true;
+  }
+  out.digitRun = longest;
+  out.at = at;
+  out.separator = separator;
+  return longest > 0 || at;
+}
+
 export interface Accepted {
   value: string;
   /** half of a coordinate pair, to be joined with its sibling */
@@ -36,8 +68,11 @@ export interface PatternDetector {
   tellingKeys: ReadonlySet<string>;
   /** global regex finding candidates in a decoded value */
   candidates: RegExp;
-  /** cheap test a value must pass before `candidates` runs; the row is skipped otherwise */
-  worthALook: (text: string, ctx: DetectorContext) => boolean;
+  /**
+   * cheap test a value must pass before `candidates` runs; the row is skipped otherwise. It only rules out
+   * values in which `candidates` and `accept` could find nothing, so it never changes what the row reports.
+   */
+  worthALook: (text: string, ctx: DetectorContext, traits: TextTraits) => boolean;
   accept(candidate: string, ctx: DetectorContext): Accepted | string | undefined;
 }
 
@@ -51,7 +86,6 @@ const LON_KEYS = words('lon lng long longitude');
 const PAIR_KEYS = words('location loc ll latlng latlon lnglat coords coordinates coordinate gps geo position pos');
 
 const FIFTEEN_DIGITS = /(?<![\d.])\d{15}(?!\d|\.\d)/g;
-const FIFTEEN_RUN = /\d{15}/;
 const FAKE_MACS = new Set(['02:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff']);
 
 function coordinate(s: string, limit: number): boolean {
@@ -64,7 +98,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'imei',
     tellingKeys: IMEI_KEYS,
     candidates: FIFTEEN_DIGITS,
-    worthALook: (t) => FIFTEEN_RUN.test(t),
+    worthALook: (_, __, traits) => traits.digitRun >= 15,
     accept: (c, ctx) => {
       if (ctx.negative || keyHasAny(ctx.key, IMSI_KEYS) || keyHasAny(ctx.key, ICCID_KEYS)) return undefined;
       return plausibleImei(c) || (ctx.telling && luhnValid(c)) ? c : undefined;
@@ -82,7 +116,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'imsi',
     tellingKeys: IMSI_KEYS,
     candidates: FIFTEEN_DIGITS,
-    worthALook: (t) => FIFTEEN_RUN.test(t),
+    worthALook: (_, __, traits) => traits.digitRun >= 15,
     accept: (c, ctx) => {
       if (ctx.negative || !validMcc(c)) return undefined;
       if (ctx.telling) return c;
@@ -93,14 +127,14 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'iccid',
     tellingKeys: ICCID_KEYS,
     candidates: /(?<![\d.])89\d{17,18}(?!\d)/g,
-    worthALook: (t) => t.includes('89') && /\d{19}/.test(t),
+    worthALook: (t, _, traits) => traits.digitRun >= 19 && t.includes('89'),
     accept: (c, ctx) => (!ctx.negative && (ctx.telling || luhnValid(c)) ? c : undefined),
   },
   {
     type: 'mac_address',
     tellingKeys: words('mac macaddress macaddr wifimac wlanmac btmac bluetoothmac bluetoothaddress bssid ethmac hwaddr'),
     candidates: /(?<![0-9A-Za-z:-])(?:[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{12})(?![0-9A-Za-z:-])/g,
-    worthALook: (t, ctx) => ctx.telling || /[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]/.test(t),
+    worthALook: (t, ctx, traits) => ctx.telling || (traits.separator && /[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]/.test(t)),
     accept: (c, ctx) => {
       const separators = new Set(c.replace(/[0-9A-Fa-f]/g, ''));
       if (separators.size > 1 || (separators.size === 0 && !ctx.telling) || placeholderHex(c)) return undefined;
@@ -112,7 +146,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'email',
     tellingKeys: words('email mail emailaddress'),
     candidates: /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w-])/g,
-    worthALook: (t) => t.includes('@'),
+    worthALook: (_, __, traits) => traits.at,
     accept: (c) => {
       const domain = parseDomain(c.slice(c.indexOf('@') + 1));
       return domain.isIcann && domain.domain ? c.toLowerCase() : undefined;
