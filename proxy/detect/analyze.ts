@@ -3,7 +3,7 @@
 import type { Finding } from '../../shared/types';
 import { coordinateHits, knownHits, type CoordinateHit, type KnownIndex } from './known/known-index';
 import type { PatternHit, Span } from './patterns/run';
-import { patternHits } from './patterns/run';
+import { confirmHit, patternHits } from './patterns/run';
 import { encodingName, type Segment } from './segment';
 
 export interface ScanResult {
@@ -91,6 +91,7 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
   const knownSlots = new Set<string>();
   const coordinates: Placed<CoordinateHit>[] = [];
   const coordinateParts: Placed<PatternHit>[] = [];
+  const heldPhones: Placed<PatternHit>[] = [];
   const weakPhones: Placed<PatternHit>[] = [];
   const strongPatterns: Placed<PatternHit>[] = [];
 
@@ -107,14 +108,25 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
     for (const hit of knownCoordinates) coordinates.push({ hit, segment });
     // A pattern hit inside a known match is the same occurrence, already reported with more certainty.
     const knownSpans = known.length + knownCoordinates.length === 0 ? NO_SPANS : [...known.filter((k) => k.form.chain.length === 0), ...knownCoordinates];
-    for (const hit of patternHits(segment, knownSpans)) {
+    for (const hit of patternHits(segment, knownSpans, true)) {
       const placed = { hit, segment };
-      if (hit.part) coordinateParts.push(placed);
+      if (hit.unconfirmed) heldPhones.push(placed);
+      else if (hit.part) coordinateParts.push(placed);
       else if (hit.weak) weakPhones.push(placed);
       else strongPatterns.push(placed);
     }
   }
 
+  // Weak phone numbers count only PHONE_LIST_MIN distinct to a slot, and distinct numbers are written as
+  // distinct candidates: a slot with fewer distinct candidates needs none of them validated.
+  const listSlots = new Set<string>();
+  for (const [slot, group] of groupBy(heldPhones, (p) => slotOf(p.segment))) {
+    if (new Set(group.map((p) => p.hit.value)).size >= PHONE_LIST_MIN) listSlots.add(slot);
+  }
+  for (const { hit, segment } of heldPhones) {
+    const confirmed = listSlots.has(slotOf(segment)) ? confirmHit(hit) : undefined;
+    if (confirmed) weakPhones.push({ hit: confirmed, segment });
+  }
   for (const group of groupBy(weakPhones, (p) => slotOf(p.segment)).values()) {
     if (new Set(group.map((p) => p.hit.value)).size >= PHONE_LIST_MIN) strongPatterns.push(...group);
   }

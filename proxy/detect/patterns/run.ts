@@ -2,7 +2,7 @@
 import type { IdentifierType } from '../../../shared/types';
 import type { Segment } from '../segment';
 import { keyHasAny, NOT_AN_IDENTIFIER } from './keys';
-import { PATTERN_DETECTORS, textTraits, type DetectorContext, type TextTraits } from './table';
+import { PATTERN_DETECTORS, textTraits, type DetectorContext, type PatternDetector, type TextTraits } from './table';
 
 export interface PatternHit {
   type: IdentifierType;
@@ -11,6 +11,11 @@ export interface PatternHit {
   end: number;
   part?: 'lat' | 'lon';
   weak?: boolean;
+  /**
+   * Held back, not yet validated (see `patternHits`' `holdWeak`): `value` is the raw candidate, and the hit
+   * counts only if `confirmHit` returns one.
+   */
+  unconfirmed?: { row: PatternDetector; ctx: DetectorContext };
 }
 
 /** A stretch of the segment already reported with more certainty (a known value). */
@@ -41,8 +46,13 @@ function contextsFor(key: string, inList: boolean): readonly DetectorContext[] {
 
 const overlaps = (spans: readonly Span[], start: number, end: number) => spans.some((k) => k.start < end && start < k.end);
 
-/** Pattern hits of one segment; candidates inside `known` spans are skipped before they are validated. */
-export function patternHits(segment: Segment, known: readonly Span[] = []): PatternHit[] {
+/**
+ * Pattern hits of one segment; candidates inside `known` spans are skipped before they are validated.
+ * With `holdWeak`, a candidate that could only make a weak hit (a row's `weakUnlessTelling`, without a telling
+ * key) is returned unvalidated, weak and `unconfirmed`: validating (a phone number's is costly) can wait until
+ * the caller knows it has enough siblings to matter.
+ */
+export function patternHits(segment: Segment, known: readonly Span[] = [], holdWeak = false): PatternHit[] {
   const hits: PatternHit[] = [];
   const text = segment.text;
   // Nothing any row looks for can be in a segment without a digit or an @.
@@ -56,6 +66,10 @@ export function patternHits(segment: Segment, known: readonly Span[] = []): Patt
       const start = m.index;
       const end = start + m[0].length;
       if (known.length > 0 && overlaps(known, start, end)) continue;
+      if (holdWeak && row.weakUnlessTelling && !ctx.telling) {
+        hits.push({ type: row.type, start, end, value: m[0], weak: true, unconfirmed: { row, ctx } });
+        continue;
+      }
       const accepted = row.accept(m[0], ctx);
       if (accepted === undefined) continue;
       const hit = typeof accepted === 'string' ? { value: accepted } : accepted;
@@ -63,4 +77,13 @@ export function patternHits(segment: Segment, known: readonly Span[] = []): Patt
     }
   }
   return hits;
+}
+
+/** What `patternHits` would have returned, without `holdWeak`, for a held-back candidate; undefined: nothing. */
+export function confirmHit(held: PatternHit): PatternHit | undefined {
+  if (!held.unconfirmed) return held;
+  const accepted = held.unconfirmed.row.accept(held.value, held.unconfirmed.ctx);
+  if (accepted === undefined) return undefined;
+  const hit = typeof accepted === 'string' ? { value: accepted } : accepted;
+  return { type: held.type, start: held.start, end: held.end, ...hit };
 }

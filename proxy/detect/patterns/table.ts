@@ -74,6 +74,11 @@ export interface PatternDetector {
    */
   worthALook: (text: string, ctx: DetectorContext, traits: TextTraits) => boolean;
   accept(candidate: string, ctx: DetectorContext): Accepted | string | undefined;
+  /**
+   * Without a telling key, whatever `accept` takes is weak (trusted only when enough siblings agree): the
+   * caller may then hold the candidate back and validate it only if it has enough siblings to be trusted.
+   */
+  weakUnlessTelling?: boolean;
 }
 
 const words = (s: string) => new Set(s.split(' '));
@@ -174,6 +179,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
       'phone phonenumber phoneno mobile mobileno mobilephone msisdn tel telephone cell cellphone line1number mdn callerid',
     ),
     candidates: /(?<![\w+])\+?\d[\d ().-]{4,20}\d(?!\w)/g,
+    weakUnlessTelling: true,
     worthALook: (_, ctx) => (ctx.telling || ctx.inList) && !ctx.negative,
     accept: (c, ctx) => {
       if (ctx.negative || (!ctx.telling && !ctx.inList)) return undefined;
