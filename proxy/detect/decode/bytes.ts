@@ -82,8 +82,125 @@ export function hexBytes(s: string): Buffer | undefined {
 
 /** Standard or URL-safe base64 text of at least 6 bytes. */
 export function base64Bytes(s: string): Buffer | undefined {
-  if (s.length < 8 || s.length % 4 === 1) return undefined;
-  if (!BASE64.test(s) && !BASE64URL.test(s)) return undefined;
+  if (!base64Text(s)) return undefined;
   const buf = Buffer.from(s, 'base64');
   return buf.length >= 6 ? buf : undefined;
+}
+
+/** Text `base64Bytes` decodes (when it holds 6 bytes or more). */
+export function base64Text(s: string): boolean {
+  if (s.length < 8 || s.length % 4 === 1) return false;
+  return BASE64.test(s) || BASE64URL.test(s);
+}
+
+/** Text `hexBytes` decodes. */
+export function hexText(s: string): boolean {
+  return s.length >= 12 && s.length % 2 === 0 && HEX.test(s);
+}
+
+// Telling a decoded blob that yields nothing from one worth scanning, without making it a Buffer: most
+// UUID-, word- and hash-like values are valid base64 or hex and decode to noise.
+
+/** Reused for every decode check: read only within one synchronous call. */
+let scratchBytes = new Uint8Array(256);
+
+const SEXTET = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) SEXTET['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+SEXTET[0x2d] = 62; // - (URL-safe)
+SEXTET[0x5f] = 63; // _
+
+/** What the last `decode…ToScratch` wrote. */
+export function scratch(): Uint8Array {
+  return scratchBytes;
+}
+
+function room(n: number): Uint8Array {
+  if (scratchBytes.length < n) scratchBytes = new Uint8Array(Math.max(n, scratchBytes.length * 2));
+  return scratchBytes;
+}
+
+/** Decodes text that passed `base64Text` as `Buffer.from(s, 'base64')` does, into `scratch`; its length. */
+export function decodeBase64ToScratch(s: string): number {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--; // =
+  const n = Math.floor((end * 3) / 4);
+  const out = room(n);
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < end && o < n; i++) {
+    acc = ((acc << 6) | SEXTET[s.charCodeAt(i)]) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >>> bits) & 0xff;
+    }
+  }
+  return n;
+}
+
+const nibble = (c: number) => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+
+/** Decodes text that passed `hexText` into `scratch`; its length. */
+export function decodeHexToScratch(s: string): number {
+  const n = s.length >> 1;
+  const out = room(n);
+  for (let i = 0; i < n; i++) out[i] = (nibble(s.charCodeAt(2 * i)) << 4) | nibble(s.charCodeAt(2 * i + 1));
+  return n;
+}
+
+/** Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as `isUtf8` checks it. */
+export function validUtf8(b: Uint8Array, n: number): boolean {
+  let i = 0;
+  while (i < n) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let more: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) more = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      more = 2;
+      if (c === 0xe0) lo = 0xa0;
+      else if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      more = 3;
+      if (c === 0xf0) lo = 0x90;
+      else if (c === 0xf4) hi = 0x8f;
+    } else return false;
+    if (i + more >= n) return false; // cut short
+    const second = b[i + 1];
+    if (second < lo || second > hi) return false;
+    for (let k = 2; k <= more; k++) if ((b[i + k] & 0xc0) !== 0x80) return false;
+    i += more + 1;
+  }
+  return true;
+}
+
+/**
+ * The first `n` bytes of `b` yield no segment when scanned as a blob (`expandBytes`): no compression magic,
+ * not text `asText` takes (not UTF-8, or too many control characters), no printable run of MIN_RUN.
+ * False when unsure: the blob is then scanned.
+ */
+export function barren(b: Uint8Array, n: number): boolean {
+  if (n >= 3 && ((b[0] === 0x1f && b[1] === 0x8b) || (b[0] === 0x78 && (b[1] === 0x01 || b[1] === 0x5e || b[1] === 0x9c || b[1] === 0xda)))) return false;
+  let controls = 0;
+  let run = 0;
+  let ascii = true;
+  for (let i = 0; i < n; i++) {
+    const c = b[i];
+    if (c >= 0x20 && c < 0x7f) {
+      if (++run >= MIN_RUN) return false;
+      continue;
+    }
+    run = 0;
+    if (c >= 0x80) ascii = false;
+    else if (c !== 0x09 && c !== 0x0a && c !== 0x0d) controls++;
+  }
+  // Controls are single bytes in UTF-8 text: past this many, asText refuses the blob whatever else it is.
+  if (controls > n / 50) return true;
+  return !ascii && !validUtf8(b, n);
 }

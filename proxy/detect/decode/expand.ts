@@ -3,7 +3,7 @@
 //
 // Synchronous unless a blob is big enough to need the streaming inflater: every function returns
 // `undefined` when it is done, or a Promise for the rest of its work. Ordinary requests never allocate one.
-import { asText, base64Bytes, hexBytes, percentDecode, printableRuns, sniffCompression } from './bytes';
+import { asText, barren, base64Text, decodeBase64ToScratch, decodeHexToScratch, hexText, percentDecode, printableRuns, scratch, sniffCompression } from './bytes';
 import { form, jsonAt, vcard, xml, type Leaf } from './containers';
 import { inflate } from './inflate';
 import { child, MIN_SEGMENT, within, type Place, type SegmentSink } from './sink';
@@ -55,10 +55,17 @@ export function expandValue(text: string, place: Place, sink: SegmentSink): Pend
   sink.emit(text, place);
   if (place.chain.length >= MAX_CHAIN) return undefined;
 
-  const hex = hexBytes(trimmed);
-  if (hex) return expandBytes(hex, within(place, 'hex'), sink);
-  const b64 = base64Bytes(trimmed);
-  if (b64) return expandBytes(b64, within(place, 'base64'), sink);
+  // What decodes to noise is dropped here, before it is a Buffer and a Place: `barren` says when scanning it
+  // would find nothing.
+  if (hexText(trimmed)) {
+    if (barren(scratch(), decodeHexToScratch(trimmed))) return undefined;
+    return expandBytes(Buffer.from(trimmed, 'hex'), within(place, 'hex'), sink);
+  }
+  if (base64Text(trimmed)) {
+    const n = decodeBase64ToScratch(trimmed);
+    if (n < 6 || barren(scratch(), n)) return undefined;
+    return expandBytes(Buffer.from(trimmed, 'base64'), within(place, 'base64'), sink);
+  }
   return undefined;
 }
 
