@@ -2,18 +2,24 @@
 // not grow with the number of patterns: the hash of a WINDOW-character window is looked up in a bit filter,
 // and only filter hits are verified against the (few) patterns sharing that window hash.
 //
-// The filter is too big for the CPU caches, so each lookup is a memory access: the text is sampled only every
-// STRIDE characters. A pattern of length ≥ WINDOW + STRIDE - 1 has, whatever its position, exactly one
-// sampled position among its first STRIDE, with a whole window of the pattern there; each pattern is indexed
-// under its windows at those STRIDE offsets. The shortest pattern sets the stride.
+// The filter is sized to the entries it holds (a few percent of its bits set), so a small identifiers file's
+// filter stays in the CPU's nearest caches; a big one's cannot, and each lookup is a memory access. Either way
+// the text is sampled only every STRIDE characters. A pattern of length ≥ WINDOW + STRIDE - 1 has, whatever
+// its position, exactly one sampled position among its first STRIDE, with a whole window of the pattern
+// there; each pattern is indexed under its windows at those STRIDE offsets. The shortest pattern sets the
+// stride.
 
 /** Patterns shorter than this are not indexed; nothing that short identifies anyone. */
 export const WINDOW = 6;
 /** Beyond this, fewer lookups save less than the extra filter entries cost. */
 const MAX_STRIDE = 8;
 const BASE = 257;
-const FILTER_BITS = 22;
-const SHIFT = 32 - FILTER_BITS;
+/** The filter never outgrows 2^22 bits (512 KiB) */
+const MAX_FILTER_BITS = 22;
+/** nor shrinks below 2^12 bits (512 bytes). */
+const MIN_FILTER_BITS = 12;
+/** 16 to 32 filter bits per entry (3–6% set): few lookups of text that matches nothing need a verify. */
+const FILTER_BITS_PER_ENTRY_LOG2 = 4;
 const MIX = 0x9e3779b1;
 
 function windowHash(s: string, start: number): number {
@@ -67,7 +73,9 @@ class WindowTable {
 }
 
 export class MultiMatcher {
-  private readonly filter = new Uint32Array(1 << (FILTER_BITS - 5));
+  private readonly filter: Uint32Array;
+  /** 32 - log2(filter bits): the hash's top bits pick its filter bit */
+  private readonly shift: number;
   private readonly table: WindowTable;
   private readonly stride: number;
 
@@ -76,12 +84,17 @@ export class MultiMatcher {
     let shortest = Infinity;
     for (const p of patterns) if (p.length >= WINDOW) shortest = Math.min(shortest, p.length);
     this.stride = Math.max(1, Math.min(MAX_STRIDE, shortest - WINDOW + 1));
+    let indexed = 0;
+    for (const p of patterns) if (p.length >= WINDOW) indexed++;
+    const bits = Math.min(MAX_FILTER_BITS, Math.max(MIN_FILTER_BITS, Math.ceil(Math.log2(indexed * this.stride + 1)) + FILTER_BITS_PER_ENTRY_LOG2));
+    this.filter = new Uint32Array(1 << (bits - 5));
+    this.shift = 32 - bits;
     const entries: number[] = [];
     patterns.forEach((pattern, id) => {
       if (pattern.length < WINDOW) return;
       for (let offset = 0; offset < this.stride; offset++) {
         const h = windowHash(pattern, offset);
-        const slot = Math.imul(h, MIX) >>> SHIFT;
+        const slot = Math.imul(h, MIX) >>> this.shift;
         this.filter[slot >>> 5] |= 1 << (slot & 31);
         entries.push(h, id, offset);
       }
@@ -98,9 +111,10 @@ export class MultiMatcher {
     if (n < WINDOW || this.patterns.length === 0) return;
     const filter = this.filter;
     const stride = this.stride;
+    const shift = this.shift;
     for (let i = 0; i + WINDOW <= n; i += stride) {
       const h = windowHash(text, i);
-      const slot = Math.imul(h, MIX) >>> SHIFT;
+      const slot = Math.imul(h, MIX) >>> shift;
       if ((filter[slot >>> 5] & (1 << (slot & 31))) !== 0) this.verify(text, i, h, onMatch);
     }
   }
