@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { json, jsonAt } from '../../proxy/detect/decode/containers';
+import fc from 'fast-check';
+import { json, jsonAt, tooShort } from '../../proxy/detect/decode/containers';
+import { MIN_SEGMENT } from '../../proxy/detect/decode/sink';
 
 // What the decoding layer did before jsonAt: relative JSON paths joined to the enclosing path.
 function joined(base: string, suffix: string): string {
@@ -22,4 +24,23 @@ describe('jsonAt', () => {
       }
     });
   }
+});
+
+describe('numbers too short to scan', () => {
+  it('are only numbers String() writes in fewer than MIN_SEGMENT characters', () => {
+    const number = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer({ min: -1_000_000, max: 10_000_000 }).map((k) => k / 100),
+      fc.integer({ min: -100_000, max: 1_000_000 }).map((k) => k / 1000),
+      fc.integer({ min: -2_000_000, max: 2_000_000 }),
+    );
+    fc.assert(
+      fc.property(number, (n) => {
+        if (tooShort(n)) expect(String(n).length).toBeLessThan(MIN_SEGMENT);
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const n of [57.32, 0.57, -9.99, 99.99, 0.05, 1.5, 99999, -9999]) expect(tooShort(n)).toBe(true);
+    for (const n of [0.1 + 0.2, 100.5, -10.5, 99.999, 123456, -10000]) expect(tooShort(n)).toBe(false);
+  });
 });

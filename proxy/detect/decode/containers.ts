@@ -34,8 +34,16 @@ function isPlainWord(k: string): boolean {
   return true;
 }
 
-/** Integers of at most five characters: shorter than any segment, so not worth a string. */
-const tooShort = (n: number) => Number.isInteger(n) && n > -10_000 && n < 100_000;
+/**
+ * Numbers written in at most five characters, shorter than any segment, so not worth a string: integers of
+ * -9999 to 99999, and fractions of -9.99 to 99.99 with at most two decimals (prices, ratios). A fraction
+ * equal to k/100 reads back from k/100 written with two decimals, so its shortest form, the one String()
+ * writes, has no more. (Both rely on MIN_SEGMENT being 6.)
+ */
+export function tooShort(n: number): boolean {
+  if (Number.isInteger(n)) return n > -10_000 && n < 100_000;
+  return n > -10 && n < 100 && Math.round(n * 100) / 100 === n;
+}
 
 interface JsonLeaves {
   leaves: Leaf[];
@@ -48,7 +56,9 @@ function jsonLeaves(value: unknown, path: string, key: string, parent: string, i
     if (value.length >= MIN_SEGMENT) out.leaves.push({ path, key, value, parent, inList });
   } else if (typeof value === 'number') {
     if (Number.isInteger(value) && !Number.isSafeInteger(value)) out.lossy = true;
-    if (!tooShort(value)) out.leaves.push({ path, key, value: String(value), parent, inList });
+    if (tooShort(value)) return;
+    const text = String(value);
+    if (text.length >= MIN_SEGMENT) out.leaves.push({ path, key, value: text, parent, inList });
   } else if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) jsonLeaves(value[i], `${path}[${i}]`, key, path, true, out);
   } else if (value && typeof value === 'object') {
