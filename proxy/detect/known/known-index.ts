@@ -144,7 +144,9 @@ const COORDINATE = /(?<![\d.])-?\d{1,3}\.\d{3,}(?![\d.])/g;
 export function coordinateHits(text: string, index: KnownIndex): CoordinateHit[] {
   if (index.coordinates.size === 0 || !text.includes('.')) return [];
   const hits: CoordinateHit[] = [];
-  for (const m of text.matchAll(COORDINATE)) {
+  // exec, not matchAll: that clones the regex on every call
+  COORDINATE.lastIndex = 0;
+  for (let m = COORDINATE.exec(text); m !== null; m = COORDINATE.exec(text)) {
     const seen = new Set<KnownCoordinate>();
     for (const key of coordinateKeys(m[0])) {
       for (const known of index.coordinates.get(key) ?? []) {

@@ -62,7 +62,11 @@ export function patternHits(segment: Segment, known: readonly Span[] = [], holdW
     const row = PATTERN_DETECTORS[r];
     const ctx = ctxs[r];
     if (!row.worthALook(text, ctx, traits)) continue;
-    for (const m of text.matchAll(row.candidates)) {
+    // exec on the row's own regex, not matchAll: that clones the regex on every call.
+    const candidates = row.candidates;
+    candidates.lastIndex = 0;
+    for (let m = candidates.exec(text); m !== null; m = candidates.exec(text)) {
+      if (m[0].length === 0) candidates.lastIndex++; // as matchAll steps past an empty match (none match empty)
       const start = m.index;
       const end = start + m[0].length;
       if (known.length > 0 && overlaps(known, start, end)) continue;
