@@ -57,6 +57,9 @@ console.debug = () => {};
 console.info = () => {};
 console.error = (...args: unknown[]) => log.debug({ library: args.map(String).join(' ') }, 'http-mitm-proxy');
 
+/** A DNS name as SNI carries it (RFC 6066: ASCII, no trailing dot); anything else gets the CONNECT host's certificate. */
+const SNI_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
 class LeakscopeProxy extends Proxy {
   /** TLS contexts per CONNECT host: a host's certificate is minted and parsed once for the life of the process. */
   private readonly contexts = new Map<string, Promise<tls.SecureContext>>();
@@ -114,7 +117,17 @@ class LeakscopeProxy extends Proxy {
   private startTls(connect: http.IncomingMessage, socket: net.Socket, secureContext: tls.SecureContext): void {
     if (socket.destroyed) return;
     // Buffered bytes (the ClientHello) are read by the TLS socket first.
-    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
+    const secure = new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext,
+      ALPNProtocols: ['http/1.1'],
+      // Apps that resolve names themselves CONNECT to an address and name the host only in SNI: the certificate
+      // must be for the name they check. Without SNI, the CONNECT host's context above serves.
+      SNICallback: (servername, done) => {
+        if (!SNI_NAME.test(servername)) return done(null, secureContext);
+        this.contextFor(servername.toLowerCase()).then((context) => done(null, context), (err: Error) => done(err));
+      },
+    });
     this.tunnels.add(secure);
     secure.once('close', () => this.tunnels.delete(secure));
     const handshake = setTimeout(() => secure.destroy(), this.opts.headersTimeout).unref();
