@@ -218,6 +218,10 @@ export async function forward(
     exchange.status = status;
     void complete(error).then(() => sendText(res, status, text));
   };
+  const answerUpstreamError = (err: NodeJS.ErrnoException) => {
+    const answer = describeUpstreamError(err, authority);
+    answerAfterStoring(answer.status, answer.text, answer.text.replace(/^leakscope: /, ''));
+  };
 
   try {
     verdict = await hooks.inspect(request);
@@ -247,9 +251,8 @@ export async function forward(
     upstreamReq = (target.isSSL ? https : http).request(options);
   } catch (err) {
     // Bad ports and the like throw here rather than emitting 'error'.
-    const answer = describeUpstreamError(err as NodeJS.ErrnoException, authority);
     req.resume();
-    answerAfterStoring(answer.status, answer.text, answer.text.replace(/^leakscope: /, ''));
+    answerUpstreamError(err as NodeJS.ErrnoException);
     return;
   }
   const interrupt = () => {
@@ -283,8 +286,7 @@ export async function forward(
       complete(`upstream failed mid-response: ${err.code ?? err.message}`);
       return;
     }
-    const answer = describeUpstreamError(err, authority);
-    answerAfterStoring(answer.status, answer.text, answer.text.replace(/^leakscope: /, ''));
+    answerUpstreamError(err);
   });
 
   upstreamReq.on('socket', (socket: Socket) => {
