@@ -79,11 +79,11 @@ function positiveCount(value: string): number {
   return n;
 }
 
-/** The file as the user wrote it (unknown fields kept), or a fresh one. */
-function readRaw(path: string): Record<string, unknown> {
-  if (!existsSync(path)) return {};
-  loadIdentifiersFile(path); // validates, with a message naming what is wrong
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+/** The file as the user wrote it (unknown fields kept) and as validated, or a fresh one. */
+function readIdentifiers(path: string): { raw: Record<string, unknown>; current: Identifiers } {
+  if (!existsSync(path)) return { raw: {}, current: EMPTY_IDENTIFIERS };
+  const current = loadIdentifiersFile(path); // validates, with a message naming what is wrong
+  return { raw: JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>, current };
 }
 
 export function canariesCommand(): Command {
@@ -93,8 +93,7 @@ export function canariesCommand(): Command {
     .option('--out <file>', 'vCard file to write', 'canaries.vcf')
     .option('--identifiers <file>', 'identifiers file to add them to (created if missing)', 'identifiers.json')
     .action((opts: { count: number; out: string; identifiers: string }) => {
-      const raw = readRaw(opts.identifiers);
-      const current = existsSync(opts.identifiers) ? loadIdentifiersFile(opts.identifiers) : EMPTY_IDENTIFIERS;
+      const { raw, current } = readIdentifiers(opts.identifiers);
       const contacts = makeCanaries(opts.count, current);
       const updated = addCanaries(raw, contacts);
       try {

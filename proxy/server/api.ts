@@ -6,6 +6,7 @@ import { parseIdentifiers } from '../../shared/identifiers';
 import { parseRules } from '../../shared/rules';
 import type { TlsErrorEvent } from '../../shared/types';
 import { addCanaries, makeCanaries, vcardFile } from '../cli/canaries';
+import { UsageError } from '../cli/errors';
 import type { IdentifiersHolder } from '../config/identifiers-holder';
 import { writeHar } from '../har/export';
 import type { RulesHolder } from '../rules/rules-holder';
@@ -116,7 +117,14 @@ export function apiRouter(deps: ApiDeps): express.Router {
     const count = (req.body as { count?: unknown } | undefined)?.count ?? 10;
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 500)
       return void res.status(400).json({ error: 'count: a whole number from 1 to 500' });
-    const contacts = makeCanaries(count, identifiers.get());
+    let contacts;
+    try {
+      contacts = makeCanaries(count, identifiers.get());
+    } catch (err) {
+      // Every canary number is taken: say so, as the CLI does, rather than fail with a server error.
+      if (err instanceof UsageError) return void res.status(409).json({ error: err.message.replace(/^--count: /, '') });
+      throw err;
+    }
     const parsed = parseIdentifiers(addCanaries(identifiers.get(), contacts));
     if (!parsed.ok) return void res.status(500).json({ error: parsed.error });
     identifiers.set(parsed.value);

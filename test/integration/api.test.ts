@@ -59,6 +59,19 @@ describe('dashboard API', () => {
     expect(devices[0].flows).toBeGreaterThanOrEqual(2);
   });
 
+  it('says when every canary number is taken, and adds none', async () => {
+    const canaries = () => fetch(`${env.app.uiUrl}api/canaries.vcf`, json('POST', { count: 500 }));
+    const contactsHeld = async () => ((await (await fetch(`${env.app.uiUrl}api/identifiers`)).json()) as Identifiers).devices.flatMap((d) => d.contacts).length;
+    // The 555-01xx lines of ten area codes: 1,000 numbers in all.
+    expect((await canaries()).status).toBe(200);
+    expect((await canaries()).status).toBe(200);
+    const before = await contactsHeld();
+    const res = await canaries();
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: string }).error).toMatch(/unused canary numbers/);
+    expect(await contactsHeld()).toBe(before);
+  });
+
   it('refuses mutations that are not JSON', async () => {
     const res = await fetch(`${env.app.uiUrl}api/devices/127.0.0.1`, { method: 'PUT', body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(res.status).toBe(415);
