@@ -15,16 +15,25 @@ function controls(text: string): number {
 
 /** Decodes `buf` as UTF-8 when it is valid and nearly free of control characters; otherwise undefined. */
 export function asText(buf: Buffer): string | undefined {
-  // Native scans first (ASCII, UTF-8 validity, a control character at all); the byte loop only for the rare
-  // text that holds some controls. The validity check does not throw: binary blobs fail it often.
+  const text = utf8Text(buf);
+  return text === undefined || binaryText(text, buf.length) ? undefined : text;
+}
+
+/** `buf` decoded, when it is valid UTF-8 (control characters or not); otherwise undefined. */
+export function utf8Text(buf: Buffer): string | undefined {
+  // Native scans (ASCII, UTF-8 validity); the validity check does not throw: binary blobs fail it often.
   const ascii = isAscii(buf);
   if (!ascii && !isUtf8(buf)) return undefined;
   // Like TextDecoder, drop a leading byte-order mark.
   const bom = !ascii && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-  const text = ascii ? buf.toString('latin1') : buf.toString('utf8', bom);
-  // Controls are single bytes in UTF-8: counting them in the text counts them in the bytes.
-  if (CONTROL.test(text) && controls(text) > buf.length / 50) return undefined;
-  return text;
+  return ascii ? buf.toString('latin1') : buf.toString('utf8', bom);
+}
+
+/** Text of `byteLength` UTF-8 bytes with too many control characters to be taken for text. */
+export function binaryText(text: string, byteLength: number): boolean {
+  // A native scan for any control first; the loop only for the rare text that holds some. Controls are single
+  // bytes in UTF-8: counting them in the text counts them in the bytes.
+  return CONTROL.test(text) && controls(text) > byteLength / 50;
 }
 
 export type Compression = 'gzip' | 'deflate';
@@ -87,9 +96,13 @@ export function base64Bytes(s: string): Buffer | undefined {
   return buf.length >= 6 ? buf : undefined;
 }
 
+/** A UUID is valid URL-safe base64, and decodes to noise; telemetry holds one in every event. */
+const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+
 /** Text `base64Bytes` decodes (when it holds 6 bytes or more). */
 export function base64Text(s: string): boolean {
   if (s.length < 8 || s.length % 4 === 1) return false;
+  if (s.length === 36 && s.charCodeAt(8) === 0x2d && UUID.test(s)) return false; // -
   return BASE64.test(s) || BASE64URL.test(s);
 }
 

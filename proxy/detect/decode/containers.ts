@@ -51,6 +51,33 @@ interface JsonLeaves {
   lossy: boolean;
 }
 
+interface KeyShape {
+  /** what the key adds to its object's path: `.key` or `["key"]` */
+  step: string;
+  /** Keys can be identifiers too ({"865123456789012": {...}}); plain words cannot. */
+  mayBeValue: boolean;
+}
+
+/**
+ * Shapes of the keys met so far. Telemetry repeats a few keys thousands of times per batch, and JSON.parse
+ * hands them over internalized, so a lookup is cheaper than classifying and quoting the key again.
+ */
+const keyShapes = new Map<string, KeyShape>();
+const KEY_SHAPES_KEPT = 10_000;
+/** Field names are short; a long key is data (or an attack on this cache's memory), classified every time. */
+const KEY_SHAPE_MAX_LENGTH = 64;
+
+function keyShape(k: string): KeyShape {
+  let shape = keyShapes.get(k);
+  if (shape) return shape;
+  shape = { step: isIdentifier(k) ? `.${k}` : `[${JSON.stringify(k)}]`, mayBeValue: k.length >= 6 && !isPlainWord(k) };
+  if (k.length > KEY_SHAPE_MAX_LENGTH) return shape;
+  // Keys are chosen by the app: forget them all rather than grow without bound.
+  if (keyShapes.size >= KEY_SHAPES_KEPT) keyShapes.clear();
+  keyShapes.set(k, shape);
+  return shape;
+}
+
 function jsonLeaves(value: unknown, path: string, key: string, parent: string, inList: boolean, out: JsonLeaves): void {
   if (typeof value === 'string') {
     if (value.length >= MIN_SEGMENT) out.leaves.push({ path, key, value, parent, inList });
@@ -65,9 +92,9 @@ function jsonLeaves(value: unknown, path: string, key: string, parent: string, i
     const object = value as Record<string, unknown>;
     // for-in, not Object.entries: no array of pairs per object; JSON.parse objects have no inherited keys.
     for (const k in object) {
-      const childPath = isIdentifier(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
-      // Keys can be identifiers too ({"865123456789012": {...}}); plain words cannot.
-      if (k.length >= 6 && !isPlainWord(k)) out.leaves.push({ path: childPath, key, value: k, parent: path, inList: false });
+      const shape = keyShape(k);
+      const childPath = path + shape.step;
+      if (shape.mayBeValue) out.leaves.push({ path: childPath, key, value: k, parent: path, inList: false });
       jsonLeaves(object[k], childPath, k, path, false, out);
     }
   }

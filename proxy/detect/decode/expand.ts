@@ -3,7 +3,7 @@
 //
 // Synchronous unless a blob is big enough to need the streaming inflater: every function returns
 // `undefined` when it is done, or a Promise for the rest of its work. Ordinary requests never allocate one.
-import { asText, barren, base64Text, decodeBase64ToScratch, decodeHexToScratch, hexText, percentDecode, printableRuns, scratch, sniffCompression } from './bytes';
+import { asText, barren, base64Text, binaryText, decodeBase64ToScratch, decodeHexToScratch, hexText, percentDecode, printableRuns, scratch, sniffCompression, utf8Text } from './bytes';
 import { form, jsonAt, vcard, xml, type Leaf } from './containers';
 import { inflate } from './inflate';
 import { child, MIN_SEGMENT, within, type Place, type SegmentSink } from './sink';
@@ -100,8 +100,14 @@ export function expandFormBody(buf: Buffer, place: Place, sink: SegmentSink): Pe
 }
 
 function expandUncompressed(buf: Buffer, place: Place, sink: SegmentSink): Pending {
-  const text = asText(buf);
-  if (text !== undefined) return expandValue(text, place, sink);
+  const text = utf8Text(buf);
+  if (text !== undefined) {
+    // JSON holds no raw control characters, so a body that parses needs no count of them (a scan of the
+    // whole body, for the commonest body there is).
+    const jsonLeaves = jsonAt(text.trim(), jsonRoot(place.path));
+    if (jsonLeaves) return expandLeaves(jsonLeaves, 0, place, sink, true);
+    if (!binaryText(text, buf.length)) return expandValue(text, place, sink);
+  }
   return expandRuns(printableRuns(buf), 0, place, sink);
 }
 
