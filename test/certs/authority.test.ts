@@ -79,6 +79,35 @@ describe('leaf certificates', () => {
     expect((await leafOf('one.example')).cert).toBe(a.cert);
   });
 
+  // Host names come from clients: the cache is bounded, and a host it dropped gets a fresh, valid certificate.
+  it('keeps at most its cap of hosts, dropping the least recently used, and re-mints a dropped host', async () => {
+    const small = await LeafMinter.create(ca, { cacheHosts: 3 });
+    const serialOf = async (cert: Promise<{ cert: string }>) => new crypto.X509Certificate((await cert).cert).serialNumber;
+    const a = small.certificateFor('a.example');
+    const b = small.certificateFor('b.example');
+    await Promise.all([a, b, small.certificateFor('c.example')]);
+    expect(small.certificateFor('a.example')).toBe(a); // a hit returns the very promise, and makes a the most recent
+    for (const host of ['d.example', 'e.example', 'f.example', 'g.example']) {
+      await small.certificateFor(host);
+      expect(small.cachedHosts).toBe(3);
+      if (host === 'd.example') expect(small.certificateFor('a.example')).toBe(a); // still used, still cached
+    }
+    // a was last used before e, f and g: now dropped, as b was long ago. Both come back freshly minted and valid.
+    for (const [host, before] of [['a.example', a], ['b.example', b]] as const) {
+      const again = small.certificateFor(host);
+      expect(again).not.toBe(before);
+      expect(await serialOf(again)).not.toBe(await serialOf(before));
+      const { cert, key } = await again;
+      const leaf = new crypto.X509Certificate(cert.split(/(?<=-----END CERTIFICATE-----\n)/)[0]);
+      expect(leaf.checkHost(host)).toBe(host);
+      expect(leaf.verify(caCert.publicKey)).toBe(true);
+      expect(leaf.checkPrivateKey(crypto.createPrivateKey(key))).toBe(true);
+      expect(Date.parse(leaf.validFrom)).toBeLessThan(Date.now());
+      expect(Date.parse(leaf.validTo)).toBeGreaterThan(Date.now());
+      expect(small.cachedHosts).toBe(3);
+    }
+  });
+
   it('completes a TLS handshake with a client that trusts only the CA', async () => {
     const { cert, key } = await minter.certificateFor('localhost');
     const server = tls.createServer({ cert, key }, (s) => s.end('hello'));
