@@ -97,8 +97,15 @@ class LeakscopeProxy extends Proxy {
   // The library would pipe each tunnel into a loopback connection to an HTTPS server it starts per host
   // (one listen() per new host, every byte through two extra sockets). Here the tunnel's own socket is
   // wrapped in TLS with the CONNECT host's certificate and handed to one in-process HTTP server. A tunnel
-  // that does not start with a TLS handshake record (plain HTTP, SSLv2 hellos) is left to the library.
+  // that carries plain HTTP is left to the library.
   override _onHttpServerConnectData(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    if (head[0] === 0x80 || head[0] === 0x00) {
+      // SSLv2-style hellos: no current phone sends one, and the library would answer each new host name with
+      // a 150 ms RSA key on the event loop, three files in the CA dir and a loopback server kept forever.
+      log.debug({ target: req.url }, 'SSLv2-style hello in a tunnel: closed');
+      socket.destroy();
+      return;
+    }
     if (head[0] !== 0x16) return super._onHttpServerConnectData(req, socket, head);
     socket.pause();
     const key = `${socket.remotePort}:${socket.localPort}`;

@@ -1,5 +1,7 @@
 // Misbehaving phones: each fault is answered or cut, and a concurrent well-behaved phone is unaffected.
+import { readdir } from 'node:fs/promises';
 import type net from 'node:net';
+import path from 'node:path';
 import tls from 'node:tls';
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +64,18 @@ describe('client faults', () => {
       return collect(socket, 3000);
     });
     expect(r.closed).toBe(true);
+  });
+
+  it('closes a tunnel that starts with an SSLv2-style hello, and mints nothing for its host', async () => {
+    const host = `sslv2-${Date.now()}.example`;
+    const r = await withBystander(env.app, env.upstream, async () => {
+      const socket = await tunnel(env.app.proxyPort, `${host}:443`);
+      socket.write(Buffer.from([0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15, 0x00, 0x00, 0x00, 0x10]));
+      return collect(socket, 3000);
+    });
+    expect(r.closed).toBe(true);
+    const caFiles = await readdir(path.join(env.app.dataDir, 'ca'), { recursive: true });
+    expect(caFiles.filter((f) => f.includes(host))).toEqual([]);
   });
 
   it('records a client that closes mid-body, with an error', async () => {
