@@ -1,10 +1,11 @@
 // The whole path of a flow on one screen: capture (forward.ts) → detect → rules → store → stream.
 // Each stage is a module with one job; this file only wires them in order.
-import type { Flow, FlowSummary } from '../shared/types';
+import type { Destination, Finding, Flow, FlowSummary } from '../shared/types';
 import { summarize } from '../shared/types';
 import { storedBody } from './capture/body';
+import { REQUEST_CAPTURE_BYTES } from './capture/limits';
 import type { CapturedRequest, Exchange, ForwardHooks, Verdict } from './capture/forward';
-import type { WebSocketMessage } from './capture/mitm';
+import type { WebSocketMessage, WebSocketVerdict } from './capture/mitm';
 import type { Detector, ScanResult } from './detect';
 import { FOREIGN_TAG, isForeign } from './destination/foreign';
 import { lookupDestination } from './destination/lookup';
@@ -25,8 +26,11 @@ export interface PipelineDeps {
 }
 
 export interface Pipeline extends ForwardHooks {
-  /** Scans a message a phone sent over a WebSocket; one that carries findings is stored as a flow of its own. */
-  webSocketMessage(message: WebSocketMessage): void;
+  /**
+   * Scans a message a phone sent over a WebSocket and judges it by the rules; one that carries findings is
+   * stored as a flow of its own before the verdict is given.
+   */
+  webSocketMessage(message: WebSocketMessage): Promise<WebSocketVerdict>;
   /** Resolves when every flow handed to `complete` so far is stored. */
   drain(): Promise<void>;
 }
@@ -37,6 +41,24 @@ function hostOf(url: string): string {
   } catch {
     return '';
   }
+}
+
+/** A WebSocket message as the rules stage sees requests: its data is the body. */
+function messageAsRequest(message: WebSocketMessage, data: Buffer, host: string): CapturedRequest {
+  return {
+    client: message.client,
+    method: 'WS',
+    url: message.url,
+    host,
+    port: 0,
+    isSSL: message.url.startsWith('wss:'),
+    path: '',
+    httpVersion: 'HTTP/1.1',
+    headers: {},
+    body: data,
+    bodyTruncated: data.length > REQUEST_CAPTURE_BYTES,
+    start: message.time,
+  };
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
@@ -50,7 +72,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const device = deps.deviceName(req.client) ?? scan.findings.find((f) => f.device)?.device;
     const outcome = outcomes.get(req);
     const destination = lookupDestination(req.host, exchange.remoteAddress);
-    const foreign = isForeign(destination, outcome?.passed ?? scan.findings, deps.homeCountry);
     const draft: Omit<Flow, 'id'> = {
       client: req.client,
       ...(device ? { device } : {}),
@@ -67,7 +88,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       timings: { start: req.start, wait: exchange.wait, total: exchange.total },
       ...(exchange.error ? { error: exchange.error } : {}),
       findings: scan.findings,
-      tags: foreign ? [...scan.tags, FOREIGN_TAG] : scan.tags,
+      tags: tagsOf(scan, destination, outcome?.passed ?? scan.findings),
       destination,
       ...outcome?.record,
     };
@@ -75,13 +96,21 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     deps.publish(summarize(flow));
   }
 
-  async function recordWebSocketMessage(message: WebSocketMessage): Promise<void> {
+  /** `foreign` joins the detector's tags when what left (`passed`) went abroad. */
+  function tagsOf(scan: ScanResult, destination: Destination, passed: Finding[]): string[] {
+    return isForeign(destination, passed, deps.homeCountry) ? [...scan.tags, FOREIGN_TAG] : scan.tags;
+  }
+
+  async function inspectWebSocketMessage(message: WebSocketMessage): Promise<WebSocketVerdict> {
     const scan = await deps.detector().scanWebSocket(message.url, message.data, message.client);
     // Frames are many and mostly chatter: only those that leak something become flows.
-    if (scan.findings.length === 0) return;
+    if (scan.findings.length === 0) return {};
     const data = typeof message.data === 'string' ? Buffer.from(message.data) : message.data;
     const host = hostOf(message.url);
+    const request = messageAsRequest(message, data, host);
+    const outcome = await applyRules({ rules: deps.rules, detector: deps.detector() }, request, scan, deps.deviceName(message.client));
     const device = deps.deviceName(message.client) ?? scan.findings.find((f) => f.device)?.device;
+    const destination = lookupDestination(host, undefined);
     const flow = await deps.store.commit({
       client: message.client,
       ...(device ? { device } : {}),
@@ -90,13 +119,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       host,
       httpVersion: 'HTTP/1.1',
       requestHeaders: {},
-      requestBody: await storedBody(data, data.length, undefined, false),
+      requestBody: await storedBody(data, data.length, undefined, request.bodyTruncated),
       timings: { start: message.time, total: 0 },
       findings: scan.findings,
-      tags: [...scan.tags, 'websocket'],
-      destination: lookupDestination(host, undefined),
+      tags: [...tagsOf(scan, destination, outcome.passed), 'websocket'],
+      destination,
+      // a redaction's sent URL is the message's own: only what was done and what went out are news
+      ...(outcome.record.action ? { action: outcome.record.action } : {}),
+      ...(outcome.record.sentBody ? { sentBody: outcome.record.sentBody } : {}),
     });
     deps.publish(summarize(flow));
+    if (outcome.verdict.block) return { drop: true };
+    return outcome.verdict.rewrite ? { data: outcome.verdict.rewrite.body } : {};
   }
 
   function track(task: Promise<void>, what: string): Promise<void> {
@@ -125,7 +159,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return track(record(exchange, verdict), exchange.request.url);
     },
     webSocketMessage(message) {
-      track(recordWebSocketMessage(message), message.url);
+      const verdict = inspectWebSocketMessage(message);
+      track(verdict.then(() => undefined), message.url);
+      return verdict;
     },
     async drain() {
       while (pending.size) await Promise.all([...pending]);

@@ -36,8 +36,8 @@ export interface MitmOptions {
   /** requests for these hosts are answered locally (the setup page) instead of forwarded */
   localHandler: (host: string) => http.RequestListener | undefined;
   onTlsError: (event: TlsErrorEvent) => void;
-  /** a message the phone sent over a WebSocket; passed on unchanged whatever the callee does */
-  onWebSocketMessage: (message: WebSocketMessage) => void;
+  /** a message the phone sent over a WebSocket: it goes on (in order) as the verdict says, once there is one */
+  onWebSocketMessage: (message: WebSocketMessage) => Promise<WebSocketVerdict>;
 }
 
 export interface WebSocketMessage {
@@ -45,6 +45,13 @@ export interface WebSocketMessage {
   url: string;
   data: Buffer | string;
   time: number;
+}
+
+export interface WebSocketVerdict {
+  /** the message is not passed on (a block rule) */
+  drop?: boolean;
+  /** sent instead of the message (a redaction), in a frame of the same kind */
+  data?: Buffer;
 }
 
 export function normalizeAddress(address: string | undefined): string {
@@ -259,17 +266,30 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     });
   });
 
+  // Each connection's phone-to-server messages, chained: every one is scanned as it arrives, and leaves only
+  // after the one before it, so a slow verdict (a redaction, a commit) never reorders what the server gets.
+  const sent = new WeakMap<object, Promise<void>>();
   proxy.onWebSocketFrame((ctx, type, fromServer, data, flags, callback) => {
-    if (type === 'message' && !fromServer) {
-      const socket = (ctx.clientToProxyWebSocket as unknown as { _socket?: net.Socket })._socket;
-      opts.onWebSocketMessage({
-        client: normalizeAddress((ctx.connectRequest?.socket ?? socket)?.remoteAddress),
-        url: String(ctx.proxyToServerWebSocketOptions?.url ?? ''),
-        data: data as Buffer | string,
-        time: Date.now(),
-      });
-    }
-    callback(null, data, flags);
+    if (type !== 'message' || fromServer) return callback(null, data, flags);
+    const socket = (ctx.clientToProxyWebSocket as unknown as { _socket?: net.Socket })._socket;
+    const verdict = opts.onWebSocketMessage({
+      client: normalizeAddress((ctx.connectRequest?.socket ?? socket)?.remoteAddress),
+      url: String(ctx.proxyToServerWebSocketOptions?.url ?? ''),
+      data: data as Buffer | string,
+      time: Date.now(),
+    });
+    const previous = sent.get(ctx) ?? Promise.resolve();
+    const next = previous
+      .then(() => verdict)
+      .then(
+        // Not calling back drops the message: the library then never sends it.
+        (v) => {
+          if (!v.drop) callback(null, v.data ?? data, flags);
+        },
+        // Fail closed, as a request that cannot be inspected gets a 502 rather than passing unseen.
+        (err: Error) => log.error({ err: err.message, url: ctx.proxyToServerWebSocketOptions?.url }, 'WebSocket message not inspected: dropped'),
+      );
+    sent.set(ctx, next);
   });
 
   return new Promise((resolve, reject) => {

@@ -77,7 +77,7 @@ describe('refusals on the wire', () => {
       stopGrace: 100,
       localHandler: () => undefined,
       onTlsError: () => {},
-      onWebSocketMessage: () => {},
+      onWebSocketMessage: async () => ({}),
       ...policy,
     });
   }
