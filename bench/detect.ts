@@ -2,8 +2,9 @@
 //  - small: the labelled corpus (350 requests of ~430 bytes, as apps send them);
 //  - large: telemetry batches of 10–100 KiB of JSON (some gzip-encoded), as analytics SDKs upload them.
 // Bytes are counted as on the wire: URL + headers (`name: value\r\n`) + body as sent (compressed if it was).
-// Each measurement warms up for a second, then times passes over its corpus for a few seconds and reports
-// the median pass: other work on a shared machine slows some passes, rarely the middle one.
+// Each corpus is timed with 50 identifiers, with 1,000 and only parsed, the three taking turns pass by pass
+// after a warm-up; each reports its median pass: other work on a shared machine slows some passes, rarely the
+// middle one, and it slows the three alike.
 //   node --import tsx bench/detect.ts
 import { brotliDecompressSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
@@ -204,23 +205,26 @@ function parseOnly(input: ScanInput): void {
   for (const entry of new URLSearchParams(text)) void entry;
 }
 
-/** Median MB/s of `pass` over `inputs`, after a warm-up. */
-async function throughput(pass: (input: ScanInput) => unknown, inputs: ScanInput[], bytes: number): Promise<number> {
-  const passAll = async () => {
+/**
+ * Median MB/s of each of `passes` over `inputs`, after a warm-up. The passes take turns, one pass over the
+ * corpus each, so that whatever else slows this shared machine for a while slows all of them alike and their
+ * ratios hold.
+ */
+async function throughputs(passes: ((input: ScanInput) => unknown)[], inputs: ScanInput[], bytes: number): Promise<number[]> {
+  const passAll = async (pass: (input: ScanInput) => unknown) => {
+    const start = performance.now();
     for (const input of inputs) await pass(input);
+    return bytes / 1e6 / ((performance.now() - start) / 1000);
   };
   const warmUpEnd = performance.now() + WARM_UP_SECONDS * 1000;
-  do await passAll();
+  do for (const pass of passes) await passAll(pass);
   while (performance.now() < warmUpEnd);
-  const rates: number[] = [];
-  const end = performance.now() + MEASURE_SECONDS * 1000;
-  while (performance.now() < end || rates.length < 5) {
-    const start = performance.now();
-    await passAll();
-    rates.push(bytes / 1e6 / ((performance.now() - start) / 1000));
+  const rates: number[][] = passes.map(() => []);
+  const end = performance.now() + MEASURE_SECONDS * passes.length * 1000;
+  while (performance.now() < end || rates[0].length < 5) {
+    for (let p = 0; p < passes.length; p++) rates[p].push(await passAll(passes[p]));
   }
-  rates.sort((a, b) => a - b);
-  return rates[rates.length >> 1];
+  return rates.map((r) => r.sort((a, b) => a - b)[r.length >> 1]);
 }
 
 const detecting = (identifiers: Identifiers) => {
@@ -230,9 +234,7 @@ const detecting = (identifiers: Identifiers) => {
 
 async function corpusThroughput(inputs: ScanInput[], ids50: Identifiers, ids1000: Identifiers): Promise<CorpusThroughput> {
   const bytes = inputs.reduce((n, r) => n + wireBytes(r), 0);
-  const mbPerSecond50 = await throughput(detecting(ids50), inputs, bytes);
-  const mbPerSecond1000 = await throughput(detecting(ids1000), inputs, bytes);
-  const parseOnlyMbPerSecond = await throughput(parseOnly, inputs, bytes);
+  const [mbPerSecond50, mbPerSecond1000, parseOnlyMbPerSecond] = await throughputs([detecting(ids50), detecting(ids1000), parseOnly], inputs, bytes);
   return { bytes, requests: inputs.length, mbPerSecond50, mbPerSecond1000, ratio: mbPerSecond1000 / mbPerSecond50, parseOnlyMbPerSecond };
 }
 
