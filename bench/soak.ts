@@ -4,11 +4,15 @@
 //
 // The mix, from 6 clients at a steady pace: HTTPS and plain HTTP to three loopback hosts (each its own
 // certificate), 1 KiB answers, a 300 KB stream (stored truncated), small JSON posts leaking an IMEI, URLs
-// leaking an Android ID, 300 KB uploads.
+// leaking an Android ID, 300 KB uploads; and a phone on a WebSocket, reconnecting every 100 messages, a
+// quarter of them leaking the IMEI, each answered by the server.
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { ProxyAgent, request, type Dispatcher } from 'undici';
+import WebSocket from 'ws';
+import { tunnel } from '../test/faults/raw';
 import type { StatsResponse } from '../shared/api';
 import { rssMb, startLeakscope, startUpstream, type Started } from './processes';
 
@@ -24,6 +28,8 @@ const SAMPLE_MS = 5_000;
 const REQUEST_LIMIT_MS = 15_000;
 const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
 const UPLOAD = Buffer.alloc(300_000, 'p');
+const WS_MESSAGES_PER_CONNECTION = 100;
+const WS_PAUSE_MS = 20;
 
 const say = (line = '') => process.stdout.write(line + '\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,6 +60,46 @@ function mix(https: Record<string, number>, http: Record<string, number>, imei: 
     else calls.push({ url: `${s}/small?n=${i}`, plain: false });
   }
   return calls;
+}
+
+interface WebSocketCounts {
+  sent: number;
+  answered: number;
+  /** answered messages that carried the IMEI: each must be a stored flow before it reached the server */
+  leakingAnswered: number;
+  failedConnections: number;
+}
+
+/** One WebSocket through the proxy (CONNECT, then TLS trusting leakscope's CA): sends, waits for every answer, closes. */
+async function webSocketRound(proxyPort: number, caPem: string, port: number, imei: string, counts: WebSocketCounts, end: number): Promise<void> {
+  const socket = await tunnel(proxyPort, `127.0.0.1:${port}`);
+  const secure = tls.connect({ socket, host: '127.0.0.1', ca: caPem });
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/socket`, { createConnection: () => secure });
+  const leaking: boolean[] = [];
+  let answered = 0;
+  try {
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    // Answers come back in the order the messages were sent (the proxy keeps it): the k-th answers the k-th.
+    ws.on('message', () => {
+      if (leaking[answered]) counts.leakingAnswered++;
+      answered++;
+    });
+    for (let i = 0; i < WS_MESSAGES_PER_CONNECTION && Date.now() < end; i++) {
+      const leak = i % 4 === 0;
+      leaking.push(leak);
+      ws.send(JSON.stringify(leak ? { event: 'register', device: { imei }, seq: i } : { event: 'heartbeat', seq: i }));
+      await sleep(WS_PAUSE_MS);
+    }
+    const deadline = Date.now() + REQUEST_LIMIT_MS;
+    while (answered < leaking.length && Date.now() < deadline) await sleep(20);
+  } finally {
+    counts.sent += leaking.length;
+    counts.answered += answered;
+    ws.terminate();
+  }
 }
 
 async function main(): Promise<number> {
@@ -91,6 +137,17 @@ async function main(): Promise<number> {
         await sleep(PAUSE_MS);
       }
     };
+    const webSockets: WebSocketCounts = { sent: 0, answered: 0, leakingAnswered: 0, failedConnections: 0 };
+    const webSocketPhone = async () => {
+      while (Date.now() < end) {
+        try {
+          await webSocketRound(leakscope.port, leakscope.caPem, upstream.https[HOSTS[0]], ids.devices[0].imei[0], webSockets, end);
+        } catch {
+          webSockets.failedConnections++;
+          await sleep(PAUSE_MS);
+        }
+      }
+    };
     const samples: Sample[] = [];
     const sampler = (async () => {
       let minute = 0;
@@ -119,11 +176,11 @@ async function main(): Promise<number> {
         }
       }
     })();
-    await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(i * 3)), sampler]);
+    await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => client(i * 3)), webSocketPhone(), sampler]);
     await tunnelled.close();
     await plain.close();
     const stored = ((await (await fetch(`${leakscope.uiUrl}api/stats`)).json()) as StatsResponse).flows;
-    return verdict(samples, ok, failed, stored);
+    return verdict(samples, ok, failed, stored, webSockets);
   } finally {
     await Promise.all(running.map((p) => p.stop()));
   }
@@ -135,9 +192,11 @@ async function main(): Promise<number> {
  * with the median of the middle third: RSS may not rise by more than 10% + 30 MB, open descriptors by more
  * than 10% + 20, event-loop p99 may not more than double + 20 ms (it is noisy on a shared machine). Also
  * fewer than 1% of requests may fail, flows must still be being stored in the last third, and there must be
- * at least as many flows stored as responses that completed (each response ends only once its flow is on disk).
+ * at least as many flows stored as responses that completed (each response ends only once its flow is on disk)
+ * and leaking WebSocket messages the server answered (each is passed on only once its flow is on disk). Every
+ * WebSocket message must be answered, and no WebSocket connection may fail.
  */
-function verdict(samples: Sample[], ok: number, failed: number, stored: number): number {
+function verdict(samples: Sample[], ok: number, failed: number, stored: number, ws: WebSocketCounts): number {
   const third = Math.floor(samples.length / 3);
   const middle = samples.slice(third, 2 * third);
   const last = samples.slice(2 * third);
@@ -154,8 +213,10 @@ function verdict(samples: Sample[], ok: number, failed: number, stored: number):
   check('event-loop p99', (s) => s.lagP99, 2, 20, 'ms');
   if (last.length < 2 || last[last.length - 1].flows <= last[0].flows) problems.push('no flows were stored in the last third');
   if (failed > (ok + failed) / 100) problems.push(`${failed} of ${ok + failed} requests failed`);
-  if (stored < ok) problems.push(`${ok} responses completed but only ${stored} flows are stored`);
-  say(`requests: ${ok} ok, ${failed} failed; flows stored: ${stored}`);
+  if (stored < ok + ws.leakingAnswered) problems.push(`${ok} responses and ${ws.leakingAnswered} leaking WebSocket messages went through but only ${stored} flows are stored`);
+  if (ws.answered < ws.sent) problems.push(`${ws.sent - ws.answered} of ${ws.sent} WebSocket messages were never answered`);
+  if (ws.failedConnections > 0) problems.push(`${ws.failedConnections} WebSocket connections failed`);
+  say(`requests: ${ok} ok, ${failed} failed; WebSocket messages: ${ws.sent} sent, ${ws.answered} answered (${ws.leakingAnswered} leaking), ${ws.failedConnections} connections failed; flows stored: ${stored}`);
   if (problems.length) {
     say(`FAIL: ${problems.join('; ')}`);
     return 1;

@@ -2,12 +2,14 @@
 // generator: HTTPS (and plain HTTP) on 127.0.0.1 with a throwaway CA. Prints
 // `{"port":…,"caFile":…,"https":{host:port},"http":{host:port}}` once listening.
 //   GET /small → 1 KiB   GET /large → 1 MiB   GET /stream?bytes=N → N bytes   POST /sink → reads it all, answers the count
+//   WebSocket /socket (HTTPS servers) → answers each message `ack`
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { ensureCa, LeafMinter } from '../proxy/certs/authority';
 
 const SMALL = Buffer.alloc(1024, 'a');
@@ -61,7 +63,9 @@ const https_: Record<string, number> = {};
 const http_: Record<string, number> = {};
 for (const host of hosts) {
   const leaf = await minter.certificateFor(host);
-  https_[host] = await listen(https.createServer({ key: leaf.key, cert: leaf.cert }, handle), host);
+  const server = https.createServer({ key: leaf.key, cert: leaf.cert }, handle);
+  new WebSocketServer({ server, path: '/socket' }).on('connection', (ws) => ws.on('message', () => ws.send('ack')));
+  https_[host] = await listen(server, host);
   http_[host] = await listen(http.createServer(handle), host);
 }
 process.stdout.write(JSON.stringify({ port: https_[hosts[0]], caFile, https: https_, http: http_ }) + '\n');
