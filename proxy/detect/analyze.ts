@@ -3,6 +3,7 @@
 import type { Finding } from '../../shared/types';
 import { coordinateHits, knownHits, type CoordinateHit, type KnownIndex } from './known/known-index';
 import type { PatternHit, Span } from './patterns/run';
+import { ScanBudget } from './patterns/budget';
 import { confirmHit, patternHits } from './patterns/run';
 import { encodingName, type Segment } from './segment';
 
@@ -19,6 +20,9 @@ const CONTACT_LIST_NUMBERS = 5;
 const PHONE_LIST_MIN = 3;
 
 const NO_SPANS: readonly Span[] = [];
+
+/** The flow's tag when some phone-like candidates went unvalidated, so unreported: see `ScanBudget`. */
+export const SCAN_CAPPED_TAG = 'scan-capped';
 
 class FindingSet {
   private readonly byKey = new Map<string, Finding>();
@@ -94,6 +98,7 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
   const heldPhones: Placed<PatternHit>[] = [];
   const weakPhones: Placed<PatternHit>[] = [];
   const strongPatterns: Placed<PatternHit>[] = [];
+  const budget = new ScanBudget();
 
   for (const segment of segments) {
     const known = knownHits(segment.text, index);
@@ -108,7 +113,7 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
     for (const hit of knownCoordinates) coordinates.push({ hit, segment });
     // A pattern hit inside a known match is the same occurrence, already reported with more certainty.
     const knownSpans = known.length + knownCoordinates.length === 0 ? NO_SPANS : [...known.filter((k) => k.form.chain.length === 0), ...knownCoordinates];
-    for (const hit of patternHits(segment, knownSpans, true)) {
+    for (const hit of patternHits(segment, knownSpans, true, budget)) {
       const placed = { hit, segment };
       if (hit.unconfirmed) heldPhones.push(placed);
       else if (hit.part) coordinateParts.push(placed);
@@ -124,7 +129,7 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
     if (new Set(group.map((p) => p.hit.value)).size >= PHONE_LIST_MIN) listSlots.add(slot);
   }
   for (const { hit, segment } of heldPhones) {
-    const confirmed = listSlots.has(slotOf(segment)) ? confirmHit(hit) : undefined;
+    const confirmed = listSlots.has(slotOf(segment)) ? confirmHit(hit, budget) : undefined;
     if (confirmed) weakPhones.push({ hit: confirmed, segment });
   }
   for (const group of groupBy(weakPhones, (p) => slotOf(p.segment)).values()) {
@@ -140,5 +145,6 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
   pairPatternCoordinates(coordinateParts, found);
 
   const tags = contacts.size >= CONTACT_LIST_CONTACTS || phoneNumbers.size >= CONTACT_LIST_NUMBERS ? ['contact-list'] : [];
+  if (budget.exhausted) tags.push(SCAN_CAPPED_TAG);
   return { findings: found.all, tags };
 }

@@ -15,7 +15,7 @@ describe('weak phone candidates held back until their list is long enough', () =
   it('confirming held candidates gives exactly the hits of validating them at once, over the corpus', async () => {
     for (const request of loadCorpus().requests) {
       for (const segment of await requestSegments(toInput(request), 1 << 20)) {
-        const held = patternHits(segment, [], true).map(confirmHit).filter((h) => h !== undefined);
+        const held = patternHits(segment, [], true).map((h) => confirmHit(h)).filter((h) => h !== undefined);
         expect(held).toEqual(patternHits(segment));
       }
     }

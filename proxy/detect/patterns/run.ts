@@ -1,6 +1,7 @@
 // Runs the pattern table over one decoded segment.
 import type { IdentifierType } from '../../../shared/types';
 import type { Segment } from '../segment';
+import { ScanBudget } from './budget';
 import { keyHasAny, NOT_AN_IDENTIFIER } from './keys';
 import { PATTERN_DETECTORS, textTraits, type DetectorContext, type PatternDetector, type TextTraits } from './table';
 
@@ -52,7 +53,7 @@ const overlaps = (spans: readonly Span[], start: number, end: number) => spans.s
  * key) is returned unvalidated, weak and `unconfirmed`: validating (a phone number's is costly) can wait until
  * the caller knows it has enough siblings to matter.
  */
-export function patternHits(segment: Segment, known: readonly Span[] = [], holdWeak = false): PatternHit[] {
+export function patternHits(segment: Segment, known: readonly Span[] = [], holdWeak = false, budget = new ScanBudget()): PatternHit[] {
   const hits: PatternHit[] = [];
   const text = segment.text;
   // Nothing any row looks for can be in a segment without a digit or an @.
@@ -74,7 +75,7 @@ export function patternHits(segment: Segment, known: readonly Span[] = [], holdW
         hits.push({ type: row.type, start, end, value: m[0], weak: true, unconfirmed: { row, ctx } });
         continue;
       }
-      const accepted = row.accept(m[0], ctx);
+      const accepted = row.accept(m[0], ctx, budget);
       if (accepted === undefined) continue;
       const hit = typeof accepted === 'string' ? { value: accepted } : accepted;
       hits.push({ type: row.type, start, end, ...hit });
@@ -84,9 +85,9 @@ export function patternHits(segment: Segment, known: readonly Span[] = [], holdW
 }
 
 /** What `patternHits` would have returned, without `holdWeak`, for a held-back candidate; undefined: nothing. */
-export function confirmHit(held: PatternHit): PatternHit | undefined {
+export function confirmHit(held: PatternHit, budget = new ScanBudget()): PatternHit | undefined {
   if (!held.unconfirmed) return held;
-  const accepted = held.unconfirmed.row.accept(held.value, held.unconfirmed.ctx);
+  const accepted = held.unconfirmed.row.accept(held.value, held.unconfirmed.ctx, budget);
   if (accepted === undefined) return undefined;
   const hit = typeof accepted === 'string' ? { value: accepted } : accepted;
   return { type: held.type, start: held.start, end: held.end, ...hit };

@@ -3,6 +3,7 @@
 import { parse as parseDomain } from 'tldts';
 import type { IdentifierType } from '../../../shared/types';
 import { parsePhone } from '../known/normal-forms';
+import type { ScanBudget } from './budget';
 import { keyHasAny } from './keys';
 import {
   luhnValid,
@@ -73,7 +74,8 @@ export interface PatternDetector {
    * values in which `candidates` and `accept` could find nothing, so it never changes what the row reports.
    */
   worthALook: (text: string, ctx: DetectorContext, traits: TextTraits) => boolean;
-  accept(candidate: string, ctx: DetectorContext): Accepted | string | undefined;
+  /** `budget`: what this scan may still spend on costly validations */
+  accept(candidate: string, ctx: DetectorContext, budget: ScanBudget): Accepted | string | undefined;
   /**
    * Without a telling key, whatever `accept` takes is weak (trusted only when enough siblings agree): the
    * caller may then hold the candidate back and validate it only if it has enough siblings to be trusted.
@@ -181,8 +183,8 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     candidates: /(?<![\w+])\+?\d[\d ().-]{4,20}\d(?!\w)/g,
     weakUnlessTelling: true,
     worthALook: (_, ctx) => (ctx.telling || ctx.inList) && !ctx.negative,
-    accept: (c, ctx) => {
-      if (ctx.negative || (!ctx.telling && !ctx.inList)) return undefined;
+    accept: (c, ctx, budget) => {
+      if (ctx.negative || (!ctx.telling && !ctx.inList) || !budget.takePhoneValidation()) return undefined;
       const parsed = parsePhone(c);
       if (!parsed?.isValid()) return undefined;
       return { value: parsed.number, weak: !ctx.telling };
