@@ -21,14 +21,33 @@ const PHONE_LIST_MIN = 3;
 
 const NO_SPANS: readonly Span[] = [];
 
-/** The flow's tag when some phone-like candidates went unvalidated, so unreported: see `ScanBudget`. */
+/**
+ * The flow's tag when its findings are not all there: some phone-like candidates went unvalidated (see
+ * `ScanBudget`), or there were more findings than one flow keeps.
+ */
 export const SCAN_CAPPED_TAG = 'scan-capped';
+
+/**
+ * Findings one flow keeps: twice what uploading a large address book (phone and e-mail per contact) makes.
+ * A 1 MiB body of MAC addresses makes 58,000, which would be megabytes per stored flow and per live event.
+ */
+export const FINDINGS_PER_SCAN = 5_000;
+
+/** At most FINDINGS_PER_SCAN, the tester's own values first: they are the evidence the tester asked for. */
+function kept(findings: Finding[]): Finding[] {
+  if (findings.length <= FINDINGS_PER_SCAN) return findings;
+  const known = findings.filter((f) => f.confidence === 'known');
+  return [...known, ...findings.filter((f) => f.confidence !== 'known')].slice(0, FINDINGS_PER_SCAN);
+}
 
 class FindingSet {
   private readonly byKey = new Map<string, Finding>();
   add(f: Finding): void {
     const key = `${f.type}\u0000${f.value}\u0000${f.where}\u0000${f.path}\u0000${f.encoding}`;
     if (!this.byKey.has(key)) this.byKey.set(key, f);
+  }
+  get size(): number {
+    return this.byKey.size;
   }
   get all(): Finding[] {
     return [...this.byKey.values()];
@@ -145,6 +164,7 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
   pairPatternCoordinates(coordinateParts, found);
 
   const tags = contacts.size >= CONTACT_LIST_CONTACTS || phoneNumbers.size >= CONTACT_LIST_NUMBERS ? ['contact-list'] : [];
-  if (budget.exhausted) tags.push(SCAN_CAPPED_TAG);
-  return { findings: found.all, tags };
+  const findings = kept(found.all);
+  if (budget.exhausted || findings.length < found.size) tags.push(SCAN_CAPPED_TAG);
+  return { findings, tags };
 }

@@ -4,6 +4,7 @@ import type { Finding, Flow } from '../../shared/types';
 import { storedBody } from '../capture/body';
 import type { CapturedRequest, Verdict } from '../capture/forward';
 import type { Detector, ScanResult } from '../detect';
+import { SCAN_CAPPED_TAG } from '../detect/analyze';
 import { decide, type Decision } from './decide';
 import { CannotRedact, redactRequest, type RedactedRequest } from './redact';
 import type { RulesHolder } from './rules-holder';
@@ -65,6 +66,10 @@ export async function applyRules(stage: RulesStage, request: CapturedRequest, sc
   const decision = decide(stage.rules.get().rules, scan.findings, { host: request.host, client: request.client, device });
   for (const rule of decision.touched) stage.rules.touched(rule);
   if (decision.block) return blocked(blockReason(decision));
-  if (decision.redact.length > 0) return redacted(stage, request, decision);
+  if (decision.redact.length > 0) {
+    // A capped scan did not list every value, so a redaction could miss some: fail closed.
+    if (scan.tags.includes(SCAN_CAPPED_TAG)) return blocked('blocked: too many identifiers in this request to redact them all');
+    return redacted(stage, request, decision);
+  }
   return { verdict: {}, record: {}, passed: decision.passed };
 }

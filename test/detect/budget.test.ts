@@ -1,8 +1,9 @@
-// The scan's validation budget: a body of thousands of phone-like strings costs a bounded number of phone
-// validations, and the flow says when some went unvalidated.
+// The scan's bounds: a body of thousands of phone-like strings costs a bounded number of phone validations,
+// a flow keeps a bounded number of findings (the tester's own values first), and the flow says when either
+// bound was reached.
 import { describe, expect, it } from 'vitest';
 import { createDetector } from '../../proxy/detect';
-import { SCAN_CAPPED_TAG } from '../../proxy/detect/analyze';
+import { FINDINGS_PER_SCAN, SCAN_CAPPED_TAG } from '../../proxy/detect/analyze';
 import { PHONE_VALIDATIONS_PER_SCAN } from '../../proxy/detect/patterns/budget';
 
 /** `n` distinct valid Chinese mobile numbers, as an address-book upload lists them. */
@@ -29,6 +30,17 @@ describe('scan budget', () => {
     const r = await detector.scanRequest(upload(mobiles(PHONE_VALIDATIONS_PER_SCAN * 5)));
     expect(r.findings.filter((f) => f.type === 'phone_number')).toHaveLength(PHONE_VALIDATIONS_PER_SCAN);
     expect(r.tags).toEqual(['contact-list', SCAN_CAPPED_TAG]);
+  });
+
+  it('keeps at most FINDINGS_PER_SCAN findings, the known values first, and tags the flow', async () => {
+    const imei = '865123456789012';
+    const known = createDetector({ devices: [{ name: 'RedMi 1S', imei: [imei], meid: [], imsi: [], iccid: [], phone_number: [], android_id: [], advertising_id: [], mac_address: [], serial_number: [], email: [], contacts: [], sms: [], location: [] }] });
+    // The known value comes last in the body, after more pattern findings than a flow keeps.
+    const emails = Array.from({ length: FINDINGS_PER_SCAN + 100 }, (_, i) => `user${i}@example.net`);
+    const r = await known.scanRequest({ ...upload([]), body: Buffer.from(JSON.stringify({ emails, device: { imei } })) });
+    expect(r.findings).toHaveLength(FINDINGS_PER_SCAN);
+    expect(r.findings[0]).toMatchObject({ type: 'imei', value: imei, confidence: 'known' });
+    expect(r.tags).toContain(SCAN_CAPPED_TAG);
   });
 
   it('gives each request its own budget', async () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDetector } from '../../proxy/detect';
+import { FINDINGS_PER_SCAN, SCAN_CAPPED_TAG } from '../../proxy/detect/analyze';
 import { parsePhone } from '../../proxy/detect/known/normal-forms';
 import { luhnValid } from '../../proxy/detect/patterns/validators';
 import { fakeFor } from '../../proxy/rules/fakes';
@@ -168,6 +169,16 @@ describe('redact rules', () => {
     expect(luhnValid(sent)).toBe(true);
     const flow = await flowFor('/redact-pattern');
     expect(flow).toMatchObject({ action: 'redacted', findings: [expect.objectContaining({ type: 'imei', value: other, confidence: 'pattern' })] });
+  });
+
+  it('blocks instead when the scan was capped, since it may not have listed every value to replace', async () => {
+    const macs = Array.from({ length: FINDINGS_PER_SCAN + 10 }, (_, i) => `02:1a:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:5c:3d`);
+    const body = JSON.stringify({ imei: IMEI, macs });
+    const r = await curl([...proxy(), '-w', '\n%{http_code}', '-H', 'content-type: application/json', '--data-binary', body, `${upstream.url}/redact-capped`]);
+    expect(r.stdout.toString().trim().split(/\n+/)).toEqual(['leakscope: blocked: too many identifiers in this request to redact them all', '403']);
+    const flow = await flowFor('/redact-capped');
+    expect(flow).toMatchObject({ action: 'blocked', tags: expect.arrayContaining([SCAN_CAPPED_TAG]) });
+    expect(upstream.received.find((q) => q.url.includes('/redact-capped'))).toBeUndefined();
   });
 
   it('blocks instead when a value sits where it cannot be replaced in its encoding chain', async () => {
