@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { createDetector, type ScanInput } from '../proxy/detect';
 import { VALUE_FIELDS, type Identifiers } from '../shared/identifiers';
 import { luhnCheckDigit } from '../proxy/detect/patterns/validators';
+import { hostileBodies } from './hostile-bodies';
 import { loadCorpus, toInput } from '../test/detect/corpus-eval';
 import { seededRandom } from '../test/helpers/seeded-random';
 
@@ -28,6 +29,15 @@ export interface CorpusThroughput {
   parseOnlyMbPerSecond: number;
 }
 
+export interface HostileBody {
+  name: string;
+  kib: number;
+  /** median ms to scan it, 50 identifiers loaded */
+  ms: number;
+  /** that, over the time an ordinary MiB of telemetry batches takes in the same run */
+  perMibRatio: number;
+}
+
 export interface DetectionBench extends CorpusThroughput {
   /** the small corpus's size; `bytes` is the same number */
   corpusBytes: number;
@@ -35,6 +45,8 @@ export interface DetectionBench extends CorpusThroughput {
   buildMs1000: number;
   /** 10–100 KiB telemetry batches */
   large: CorpusThroughput;
+  /** bodies made to make detection work hard, slowest first */
+  hostile: HostileBody[];
 }
 
 const WARM_UP_SECONDS = 1;
@@ -238,6 +250,27 @@ async function corpusThroughput(inputs: ScanInput[], ids50: Identifiers, ids1000
   return { bytes, requests: inputs.length, mbPerSecond50, mbPerSecond1000, ratio: mbPerSecond1000 / mbPerSecond50, parseOnlyMbPerSecond };
 }
 
+const HOSTILE_SCANS = 5;
+
+/** Each hostile body's median scan time, after one scan to warm up. */
+async function hostileTimes(ids: Identifiers, msPerTelemetryMib: number): Promise<HostileBody[]> {
+  const detector = createDetector(ids);
+  const out: HostileBody[] = [];
+  for (const { name, input } of hostileBodies()) {
+    await detector.scanRequest(input);
+    const times: number[] = [];
+    for (let i = 0; i < HOSTILE_SCANS; i++) {
+      const start = performance.now();
+      await detector.scanRequest(input);
+      times.push(performance.now() - start);
+    }
+    const ms = times.sort((a, b) => a - b)[HOSTILE_SCANS >> 1];
+    const mib = (input.body?.length ?? 0) / (1 << 20);
+    out.push({ name, kib: (input.body?.length ?? 0) / 1024, ms, perMibRatio: ms / mib / msPerTelemetryMib });
+  }
+  return out.sort((a, b) => b.ms - a.ms);
+}
+
 export async function benchDetection(): Promise<DetectionBench> {
   const { requests, identifiers } = loadCorpus();
   const ids50 = identifiersWith(identifiers, 50);
@@ -247,7 +280,8 @@ export async function benchDetection(): Promise<DetectionBench> {
   const buildMs1000 = performance.now() - buildStart;
   const small = await corpusThroughput(requests.map(toInput), ids50, ids1000);
   const large = await corpusThroughput(telemetryBatches(identifiers), ids50, ids1000);
-  return { ...small, corpusBytes: small.bytes, buildMs1000, large };
+  const hostile = await hostileTimes(ids50, 1000 / (large.mbPerSecond50 / 1.048576));
+  return { ...small, corpusBytes: small.bytes, buildMs1000, large, hostile };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -262,4 +296,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   show('small requests (labelled corpus)', r);
   show('large bodies (telemetry batches)', r.large);
   console.log(`matcher for 1000 identifiers built in ${r.buildMs1000.toFixed(0)} ms`);
+  console.log('hostile bodies (50 identifiers), slowest first:');
+  for (const h of r.hostile) console.log(`  ${h.name.padEnd(40)} ${h.kib.toFixed(0).padStart(5)} KiB ${h.ms.toFixed(0).padStart(5)} ms  (${h.perMibRatio.toFixed(1)}× a MiB of telemetry)`);
 }

@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     show('small requests', d);
     show('10–100 KiB telemetry batches', d.large);
     say(`detection targets: ≥ 200 MB/s with 50 identifiers; with 1,000 ≥ 0.8× that (ratios ${d.ratio.toFixed(2)} and ${d.large.ratio.toFixed(2)})`);
+    const worst = d.hostile[0];
+    say(`detection, slowest of ${d.hostile.length} hostile ~1 MiB bodies: ${worst.name}, ${worst.ms.toFixed(0)} ms (${worst.perMibRatio.toFixed(1)}× a MiB of telemetry batches)`);
 
     // A fresh proxy, so that its peak RSS is this transfer's.
     const fresh = track(await startLeakscope(upstream.caFile));
