@@ -1,12 +1,13 @@
 // Misbehaving phones: each fault is answered or cut, and a concurrent well-behaved phone is unaffected.
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import type net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
+import { FINDINGS_PER_SCAN, SCAN_CAPPED_TAG } from '../../proxy/detect/analyze';
 import type { TlsErrorEvent } from '../../shared/types';
-import { curl, proxyInFrontOfUpstream, waitFor } from '../helpers/leakscope';
+import { curl, proxyInFrontOfUpstream, tempDir, waitFor } from '../helpers/leakscope';
 import { startUpstream } from '../helpers/upstream';
 import { withBystander } from './bystander';
 import { collect, connect, exchange, tunnel } from './raw';
@@ -76,6 +77,21 @@ describe('client faults', () => {
     expect(r.closed).toBe(true);
     const caFiles = await readdir(path.join(env.app.dataDir, 'ca'), { recursive: true });
     expect(caFiles.filter((f) => f.includes(host))).toEqual([]);
+  });
+
+  it('scans an upload of 80,000 phone numbers within its bounds, passes it on whole and tags it scan-capped', async () => {
+    const numbers = Array.from({ length: 80_000 }, (_, i) => `0${String(i * 7919).padStart(9, '1')}`);
+    const body = JSON.stringify({ contacts: numbers });
+    const file = path.join(tempDir(), 'address-book.json');
+    await writeFile(file, body);
+    const r = await withBystander(env.app, env.upstream, () =>
+      curl(['-x', `http://127.0.0.1:${env.app.proxyPort}`, '--cacert', env.app.caFile, '-H', 'content-type: application/json', '--data-binary', `@${file}`, '-w', '%{http_code}', `${env.upstream.url}/address-book`]),
+    );
+    expect(r.stdout.toString()).toMatch(/200$/);
+    expect(env.upstream.received.find((q) => q.url === '/address-book')?.body.length).toBe(body.length);
+    const [summary] = await waitFor(() => env.app.store.summaries({ q: '/address-book', limit: 1 }), 5000, 'the upload flow');
+    expect(summary.tags).toEqual(expect.arrayContaining(['contact-list', SCAN_CAPPED_TAG]));
+    expect(summary.findings.length).toBeLessThanOrEqual(FINDINGS_PER_SCAN);
   });
 
   it('records a client that closes mid-body, with an error', async () => {
