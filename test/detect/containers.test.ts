@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { json, jsonAt, tooShort } from '../../proxy/detect/decode/containers';
+import { jsonAt, tooShort } from '../../proxy/detect/decode/containers';
 import { MIN_SEGMENT } from '../../proxy/detect/decode/sink';
 
 // What the decoding layer did before jsonAt: relative JSON paths joined to the enclosing path.
@@ -19,7 +19,7 @@ describe('jsonAt', () => {
   for (const base of ['', 'payload', '$.outer', 'a[0]']) {
     it(`builds the same paths as joining relative ones to ${JSON.stringify(base)}`, () => {
       for (const text of texts) {
-        const relative = json(text)!.map((l) => ({ ...l, path: joined(base, l.path), parent: joined(base, l.parent) }));
+        const relative = jsonAt(text, '')!.map((l) => ({ ...l, path: joined(base, l.path), parent: joined(base, l.parent) }));
         expect(jsonAt(text, base || '$')).toEqual(relative);
       }
     });

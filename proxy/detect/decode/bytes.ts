@@ -84,29 +84,17 @@ const HEX = /^(?:[0-9a-f]{2})+$|^(?:[0-9A-F]{2})+$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 
-/** Hex text of at least 6 bytes (one case throughout, as encoders write it). */
-export function hexBytes(s: string): Buffer | undefined {
-  return s.length >= 12 && HEX.test(s) ? Buffer.from(s, 'hex') : undefined;
-}
-
-/** Standard or URL-safe base64 text of at least 6 bytes. */
-export function base64Bytes(s: string): Buffer | undefined {
-  if (!base64Text(s)) return undefined;
-  const buf = Buffer.from(s, 'base64');
-  return buf.length >= 6 ? buf : undefined;
-}
-
 /** A UUID is valid URL-safe base64, and decodes to noise; telemetry holds one in every event. */
 const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 
-/** Text `base64Bytes` decodes (when it holds 6 bytes or more). */
+/** Standard or URL-safe base64 text, a UUID excepted: worth decoding when it holds 6 bytes or more. */
 export function base64Text(s: string): boolean {
   if (s.length < 8 || s.length % 4 === 1) return false;
   if (s.length === 36 && s.charCodeAt(8) === 0x2d && UUID.test(s)) return false; // -
   return BASE64.test(s) || BASE64URL.test(s);
 }
 
-/** Text `hexBytes` decodes. */
+/** Hex text of at least 6 bytes (one case throughout, as encoders write it). */
 export function hexText(s: string): boolean {
   return s.length >= 12 && s.length % 2 === 0 && HEX.test(s);
 }

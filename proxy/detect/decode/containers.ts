@@ -108,16 +108,10 @@ function leavesOf(value: unknown, root: string): JsonLeaves | undefined {
 }
 
 /**
- * Leaves of JSON text. Integers beyond 2^53 (ICCIDs, IMEI lists) keep their digits: the text is parsed again
- * with them quoted, only when the first parse met one (rare, and quoting costs a scan of the whole text).
- */
-export function json(text: string): Leaf[] | undefined {
-  return jsonAt(text, '');
-}
-
-/**
- * Like `json`, with every path and parent already prefixed by `root` (what the caller would join them to):
- * a leaf's path is built once, not built relative and then joined.
+ * Leaves of JSON text, every path and parent already prefixed by `root` (what the caller would join them to):
+ * a leaf's path is built once, not built relative and then joined. Integers beyond 2^53 (ICCIDs, IMEI lists)
+ * keep their digits: the text is parsed again with them quoted, only when the first parse met one (rare, and
+ * quoting costs a scan of the whole text).
  */
 export function jsonAt(text: string, root: string): Leaf[] | undefined {
   const first = text.charCodeAt(0);

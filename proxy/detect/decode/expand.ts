@@ -45,6 +45,12 @@ export function expandValue(text: string, place: Place, sink: SegmentSink): Pend
   const trimmed = text.trim();
   const jsonLeaves = jsonAt(trimmed, jsonRoot(place.path));
   if (jsonLeaves) return expandLeaves(jsonLeaves, 0, place, sink, true);
+  return expandNotJson(text, trimmed, place, sink);
+}
+
+/** `expandValue` for text known not to parse as JSON; `trimmed` is `text` trimmed. */
+function expandNotJson(text: string, trimmed: string, place: Place, sink: SegmentSink): Pending {
+  if (text.length < MIN_SEGMENT || sink.exhausted) return undefined;
   for (const container of OTHER_CONTAINERS) {
     const leaves = container(trimmed);
     if (leaves) return expandLeaves(leaves, 0, place, sink, false);
@@ -103,10 +109,11 @@ function expandUncompressed(buf: Buffer, place: Place, sink: SegmentSink): Pendi
   const text = utf8Text(buf);
   if (text !== undefined) {
     // JSON holds no raw control characters, so a body that parses needs no count of them (a scan of the
-    // whole body, for the commonest body there is).
-    const jsonLeaves = jsonAt(text.trim(), jsonRoot(place.path));
+    // whole body, for the commonest body there is); one that does not is not parsed a second time.
+    const trimmed = text.trim();
+    const jsonLeaves = jsonAt(trimmed, jsonRoot(place.path));
     if (jsonLeaves) return expandLeaves(jsonLeaves, 0, place, sink, true);
-    if (!binaryText(text, buf.length)) return expandValue(text, place, sink);
+    if (!binaryText(text, buf.length)) return expandNotJson(text, trimmed, place, sink);
   }
   return expandRuns(printableRuns(buf), 0, place, sink);
 }
