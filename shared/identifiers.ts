@@ -1,6 +1,7 @@
 // The identifiers file: what the tester knows about the phone(s) under test (CONTRACT.md).
 // One zod schema serves the CLI (file on disk) and the dashboard (editor), so both reject the same input.
 import { z } from 'zod';
+import { IDENTIFIER_TYPES, type IdentifierType } from './types';
 
 const strings = z.array(z.string().trim().min(1, 'must not be empty')).default([]);
 
@@ -41,21 +42,12 @@ export type Contact = z.infer<typeof contactSchema>;
 export type Device = z.infer<typeof deviceSchema>;
 export type Identifiers = z.infer<typeof identifiersSchema>;
 
-/** The device fields that are plain lists of values (contacts and locations have their own shapes). */
-export const VALUE_FIELDS = [
-  'imei',
-  'meid',
-  'imsi',
-  'iccid',
-  'phone_number',
-  'android_id',
-  'advertising_id',
-  'mac_address',
-  'serial_number',
-  'email',
-  'sms',
-] as const satisfies readonly (keyof Device)[];
-export type ValueField = (typeof VALUE_FIELDS)[number];
+/**
+ * The device fields that are plain lists of values: every identifier type but contacts and locations, which
+ * have their own shapes. One list, so a new type is a new field everywhere at once.
+ */
+export type ValueField = Exclude<IdentifierType, 'contact' | 'location'>;
+export const VALUE_FIELDS: readonly ValueField[] = IDENTIFIER_TYPES.filter((t): t is ValueField => t !== 'contact' && t !== 'location');
 
 export const EMPTY_IDENTIFIERS: Identifiers = { devices: [] };
 
