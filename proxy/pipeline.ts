@@ -66,10 +66,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const outcomes = new WeakMap<CapturedRequest, RulesOutcome>();
   const pending = new Set<Promise<void>>();
 
+  /** The device a flow came from: the name the tester gave its client, else the one its known values name. */
+  function deviceOf(client: string, scan: ScanResult): string | undefined {
+    return deps.deviceName(client) ?? scan.findings.find((f) => f.device)?.device;
+  }
+
+  function judge(request: CapturedRequest, scan: ScanResult): Promise<RulesOutcome> {
+    return applyRules({ rules: deps.rules, detector: deps.detector() }, request, scan, deps.deviceName(request.client));
+  }
+
   async function record(exchange: Exchange, _verdict: Verdict): Promise<void> {
     const req = exchange.request;
     const scan = scans.get(req) ?? { findings: [], tags: [] };
-    const device = deps.deviceName(req.client) ?? scan.findings.find((f) => f.device)?.device;
+    const device = deviceOf(req.client, scan);
     const outcome = outcomes.get(req);
     const destination = lookupDestination(req.host, exchange.remoteAddress);
     const draft: Omit<Flow, 'id'> = {
@@ -108,8 +117,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const data = typeof message.data === 'string' ? Buffer.from(message.data) : message.data;
     const host = hostOf(message.url);
     const request = messageAsRequest(message, data, host);
-    const outcome = await applyRules({ rules: deps.rules, detector: deps.detector() }, request, scan, deps.deviceName(message.client));
-    const device = deps.deviceName(message.client) ?? scan.findings.find((f) => f.device)?.device;
+    const outcome = await judge(request, scan);
+    const device = deviceOf(message.client, scan);
     const destination = lookupDestination(host, undefined);
     const flow = await deps.store.commit({
       client: message.client,
@@ -151,7 +160,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         client: request.client,
       });
       scans.set(request, scan);
-      const outcome = await applyRules({ rules: deps.rules, detector: deps.detector() }, request, scan, deps.deviceName(request.client));
+      const outcome = await judge(request, scan);
       outcomes.set(request, outcome);
       return outcome.verdict;
     },
