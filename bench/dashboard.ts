@@ -14,6 +14,7 @@ import type { CDPSession, Page } from 'playwright-core';
 import { ProxyAgent, request } from 'undici';
 import type { Flow, Finding } from '../shared/types';
 import { ensureDashboardBuilt, launchBrowser, PHONE, startApp, startUpstream, tempDataDir, waitLive } from '../test/browser/helpers';
+import { quantile } from './stats';
 
 const SEEDED = 100_000;
 const IDLE_SECONDS = 5;
@@ -59,11 +60,6 @@ export interface DashboardBench {
   load: { sent: number; ok: number; errors: number; skipped: number; sendRate: number; flagged: number };
   /** response received → its row in the DOM, over the marked requests */
   latency: { samples: number; missing: number; medianMs: number; p95Ms: number; maxMs: number };
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 const HOSTS = [

@@ -12,6 +12,7 @@ import { createDetector, type ScanInput } from '../proxy/detect';
 import { VALUE_FIELDS, type Identifiers } from '../shared/identifiers';
 import { luhnCheckDigit } from '../proxy/detect/patterns/validators';
 import { hostileBodies } from './hostile-bodies';
+import { median } from './stats';
 import { loadCorpus, toInput } from '../test/detect/corpus-eval';
 import { seededRandom } from '../test/helpers/seeded-random';
 
@@ -236,7 +237,7 @@ async function throughputs(passes: ((input: ScanInput) => unknown)[], inputs: Sc
   while (performance.now() < end || rates[0].length < 5) {
     for (let p = 0; p < passes.length; p++) rates[p].push(await passAll(passes[p]));
   }
-  return rates.map((r) => r.sort((a, b) => a - b)[r.length >> 1]);
+  return rates.map(median);
 }
 
 const detecting = (identifiers: Identifiers) => {
@@ -264,7 +265,7 @@ async function hostileTimes(ids: Identifiers, msPerTelemetryMib: number): Promis
       await detector.scanRequest(input);
       times.push(performance.now() - start);
     }
-    const ms = times.sort((a, b) => a - b)[HOSTILE_SCANS >> 1];
+    const ms = median(times);
     const mib = (input.body?.length ?? 0) / (1 << 20);
     out.push({ name, kib: (input.body?.length ?? 0) / 1024, ms, perMibRatio: ms / mib / msPerTelemetryMib });
   }

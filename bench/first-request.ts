@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { ensureCa, LeafMinter } from '../proxy/certs/authority';
+import { median, quantile } from './stats';
 
 function oneRequest(proxyPort: number, caPem: string, sni: string, upstreamPort: number): Promise<number> {
   const t0 = performance.now();
@@ -33,8 +34,6 @@ function oneRequest(proxyPort: number, caPem: string, sni: string, upstreamPort:
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 /** Time to mint one leaf certificate, in this process: the part of a new host's cost that is ours alone. */
 export async function benchMint(samples = 200): Promise<{ median: number; p90: number; samples: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakscope-bench-mint-'));
@@ -48,7 +47,7 @@ export async function benchMint(samples = 200): Promise<{ median: number; p90: n
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
-    return { median: times[samples >> 1], p90: times[Math.floor(samples * 0.9)], samples };
+    return { median: quantile(times, 0.5), p90: quantile(times, 0.9), samples };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { ProxyAgent, request } from 'undici';
 import { rssMb } from './processes';
+import { median } from './stats';
 
 const IDLE = 10_000;
 const BATCH = 500;
@@ -40,8 +41,7 @@ async function phoneMedian(agent: ProxyAgent, url: string): Promise<number> {
     if (res.statusCode !== 200) throw new Error(`phone request: HTTP ${res.statusCode}`);
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }
 
 export async function benchIdle(proxyPid: number, proxyPort: number, caPem: string, upstreamUrl: string): Promise<IdleBench> {

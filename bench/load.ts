@@ -2,6 +2,7 @@
 // time. The same code drives every configuration (direct, leakscope, mitmdump) so the numbers compare:
 // autocannon cannot tunnel HTTPS through an HTTP proxy (CONNECT), undici's ProxyAgent can.
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { quantile } from './stats';
 
 export interface LoadResult {
   requests: number;
@@ -19,10 +20,6 @@ export function dispatcher(ca: string, connections: number, proxyPort?: number):
 
 // Each request is bounded too, so a phase ends at most this long after its time is up.
 const REQUEST_LIMIT_MS = 15_000;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : NaN;
-}
 
 export async function runLoad(opts: { dispatcher: Dispatcher; url: string; connections: number; durationMs: number; warmupMs?: number }): Promise<LoadResult> {
   const once = async (): Promise<boolean> => {
@@ -56,5 +53,5 @@ export async function runLoad(opts: { dispatcher: Dispatcher; url: string; conne
   const { latencies, errors } = await phase(opts.durationMs, true);
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors, rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { requests: latencies.length, errors, rps: latencies.length / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
 }

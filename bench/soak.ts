@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { tunnel } from '../test/faults/raw';
 import type { StatsResponse } from '../shared/api';
 import { rssMb, startLeakscope, startUpstream, type Started } from './processes';
+import { median } from './stats';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' } } });
 const MINUTES = Number(values.minutes);
@@ -33,7 +34,6 @@ const WS_PAUSE_MS = 20;
 
 const say = (line = '') => process.stdout.write(line + '\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Sample {
   at: number;
