@@ -7,7 +7,7 @@ import type { ServerConfig } from '../shared/api';
 import type { TlsErrorEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
 import { startMitm } from './capture/mitm';
-import { dashboardGuard } from './capture/own-dashboard';
+import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
 import { createDetector, type Detector } from './detect';
@@ -46,6 +46,8 @@ export interface StartOptions {
   /** more names the dashboard answers to (`--ui-allowed-host`), besides loopback, its bind address and, beyond
    * loopback, the machine's own names */
   uiAllowedHosts?: string[];
+  /** let clients beyond loopback reach loopback and link-local addresses through the proxy */
+  allowLocalTargets?: boolean;
 }
 
 export interface Leakscope {
@@ -109,6 +111,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   });
 
   const phoneSetup = setupApp(setupInfo);
+  // What the guard keeps clients away from; each listener joins once it has its port.
+  const listeners: OwnListener[] = [{ role: 'dashboard', host: uiHost, port: ui.port }];
   const proxy = await startMitm({
     host: opts.proxyHost ?? '0.0.0.0',
     port: opts.proxyPort ?? 8080,
@@ -120,7 +124,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     headersTimeout: opts.headersTimeout ?? 20_000,
     stopGrace: opts.stopGrace ?? 5_000,
     clientAllowed,
-    refuseTarget: dashboardGuard({ port: ui.port, hosts: [uiHost, ...lan] }),
+    guard: targetGuard({ listeners: () => listeners, allowLocalTargets: opts.allowLocalTargets }),
+    viaToken: newViaToken(),
     localHandler: (host) => (host === SETUP_HOST ? phoneSetup : undefined),
     onTlsError: (event) => {
       tlsErrors.unshift(event);
@@ -136,6 +141,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     throw err;
   });
   config.proxy.port = proxy.port;
+  listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: proxy.port });
   setupInfo.proxyPort = proxy.port;
 
   const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${ui.port}/`;
