@@ -10,6 +10,7 @@ import { startMitm } from './capture/mitm';
 import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
+import { listenError } from './config/listen-error';
 import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
@@ -93,13 +94,17 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const config: ServerConfig = { proxy: { port: opts.proxyPort ?? 8080, lanAddresses: lan }, setupUrl: `http://${SETUP_HOST}/`, version: VERSION };
   const setupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
 
+  const uiPort = opts.uiPort ?? 8081;
   const ui = await startUiServer({
     host: uiHost,
-    port: opts.uiPort ?? 8081,
+    port: uiPort,
     token,
     setup: setupInfo,
     store,
     api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+  }).catch((err: NodeJS.ErrnoException) => {
+    store.close();
+    throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
   });
   const pipeline = createPipeline({
     detector: () => detector,
@@ -135,10 +140,10 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
       ui.live.publishTlsError(event);
     },
     onWebSocketMessage: (message) => pipeline.webSocketMessage(message),
-  }).catch(async (err: Error) => {
+  }).catch(async (err: NodeJS.ErrnoException) => {
     await ui.close();
     store.close();
-    throw err;
+    throw listenError(err, { hostOption: '--proxy-host', portOption: '--proxy-port', host: opts.proxyHost ?? '0.0.0.0', port: opts.proxyPort ?? 8080 });
   });
   config.proxy.port = proxy.port;
   listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: proxy.port });

@@ -191,7 +191,11 @@ class LeakscopeProxy extends Proxy {
     this.opts.onTlsError(event);
   }
 
+  /** Set while the listener is starting: the library reports a failed listen() here, not to listen's callback. */
+  listenFailed?: (err: Error) => void;
+
   override _onError(kind: string, ctx: IContext | null, err: Error): void {
+    if (kind === 'HTTP_SERVER_ERROR' && this.listenFailed) return this.listenFailed(err);
     log.debug({ kind, err: err.message }, 'proxy error');
     if (ctx?.proxyToClientResponse && !ctx.proxyToClientResponse.headersSent) {
       ctx.proxyToClientResponse.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
@@ -313,7 +317,13 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     // (each upgrade then gets its client's agents and the guard's lookup, in onWebSocketConnection).
     const remote = pool.agents(false);
     const listenOptions = { host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false, httpAgent: remote.http, httpsAgent: remote.https };
+    proxy.listenFailed = (err) => {
+      proxy.listenFailed = undefined;
+      pool.destroy();
+      reject(err);
+    };
     proxy.listen(listenOptions, (err) => {
+      proxy.listenFailed = undefined;
       if (err) return reject(err);
       const server = proxy.httpServer!;
       server.requestTimeout = 0;
