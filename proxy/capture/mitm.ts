@@ -25,6 +25,8 @@ export interface MitmOptions {
   upstreamCa?: string[];
   /** ms to wait for an upstream's response headers */
   upstreamTimeout: number;
+  /** ms an open stream (a response under way, a WebSocket) may pass no byte before it is cut */
+  idleTimeout: number;
   /** ms a client gets to send a request's headers (slowloris) */
   headersTimeout: number;
   /** ms in-flight exchanges get to finish on close before they are cut and recorded as interrupted */
@@ -99,6 +101,9 @@ class LeakscopeProxy extends Proxy {
       socket.destroy();
     });
     limitHeaderTime(this.decrypted, opts.headersTimeout, 'connection');
+    // An upload streams as long as the phone keeps sending (node would cut it at 5 minutes); silence is bounded
+    // by the idle timeout instead.
+    this.decrypted.requestTimeout = 0;
   }
 
   // The library would pipe each tunnel into a loopback connection to an HTTPS server it starts per host
@@ -229,7 +234,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     // each request's pool key and parse them all again for each new upstream connection.
     secureContext: opts.upstreamCa?.length ? tls.createSecureContext({ ca: [...tls.rootCertificates, ...opts.upstreamCa] }) : undefined,
   });
-  const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout, stopping: stop.signal };
+  const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout, idleTimeout: opts.idleTimeout, stopping: stop.signal };
 
   proxy.onConnect((req, socket, _head, callback) => {
     if (parseConnectTarget(req.url)) return callback();
