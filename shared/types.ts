@@ -75,8 +75,12 @@ export interface Flow {
   client: string;
   device?: string;
   method: string;
+  /** as the app addressed it: the Host header's name, the port actually connected to */
   url: string;
+  /** the host actually connected to: the CONNECT target (obeyed), or an absolute URI's host */
   host: string;
+  /** the Host header as sent, when it named another host or port than the one connected to (recorded, not obeyed) */
+  hostHeader?: string;
   httpVersion: string;
   requestHeaders: Headers;
   requestBody?: Body;

@@ -3,16 +3,21 @@
 // (and block or rewrite it) before anything leaves. Bodies past the caps stream through untouched.
 import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { Headers } from '../../shared/types';
+import { formatAuthority, parseAuthority } from './connect-target';
 import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
 
 export interface CapturedRequest {
   client: string;
   method: string;
+  /** as the app addressed it: the Host header's name (else the host dialled), the port dialled */
   url: string;
+  /** the host dialled: the CONNECT target, or an absolute URI's */
   host: string;
   port: number;
+  /** the Host header as sent, when it names another host or port than the one dialled */
+  hostHeader?: string;
   isSSL: boolean;
   path: string;
   httpVersion: string;
@@ -184,9 +189,12 @@ function captureRequestBody(req: http.IncomingMessage): Promise<{ body: Buffer; 
 /** Where the phone's request goes, and who sent it. */
 export interface ForwardTarget {
   client: string;
+  /** what is dialled: the CONNECT target, or an absolute URI's host and port */
   host: string;
   port: number;
   isSSL: boolean;
+  /** the SNI name the phone sent us, sent on to the server and checked against its certificate */
+  servername?: string;
 }
 
 /** One exchange under way: what the steps of `forward` share. */
@@ -205,9 +213,31 @@ interface Run {
   complete(error?: string): Promise<void>;
 }
 
+const defaultPortOf = (target: ForwardTarget) => (target.isSSL ? 443 : 80);
+
 function authorityOf(target: ForwardTarget): string {
-  const defaultPort = target.isSSL ? 443 : 80;
-  return target.port === defaultPort ? target.host : `${target.host}:${target.port}`;
+  return formatAuthority(target.host, target.port, defaultPortOf(target));
+}
+
+/** Host, or HTTP/2's :authority. */
+function hostHeaderOf(req: http.IncomingMessage): string | undefined {
+  const value = req.headers.host ?? req.headers[':authority'];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The URL as the app addressed it, the way mitmproxy and HTTP Toolkit show it: an app that resolves names itself
+ * (HTTPDNS) CONNECTs to an address and names the host in Host, and `https://api.example.cn/` reads as what it is
+ * where `https://203.0.113.7/` would not. The port is the one dialled, so the URL never names a port that was
+ * not connected to; the flow keeps the Host header as sent (`hostHeader`) and the address (`destination.ip`).
+ */
+function addressedAs(req: http.IncomingMessage, target: ForwardTarget): { url: string; hostHeader?: string } {
+  const sent = hostHeaderOf(req);
+  const named = parseAuthority(sent, defaultPortOf(target));
+  const name = named?.host ?? target.host;
+  const url = `${target.isSSL ? 'https' : 'http'}://${formatAuthority(name, target.port, defaultPortOf(target))}${req.url ?? '/'}`;
+  const differs = sent !== undefined && (named?.host !== target.host || named.port !== target.port);
+  return differs ? { url, hostHeader: sent } : { url };
 }
 
 function capturedRequest(
@@ -220,7 +250,7 @@ function capturedRequest(
   return {
     client: target.client,
     method: req.method ?? 'GET',
-    url: `${target.isSSL ? 'https' : 'http'}://${authorityOf(target)}${path}`,
+    ...addressedAs(req, target),
     host: target.host,
     port: target.port,
     isSSL: target.isSSL,
@@ -294,8 +324,14 @@ function upstreamRequestOptions(run: Run, target: ForwardTarget, upstream: Upstr
     path: rewrite?.path ?? run.exchange.request.path,
     headers: rawHeaders as unknown as http.OutgoingHttpHeaders,
     agent: target.isSSL ? upstream.httpsAgent : upstream.httpAgent,
-    servername: target.isSSL && !/^[\d.:]+$/.test(target.host) ? target.host : undefined,
+    servername: target.isSSL ? serverName(target) : undefined,
   };
+}
+
+/** SNI for the server: the phone's, else the host dialled; an address gets none (SNI carries names, RFC 6066). */
+function serverName(target: ForwardTarget): string | undefined {
+  const name = target.servername ?? target.host;
+  return net.isIP(name) ? undefined : name;
 }
 
 /** The one place an upstream request is created. Throws (bad ports and the like) rather than emitting 'error'. */

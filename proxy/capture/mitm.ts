@@ -11,7 +11,7 @@ import type { TlsErrorEvent } from '../../shared/types';
 import type { LeafMinter } from '../certs/authority';
 import { log } from '../log';
 import { LruMap } from '../util/lru-map';
-import { parseConnectTarget } from './connect-target';
+import { parseConnectTarget, requestDestination } from './connect-target';
 import { forward, type ForwardHooks } from './forward';
 import { limitHeaderTime } from './header-timeout';
 
@@ -86,6 +86,8 @@ class LeakscopeProxy extends Proxy {
   /** Decrypted connections: TLS is ended here and the plain bytes read by one HTTP server, in process. */
   private readonly decrypted = http.createServer();
   private readonly tunnels = new Set<tls.TLSSocket>();
+  /** each request's target as its request line had it: the library cuts an absolute URI down to its path */
+  readonly requestLines = new WeakMap<http.IncomingMessage, string>();
 
   constructor(private readonly opts: MitmOptions) {
     super();
@@ -132,6 +134,11 @@ class LeakscopeProxy extends Proxy {
         socket.destroy();
       },
     );
+  }
+
+  override _onHttpServerRequest(isSSL: boolean, req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.requestLines.set(req, req.url ?? '');
+    super._onHttpServerRequest(isSSL, req, res);
   }
 
   private contextFor(host: string): Promise<tls.SecureContext> {
@@ -246,16 +253,21 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     // We never call the library's callback: `forward` answers the phone itself.
     const req = ctx.clientToProxyRequest;
     const res = ctx.proxyToClientResponse;
-    const target = ctx.proxyToServerRequestOptions!;
     const client = normalizeAddress((ctx.connectRequest?.socket ?? req.socket).remoteAddress);
-    const host = String(target.host ?? '').toLowerCase();
+    const destination = requestDestination(ctx.connectRequest?.url, proxy.requestLines.get(req) ?? '', req.headers.host, ctx.isSSL ? 443 : 80);
+    if (!destination) {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end('leakscope: the request names no valid host\n');
+      return;
+    }
+    const { host, port } = destination;
     const local = opts.localHandler(host);
     if (local) {
       req.resume();
       local(req, res);
       return;
     }
-    const port = Number(target.port) || (ctx.isSSL ? 443 : 80);
     const refusal = opts.refuseTarget(client, host, port);
     if (refusal) {
       log.warn({ client, host, port }, refusal);
@@ -264,7 +276,9 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       return;
     }
     inFlight++;
-    forward(req, res, { client, host, port, isSSL: ctx.isSSL }, hooks, upstream).catch((err: Error) => {
+    // The name the phone checked our certificate against is the one the server's must carry.
+    const servername = (req.socket as tls.TLSSocket).servername || undefined;
+    forward(req, res, { client, host, port, isSSL: ctx.isSSL, servername }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);

@@ -87,6 +87,7 @@ export function harEntry(flow: Flow) {
       client: flow.client,
       device: flow.device ?? null,
       destination: flow.destination ?? {},
+      ...(flow.hostHeader ? { hostHeader: flow.hostHeader } : {}),
       tags: flow.tags,
       ...(flow.action ? { action: flow.action } : {}),
       ...(flow.error ? { error: flow.error } : {}),
