@@ -33,6 +33,8 @@ export interface StartOptions {
   upstreamCa?: string[];
   /** ms to wait for an upstream's response headers */
   upstreamTimeout?: number;
+  /** ms an open stream may pass no byte either way before it is cut (default 10 minutes) */
+  idleTimeout?: number;
   /** CIDRs allowed to use the proxy besides loopback and private ranges */
   allow?: string[];
   /** ms a proxy client gets to send a request's headers (slowloris guard); default 20 s */
@@ -119,6 +121,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     hooks: pipeline,
     upstreamCa: opts.upstreamCa,
     upstreamTimeout: opts.upstreamTimeout ?? 30_000,
+    idleTimeout: opts.idleTimeout ?? 600_000,
     headersTimeout: opts.headersTimeout ?? 20_000,
     stopGrace: opts.stopGrace ?? 5_000,
     clientAllowed,

@@ -135,6 +135,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       statusText: exchange.statusText,
       responseHeaders: exchange.responseHeaders,
       responseBody: await storedBody(exchange.responseBody, exchange.responseSize, exchange.responseHeaders, exchange.responseTruncated),
+      ...(exchange.requestTrailers ? { requestTrailers: exchange.requestTrailers } : {}),
+      ...(exchange.responseTrailers ? { responseTrailers: exchange.responseTrailers } : {}),
       timings: { start: req.start, wait: exchange.wait, total: exchange.total },
       ...(exchange.error ? { error: exchange.error } : {}),
       findings: scan.findings,

@@ -100,6 +100,9 @@ export interface Flow {
   statusText?: string;
   responseHeaders?: Headers;
   responseBody?: Body;
+  /** trailer fields after the body (HTTP/1.1 chunked, HTTP/2), as received */
+  requestTrailers?: Headers;
+  responseTrailers?: Headers;
   timings: Timings;
   error?: string;
   findings: Finding[];

@@ -28,6 +28,8 @@ export interface MitmOptions {
   upstreamCa?: string[];
   /** ms to wait for an upstream's response headers */
   upstreamTimeout: number;
+  /** ms an open stream (a response under way, a WebSocket) may pass no byte before it is cut */
+  idleTimeout: number;
   /** ms a client gets to send a request's headers (slowloris) */
   headersTimeout: number;
   /** ms in-flight exchanges get to finish on close before they are cut and recorded as interrupted */
@@ -127,6 +129,9 @@ class LeakscopeProxy extends Proxy {
       socket.destroy();
     });
     limitHeaderTime(server, this.opts.headersTimeout, 'connection');
+    // An upload streams as long as the phone keeps sending (node would cut it at 5 minutes); silence is bounded
+    // by the idle timeout instead.
+    server.requestTimeout = 0;
     return server;
   }
 
@@ -234,7 +239,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   };
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, secureContext: upstreamTrust(opts.upstreamCa) });
-  const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout, stopping: stop.signal };
+  const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout, idleTimeout: opts.idleTimeout, stopping: stop.signal };
 
   proxy.onRequest((ctx, _callback) => {
     // We never call the library's callback: `forward` answers the phone itself.

@@ -73,6 +73,7 @@ describe('refusals on the wire', () => {
       minter: ca.minter,
       hooks: { inspect: async () => ({}), complete: async () => {}, inspectStream: async () => ({}), closeTunnel: async () => {} },
       upstreamTimeout: 2000,
+      idleTimeout: 60_000,
       headersTimeout: 2000,
       stopGrace: 100,
       localHandler: () => undefined,
