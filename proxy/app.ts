@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ServerConfig } from '../shared/api';
 import type { TlsErrorEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
-import { startMitm } from './capture/mitm';
+import { startMitm, type MitmProxy } from './capture/mitm';
 import { dashboardGuard } from './capture/own-dashboard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
@@ -60,6 +60,8 @@ export interface Leakscope {
   token?: string;
   caPem: string;
   store: FlowStore;
+  /** hands a connection from another entrance (transparent, WireGuard) to the classifier; see capture/classify.ts */
+  interceptConnection: MitmProxy['interceptConnection'];
   close(): Promise<void>;
 }
 
@@ -152,6 +154,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     caPem: ca.certPem,
     store,
+    interceptConnection: proxy.interceptConnection,
     close() {
       closed ??= (async () => {
         await proxy.close();

@@ -34,17 +34,11 @@ export function formatAuthority(host: string, port: number, defaultPort: number)
 }
 
 /**
- * Where a request is sent. Inside a tunnel, the CONNECT target the app chose (an app that resolves names itself
- * CONNECTs to an address and names the host only in Host and SNI; obeying Host would send it elsewhere). Outside
- * one, an absolute URI's authority (RFC 9112 §3.2.2: a proxy ignores Host then), else the Host header.
+ * Where a request outside a tunnel is sent: an absolute URI's authority (RFC 9112 §3.2.2: a proxy ignores Host
+ * then), else the Host header. Inside a tunnel it is the CONNECT target, whatever Host says (an app that resolves
+ * names itself CONNECTs to an address and names the host only in Host and SNI: obeying Host would send it elsewhere).
  */
-export function requestDestination(
-  connectTarget: string | undefined,
-  requestTarget: string,
-  hostHeader: string | undefined,
-  defaultPort: number,
-): HostPort | undefined {
-  if (connectTarget !== undefined) return parseConnectTarget(connectTarget);
+export function requestDestination(requestTarget: string, hostHeader: string | undefined, defaultPort: number): HostPort | undefined {
   const absolute = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?([^/?#]*)/i.exec(requestTarget);
   return parseAuthority(absolute ? absolute[1] : hostHeader, defaultPort);
 }

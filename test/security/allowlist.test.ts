@@ -71,7 +71,7 @@ describe('refusals on the wire', () => {
       port: 0,
       caDir: ca.dir,
       minter: ca.minter,
-      hooks: { inspect: async () => ({}), complete: async () => {} },
+      hooks: { inspect: async () => ({}), complete: async () => {}, inspectStream: async () => ({}), closeTunnel: async () => {} },
       upstreamTimeout: 2000,
       idleTimeout: 60_000,
       headersTimeout: 2000,
