@@ -93,7 +93,7 @@ function pairKnownCoordinates(hits: Placed<CoordinateHit>[], out: FindingSet): v
       value: lat.hit.value,
       where: lat.segment.where,
       path: pairPath(lat.segment, lon.segment),
-      encoding: encodingName(lat.segment.chain),
+      encoding: encodingName(lat.hit.datum ? [lat.hit.datum, ...lat.segment.chain] : lat.segment.chain),
       confidence: 'known',
       device: lat.hit.device,
     });

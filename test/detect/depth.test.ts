@@ -118,3 +118,22 @@ describe('bodies parsed by what they are', () => {
     expect(parseHar(JSON.stringify(har))[0].headers).toEqual({ 'content-type': 'application/x-www-form-urlencoded' });
   });
 });
+
+describe('hash variants and datums', () => {
+  it('hex without per-byte leading zeros (Integer.toHexString), hashes of the upper-cased value', async () => {
+    const digest = createHash('sha1').update('9774d56d682e549c').digest();
+    const javaHex = [...digest].map((b) => b.toString(16)).join('');
+    expect(javaHex).not.toBe(digest.toString('hex'));
+    const upper = createHash('sha256').update('TESTER@EXAMPLE.ORG').digest('hex');
+    const r = await post(known, Buffer.from(JSON.stringify({ u: javaHex, e: upper })));
+    expect(pick(r.findings)).toEqual(['android_id 9774d56d682e549c $.u sha1+hex known', 'email Tester@Example.org $.e sha256+hex known']);
+  });
+
+  it('finds a known WGS-84 location written in GCJ-02 and in BD-09', async () => {
+    // 39.9042,116.4074 (WGS-84) is 39.905603,116.413642 in GCJ-02 and 39.911865,116.420046 in BD-09
+    const r = await post(known, Buffer.from(JSON.stringify({ amap: { lat: 39.905603, lng: 116.413642 }, baidu: { latitude: '39.911865', longitude: '116.420046' } })));
+    expect(pick(r.findings)).toEqual(['location 39.9042,116.4074 $.amap gcj02 known', 'location 39.9042,116.4074 $.baidu bd09 known']);
+    const nowhere = await post(known, Buffer.from(JSON.stringify({ p: { lat: 39.95, lng: 116.45 } })));
+    expect(nowhere.findings.filter((f) => f.confidence === 'known')).toEqual([]);
+  });
+});
