@@ -7,14 +7,16 @@ import type { ServerConfig } from '../shared/api';
 import type { TlsErrorEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
 import { startMitm } from './capture/mitm';
-import { dashboardGuard } from './capture/own-dashboard';
+import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
 import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
 import { RulesHolder } from './rules/rules-holder';
-import { isLoopbackHost, newToken } from './server/auth';
+import { newToken } from './server/auth';
+import { hostCheck } from './server/host-check';
+import { isLoopbackHost } from './util/addresses';
 import { SETUP_HOST, setupApp } from './server/setup-page';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
@@ -41,6 +43,11 @@ export interface StartOptions {
   rulesFile?: string;
   /** ISO country code: identifiers leaving for any other country tag the flow `foreign` */
   homeCountry?: string;
+  /** more names the dashboard answers to (`--ui-allowed-host`), besides loopback, its bind address and, beyond
+   * loopback, the machine's own names */
+  uiAllowedHosts?: string[];
+  /** let clients beyond loopback reach loopback and link-local addresses through the proxy */
+  allowLocalTargets?: boolean;
 }
 
 export interface Leakscope {
@@ -92,7 +99,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
   });
   const pipeline = createPipeline({
     detector: () => detector,
@@ -104,6 +111,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   });
 
   const phoneSetup = setupApp(setupInfo);
+  // What the guard keeps clients away from; each listener joins once it has its port.
+  const listeners: OwnListener[] = [{ role: 'dashboard', host: uiHost, port: ui.port }];
   const proxy = await startMitm({
     host: opts.proxyHost ?? '0.0.0.0',
     port: opts.proxyPort ?? 8080,
@@ -115,7 +124,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     headersTimeout: opts.headersTimeout ?? 20_000,
     stopGrace: opts.stopGrace ?? 5_000,
     clientAllowed,
-    refuseTarget: dashboardGuard({ port: ui.port, hosts: [uiHost, ...lan] }),
+    guard: targetGuard({ listeners: () => listeners, allowLocalTargets: opts.allowLocalTargets }),
+    viaToken: newViaToken(),
     localHandler: (host) => (host === SETUP_HOST ? phoneSetup : undefined),
     onTlsError: (event) => {
       tlsErrors.unshift(event);
@@ -131,6 +141,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     throw err;
   });
   config.proxy.port = proxy.port;
+  listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: proxy.port });
   setupInfo.proxyPort = proxy.port;
 
   const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${ui.port}/`;
