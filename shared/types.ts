@@ -15,11 +15,22 @@ export const IDENTIFIER_TYPES = [
   'contact',
   'sms',
   'location',
+  /** a Wi-Fi network's BSSID (access point MAC) or SSID: they stand in for location */
+  'wifi',
+  /** a list of package names of the apps installed on the phone */
+  'installed_apps',
 ] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 
 export type Where = 'url' | 'header' | 'cookie' | 'body' | 'websocket' | 'tcp';
-export type Confidence = 'known' | 'pattern';
+/** `tracker`: a field that a known tracker's format (trackhar's adapters) names as this identifier. */
+export type Confidence = 'known' | 'pattern' | 'tracker';
+
+/** A known tracker or SDK whose endpoint a flow went to (trackhar's tracker slug and legal name). */
+export interface Tracker {
+  slug: string;
+  name: string;
+}
 
 /** One identifier occurrence in one request. */
 export interface Finding {
@@ -33,6 +44,10 @@ export interface Finding {
   encoding: string;
   confidence: Confidence;
   device?: string;
+  /** slug of the known tracker whose endpoint received it (Flow.tracker) */
+  tracker?: string;
+  /** `installed_apps`: how many distinct package names */
+  count?: number;
 }
 
 export type Headers = Record<string, string | string[]>;
@@ -117,6 +132,8 @@ export interface Flow {
   /** when redacted: what actually left for the upstream */
   sentBody?: Body;
   sentUrl?: string;
+  /** the known tracker or SDK whose endpoint this went to */
+  tracker?: Tracker;
 }
 
 /** What the live feed needs of a flow; what socket.io event `flow` carries. */
@@ -136,6 +153,7 @@ export interface FlowSummary {
   tags: string[];
   destination?: Destination;
   action?: FlowAction;
+  tracker?: Tracker;
 }
 
 /** socket.io event `tls-error`: a client refused our certificate (pinning, or CA not installed). */
@@ -181,5 +199,6 @@ export function summarize(flow: Flow): FlowSummary {
     tags: flow.tags,
     destination: flow.destination,
     action: flow.action,
+    ...(flow.tracker ? { tracker: flow.tracker } : {}),
   };
 }
