@@ -94,6 +94,8 @@ export interface Flow {
   /** when redacted: what actually left for the upstream */
   sentBody?: Body;
   sentUrl?: string;
+  /** id of the capture session the flow belongs to (the one current when it was stored) */
+  session?: number;
 }
 
 /** What the live feed needs of a flow; what socket.io event `flow` carries. */
@@ -112,6 +114,7 @@ export interface FlowSummary {
   tags: string[];
   destination?: Destination;
   action?: FlowAction;
+  session?: number;
 }
 
 /** socket.io event `tls-error`: a client refused our certificate (pinning, or CA not installed). */
@@ -156,5 +159,6 @@ export function summarize(flow: Flow): FlowSummary {
     tags: flow.tags,
     destination: flow.destination,
     action: flow.action,
+    session: flow.session,
   };
 }
