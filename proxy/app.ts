@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServerConfig } from '../shared/api';
+import type { SessionInfo } from '../shared/audit';
 import type { TlsErrorEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
 import { startMitm } from './capture/mitm';
@@ -18,6 +19,7 @@ import { isLoopbackHost, newToken } from './server/auth';
 import { SETUP_HOST, setupApp } from './server/setup-page';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
+import { VERSION } from './version';
 
 export interface StartOptions {
   proxyHost?: string;
@@ -41,6 +43,8 @@ export interface StartOptions {
   rulesFile?: string;
   /** ISO country code: identifiers leaving for any other country tag the flow `foreign` */
   homeCountry?: string;
+  /** the capture session flows go to: continued if the name exists; default a new one named by the start time */
+  session?: string;
 }
 
 export interface Leakscope {
@@ -53,10 +57,12 @@ export interface Leakscope {
   token?: string;
   caPem: string;
   store: FlowStore;
+  /** the session this run started in */
+  session: SessionInfo;
   close(): Promise<void>;
 }
 
-export const VERSION = '0.1.0';
+export { VERSION };
 const MAX_TLS_ERRORS = 500;
 
 export function lanAddresses(): string[] {
@@ -92,7 +98,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, dataDir: opts.dataDir },
   });
   const pipeline = createPipeline({
     detector: () => detector,
@@ -130,6 +136,9 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     store.close();
     throw err;
   });
+  // Begun once the proxy listens (in the same turn, before any flow can complete), so a start that fails on a
+  // port in use leaves no empty session behind.
+  const session = store.sessions.begin(opts.session);
   config.proxy.port = proxy.port;
   setupInfo.proxyPort = proxy.port;
 
@@ -144,11 +153,13 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     caPem: ca.certPem,
     store,
+    session,
     close() {
       closed ??= (async () => {
         await proxy.close();
         await pipeline.drain();
         await ui.close();
+        store.sessions.endCurrent();
         store.close();
       })();
       return closed;

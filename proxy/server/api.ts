@@ -13,6 +13,7 @@ import type { RulesHolder } from '../rules/rules-holder';
 import type { FlowQuery, FlowStore } from '../store/flow-store';
 import { requireSameOriginJson } from './auth';
 import { eventLoopDelay } from './loop-delay';
+import { sessionErrors, sessionParam, sessionsRouter } from './sessions-api';
 
 export interface ApiDeps {
   store: FlowStore;
@@ -20,6 +21,8 @@ export interface ApiDeps {
   rules: RulesHolder;
   tlsErrors: () => TlsErrorEvent[];
   config: ServerConfig;
+  /** where report bundles are written (DATA_DIR/reports) and the CA is read from */
+  dataDir: string;
 }
 
 function str(v: unknown): string | undefined {
@@ -66,8 +69,10 @@ export function apiRouter(deps: ApiDeps): express.Router {
   api.get('/config', (_req, res) => {
     res.json(deps.config);
   });
+  // `session` (a name or id) narrows the flows, the summary, the devices and the export to one capture session.
+  const scoped = (q: Record<string, unknown>): FlowQuery => ({ ...flowQuery(q), session: sessionParam(store, q.session) });
   api.get('/flows', (req, res) => {
-    res.json(store.summaries(flowQuery(req.query)));
+    res.json(store.summaries(scoped(req.query)));
   });
   api.get('/flows/:id', (req, res) => {
     const id = int(req.params.id);
@@ -75,20 +80,20 @@ export function apiRouter(deps: ApiDeps): express.Router {
     if (!flow) return void res.status(404).json({ error: `no flow ${req.params.id}` });
     res.json(flow);
   });
-  api.get('/summary', (_req, res) => {
-    const body: SummaryResponse = { rows: store.summary() };
+  api.get('/summary', (req, res) => {
+    const body: SummaryResponse = { rows: store.summary({ session: sessionParam(store, req.query.session) }) };
     res.json(body);
   });
   api.get('/export.har', (req, res) => {
-    const query = flowQuery(req.query);
+    const query = scoped(req.query);
     res.type('application/json');
     res.set('content-disposition', `attachment; filename="leakscope-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.har"`);
     writeHar(store.flows({ ...query, limit: undefined }), (chunk) => res.write(chunk));
     res.end();
   });
-  api.get('/devices', (_req, res) => {
+  api.get('/devices', (req, res) => {
     const named = identifiers.get();
-    const devices: DeviceInfo[] = store.devices().map((d) => ({
+    const devices: DeviceInfo[] = store.devices({ session: sessionParam(store, req.query.session) }).map((d) => ({
       ...d,
       name: d.name ?? named.devices.find((x) => x.client === d.client)?.name ?? undefined,
     }));
@@ -144,6 +149,8 @@ export function apiRouter(deps: ApiDeps): express.Router {
   api.get('/tls-errors', (_req, res) => {
     res.json(deps.tlsErrors());
   });
+  api.use(sessionsRouter({ store, dataDir: deps.dataDir, version: deps.config.version }));
+  api.use(sessionErrors);
   api.use((_req, res) => {
     res.status(404).json({ error: 'no such API route' });
   });
