@@ -35,12 +35,14 @@ export function startCommand(): Command {
     .option('--proxy-host <host>', 'address the proxy listens on', '0.0.0.0')
     .option('--ui-port <port>', 'dashboard port', port, 8081)
     .option('--ui-host <host>', 'address the dashboard listens on (beyond loopback, a token is required)', '127.0.0.1')
+    .option('--ui-allowed-host <name>', 'another host name the dashboard answers to, e.g. behind a reverse proxy (repeatable)', collect, [])
     .option('--data-dir <dir>', 'where flows, the CA and settings live (default ~/.leakscope)')
     .option('--identifiers <file>', 'identifiers file (JSON): the values to watch for')
     .option('--rules <file>', 'rules file (JSON): block, redact or allow identifiers (default DATA_DIR/rules.json)')
     .option('--home-country <cc>', 'flag flows whose identifiers leave for any other country (tag "foreign")', parseHomeCountry)
     .option('--allow <cidr>', 'also accept proxy clients from this range (repeatable)', collect, [])
     .option('--session <name>', 'capture session to record into (continued if it exists; default: a new one named by the start time)', sessionNameOption)
+    .option('--allow-local-targets', 'let phones reach loopback and link-local addresses of this machine through the proxy (a local test server)')
     .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
     .addOption(new Option('--upstream-timeout <ms>', 'ms to wait for an upstream to answer').default(30_000).argParser(Number))
     .addOption(new Option('--headers-timeout <ms>', 'ms a proxy client gets to send its request headers').default(20_000).argParser(Number))
@@ -64,11 +66,13 @@ export function startCommand(): Command {
         proxyPort: opts.proxyPort,
         uiHost: opts.uiHost,
         uiPort: opts.uiPort,
+        uiAllowedHosts: opts.uiAllowedHost,
         dataDir: resolveDataDir(opts.dataDir),
         identifiersFile: opts.identifiers,
         rulesFile: opts.rules,
         homeCountry: opts.homeCountry,
         allow: opts.allow,
+        allowLocalTargets: opts.allowLocalTargets === true,
         upstreamCa,
         upstreamTimeout: opts.upstreamTimeout,
         headersTimeout: opts.headersTimeout,

@@ -1,5 +1,6 @@
 // The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from the store; the few
-// mutations (identifiers, device names, rules) go through requireSameOriginJson.
+// mutations (identifiers, device names, rules) go through requireSameOriginJson, downloads through
+// requireOwnOriginDownload.
 import express from 'express';
 import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
 import { parseIdentifiers } from '../../shared/identifiers';
@@ -12,6 +13,7 @@ import { writeHar } from '../har/export';
 import type { RulesHolder } from '../rules/rules-holder';
 import type { FlowQuery, FlowStore } from '../store/flow-store';
 import { requireSameOriginJson } from './auth';
+import { requireOwnOriginDownload, type HostCheck } from './host-check';
 import { eventLoopDelay } from './loop-delay';
 import { sessionErrors, sessionParam, sessionsRouter } from './sessions-api';
 
@@ -23,6 +25,8 @@ export interface ApiDeps {
   config: ServerConfig;
   /** where report bundles are written (DATA_DIR/reports) and the CA is read from */
   dataDir: string;
+  /** the dashboard's own host names (DNS rebinding guard) */
+  hostAllowed: HostCheck;
 }
 
 function str(v: unknown): string | undefined {
@@ -57,7 +61,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   const { store, identifiers } = deps;
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }));
-  api.use(requireSameOriginJson);
+  api.use(requireSameOriginJson(deps.hostAllowed));
 
   api.get('/health', (_req, res) => {
     res.json({ ok: true });
@@ -84,7 +88,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
     const body: SummaryResponse = { rows: store.summary({ session: sessionParam(store, req.query.session) }) };
     res.json(body);
   });
-  api.get('/export.har', (req, res) => {
+  api.get('/export.har', requireOwnOriginDownload(deps.hostAllowed), (req, res) => {
     const query = scoped(req.query);
     res.type('application/json');
     res.set('content-disposition', `attachment; filename="leakscope-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.har"`);
@@ -149,7 +153,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   api.get('/tls-errors', (_req, res) => {
     res.json(deps.tlsErrors());
   });
-  api.use(sessionsRouter({ store, dataDir: deps.dataDir, version: deps.config.version }));
+  api.use(sessionsRouter({ store, dataDir: deps.dataDir, version: deps.config.version, hostAllowed: deps.hostAllowed }));
   api.use(sessionErrors);
   api.use((_req, res) => {
     res.status(404).json({ error: 'no such API route' });

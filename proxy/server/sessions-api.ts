@@ -9,11 +9,13 @@ import { REPORT_FILES, writeReport } from '../audit/report/write';
 import { existingCaPem } from '../certs/authority';
 import type { FlowStore } from '../store/flow-store';
 import { SessionError } from '../store/session-log';
+import { requireOwnOriginDownload, type HostCheck } from './host-check';
 
 export interface SessionsApiDeps {
   store: FlowStore;
   dataDir: string;
   version: string;
+  hostAllowed: HostCheck;
 }
 
 const STATUS: Record<SessionError['kind'], number> = { invalid: 400, missing: 404, exists: 409 };
@@ -85,8 +87,9 @@ export function sessionsRouter(deps: SessionsApiDeps): express.Router {
     const body: ReportWritten = { id, dir: outDir, files: written.files.map((f) => path.basename(f)), harSha256: written.harSha256 };
     res.status(201).json(body);
   });
-  api.get('/reports/:id/:file', (req, res) => {
-    const { id, file } = req.params;
+  api.get('/reports/:id/:file', requireOwnOriginDownload(deps.hostAllowed), (req, res) => {
+    const id = String(req.params.id);
+    const file = String(req.params.file);
     if (!REPORT_ID.test(id) || !(REPORT_FILES as readonly string[]).includes(file)) return void res.status(404).json({ error: 'no such report file' });
     // The page is made of captured text: allow it nothing but its own inline style.
     if (file === 'report.html') res.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");

@@ -87,7 +87,7 @@ beforeAll(async () => {
   // Act one: before the update.
   const before = await startCli(dataDir, [...common, '--session', 'before']);
   await waitFor(() => /session\s+before\n/.test(before.output()), 10_000, 'the session line');
-  const marker = await fetch(`${before.uiUrl}api/markers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'SIM inserted <b>' }) });
+  const marker = await fetch(`${before.uiUrl}api/markers`, { method: 'POST', headers: { 'content-type': 'application/json', origin: before.uiUrl.replace(/\/$/, '') }, body: JSON.stringify({ text: 'SIM inserted <b>' }) });
   expect(marker.status).toBe(201);
   for (const r of [
     await phone(before, '/v1/register', { device: { imei: PHONE.imei, imsi: PHONE.imsi } }),

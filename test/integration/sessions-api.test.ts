@@ -14,8 +14,10 @@ const IMSI = '460001234567890';
 describe('sessions API', () => {
   const env = proxyInFrontOfUpstream({ session: 'first' });
   const url = (p: string) => `${env.app.uiUrl}api/${p}`;
-  const get = async <T>(p: string): Promise<T> => (await fetch(url(p))).json() as Promise<T>;
-  const send = (method: string, p: string, body: unknown) => fetch(url(p), { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  // As the dashboard's own pages send them (changes and downloads must come from its origin).
+  const own = () => ({ origin: env.app.uiUrl.replace(/\/$/, '') });
+  const get = async <T>(p: string): Promise<T> => (await fetch(url(p), { headers: own() })).json() as Promise<T>;
+  const send = (method: string, p: string, body: unknown) => fetch(url(p), { method, headers: { 'content-type': 'application/json', ...own() }, body: JSON.stringify(body) });
   const proxied = (p: string) => curl(['-x', `http://127.0.0.1:${env.app.proxyPort}`, '--cacert', env.app.caFile, `${env.upstream.url}${p}`]);
   const flowCount = async (q: string) => (await get<FlowSummary[]>(`flows?${q}`)).length;
 
@@ -83,8 +85,8 @@ describe('sessions API', () => {
     const res = await fetch(url('flows?session=nope'));
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: string }).error).toContain('session "nope": no such session (sessions: first, after update');
-    expect((await fetch(url('export.har?session=nope'))).status).toBe(404);
-    expect((await fetch(url('markers'), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status).toBe(415);
+    expect((await fetch(url('export.har?session=nope'), { headers: own() })).status).toBe(404);
+    expect((await fetch(url('markers'), { method: 'POST', headers: { 'content-type': 'text/plain', ...own() }, body: 'x' })).status).toBe(415);
     expect((await fetch(url('sessions'), { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: '{}' })).status).toBe(403);
     expect((await send('POST', 'markers', { text: 'a\nb' })).status).toBe(400);
   });
@@ -95,17 +97,19 @@ describe('sessions API', () => {
     const written = (await res.json()) as ReportWritten;
     expect(written.files).toEqual(['report.html', 'report.pdf', 'evidence.har']);
     expect(written.dir).toBe(path.join(env.app.dataDir, 'reports', written.id));
-    const har = await fetch(url(`reports/${written.id}/evidence.har`));
+    // Captured data: only to the dashboard's own pages.
+    expect((await fetch(url(`reports/${written.id}/evidence.har`), { headers: { origin: 'https://evil.example' } })).status).toBe(403);
+    const har = await fetch(url(`reports/${written.id}/evidence.har`), { headers: own() });
     const bytes = Buffer.from(await har.arrayBuffer());
     expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(written.harSha256);
     expect(bytes.equals(fs.readFileSync(path.join(written.dir, 'evidence.har')))).toBe(true);
-    const page = await fetch(url(`reports/${written.id}/report.html`));
+    const page = await fetch(url(`reports/${written.id}/report.html`), { headers: own() });
     expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
     expect(await page.text()).toContain(written.harSha256);
-    const pdf = await fetch(url(`reports/${written.id}/report.pdf`));
+    const pdf = await fetch(url(`reports/${written.id}/report.pdf`), { headers: own() });
     expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
-    expect((await fetch(url(`reports/${written.id}/flows.db`))).status).toBe(404);
-    expect((await fetch(url(`reports/..%2F..%2Fetc/report.html`))).status).toBe(404);
+    expect((await fetch(url(`reports/${written.id}/flows.db`), { headers: own() })).status).toBe(404);
+    expect((await fetch(url(`reports/..%2F..%2Fetc/report.html`), { headers: own() })).status).toBe(404);
     expect((await send('POST', 'reports', { session: 'nope' })).status).toBe(404);
   }, 90_000);
 });
