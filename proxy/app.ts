@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServerConfig } from '../shared/api';
+import type { SessionInfo } from '../shared/audit';
 import type { TlsErrorEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
 import { startMitm, type MitmProxy } from './capture/mitm';
@@ -21,6 +22,7 @@ import { isLoopbackHost } from './util/addresses';
 import { SETUP_HOST, setupApp } from './server/setup-page';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
+import { VERSION } from './version';
 
 export interface StartOptions {
   proxyHost?: string;
@@ -46,6 +48,8 @@ export interface StartOptions {
   rulesFile?: string;
   /** ISO country code: identifiers leaving for any other country tag the flow `foreign` */
   homeCountry?: string;
+  /** the capture session flows go to: continued if the name exists; default a new one named by the start time */
+  session?: string;
   /** more names the dashboard answers to (`--ui-allowed-host`), besides loopback, its bind address and, beyond
    * loopback, the machine's own names */
   uiAllowedHosts?: string[];
@@ -65,10 +69,12 @@ export interface Leakscope {
   store: FlowStore;
   /** hands a connection from another entrance (transparent, WireGuard) to the classifier; see capture/classify.ts */
   interceptConnection: MitmProxy['interceptConnection'];
+  /** the session this run started in */
+  session: SessionInfo;
   close(): Promise<void>;
 }
 
-export const VERSION = '0.1.0';
+export { VERSION };
 const MAX_TLS_ERRORS = 500;
 
 export function lanAddresses(): string[] {
@@ -105,7 +111,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, dataDir: opts.dataDir, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
   }).catch((err: NodeJS.ErrnoException) => {
     store.close();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
@@ -150,6 +156,9 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     store.close();
     throw listenError(err, { hostOption: '--proxy-host', portOption: '--proxy-port', host: opts.proxyHost ?? '0.0.0.0', port: opts.proxyPort ?? 8080 });
   });
+  // Begun once the proxy listens (in the same turn, before any flow can complete), so a start that fails on a
+  // port in use leaves no empty session behind.
+  const session = store.sessions.begin(opts.session);
   config.proxy.port = proxy.port;
   listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: proxy.port });
   setupInfo.proxyPort = proxy.port;
@@ -166,11 +175,13 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     caPem: ca.certPem,
     store,
     interceptConnection: proxy.interceptConnection,
+    session,
     close() {
       closed ??= (async () => {
         await proxy.close();
         await pipeline.drain();
         await ui.close();
+        store.sessions.endCurrent();
         store.close();
       })();
       return closed;

@@ -134,6 +134,8 @@ export interface Flow {
   sentUrl?: string;
   /** the known tracker or SDK whose endpoint this went to */
   tracker?: Tracker;
+  /** id of the capture session the flow belongs to (the one current when it was stored) */
+  session?: number;
 }
 
 /** What the live feed needs of a flow; what socket.io event `flow` carries. */
@@ -154,6 +156,7 @@ export interface FlowSummary {
   destination?: Destination;
   action?: FlowAction;
   tracker?: Tracker;
+  session?: number;
 }
 
 /** socket.io event `tls-error`: a client refused our certificate (pinning, or CA not installed). */
@@ -200,5 +203,6 @@ export function summarize(flow: Flow): FlowSummary {
     destination: flow.destination,
     action: flow.action,
     ...(flow.tracker ? { tracker: flow.tracker } : {}),
+    session: flow.session,
   };
 }

@@ -1,11 +1,11 @@
 // `leakscope start`: proxy + dashboard until Ctrl-C.
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
-import { startLeakscope } from '../app';
 import { loadIdentifiersFile } from '../config/load-identifiers';
 import { parseHomeCountry } from '../destination/foreign';
 import { log } from '../log';
 import { loadRulesFile } from '../rules/rules-holder';
+import { checkSessionName } from '../store/session-log';
 import { buildDashboardIfStale } from './build-dashboard';
 import { resolveDataDir } from './data-dir';
 import { UsageError } from './errors';
@@ -14,6 +14,14 @@ function port(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`port ${value}: expected a number from 0 to 65535`);
   return n;
+}
+
+function sessionNameOption(value: string): string {
+  try {
+    return checkSessionName(value);
+  } catch (err) {
+    throw new UsageError(`--session: ${(err as Error).message}`);
+  }
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -33,6 +41,7 @@ export function startCommand(): Command {
     .option('--rules <file>', 'rules file (JSON): block, redact or allow identifiers (default DATA_DIR/rules.json)')
     .option('--home-country <cc>', 'flag flows whose identifiers leave for any other country (tag "foreign")', parseHomeCountry)
     .option('--allow <cidr>', 'also accept proxy clients from this range (repeatable)', collect, [])
+    .option('--session <name>', 'capture session to record into (continued if it exists; default: a new one named by the start time)', sessionNameOption)
     .option('--allow-local-targets', 'let phones reach loopback and link-local addresses of this machine through the proxy (a local test server)')
     .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
     .addOption(new Option('--upstream-timeout <ms>', "ms to wait for an upstream's response headers").default(30_000).argParser(Number))
@@ -51,6 +60,8 @@ export function startCommand(): Command {
         }
       });
       await buildDashboardIfStale(say);
+      // Loaded here, not at the top: the proxy's modules take seconds to load, which the offline commands need not wait for.
+      const { startLeakscope } = await import('../app');
       const app = await startLeakscope({
         proxyHost: opts.proxyHost,
         proxyPort: opts.proxyPort,
@@ -68,12 +79,14 @@ export function startCommand(): Command {
         idleTimeout: opts.idleTimeout,
         headersTimeout: opts.headersTimeout,
         stopGrace: opts.stopGrace,
+        session: opts.session,
       });
       const phoneAddress = app.lanAddresses[0] ?? '127.0.0.1';
       say(`leakscope proxy      ${opts.proxyHost}:${app.proxyPort}  (phone Wi-Fi proxy: ${phoneAddress}:${app.proxyPort})`);
       say(`dashboard            ${app.uiUrl}${app.token ? `?token=${app.token}` : ''}`);
       say(`phone setup page     ${app.setupUrl}  (on the phone, through the proxy: http://leakscope.setup/)`);
       say(`data dir             ${resolveDataDir(opts.dataDir)}`);
+      say(`session              ${app.session.name}${app.session.flows ? ` (continued: ${app.session.flows} flows so far)` : ''}`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
