@@ -5,11 +5,11 @@
 #
 #   inject-ca.sh /data/local/tmp/leakscope/<subject_hash_old>.0
 #
-# Android 13 and older read /system/etc/security/cacerts; a tmpfs over it, holding the certificates that were
-# there plus ours, is seen by every app started afterwards. Android 14 and later read
-# /apex/com.android.conscrypt/cacerts, and each app has its own mount namespace, copied from zygote's when it
-# forked: the tmpfs goes into zygote's and zygote64's namespaces (for apps to come) and into every running
-# app's (their children). Prints one `leakscope-ca: ok ...` line at the end, or exits non-zero.
+# Android 13 and older read /system/etc/security/cacerts, Android 14 and later /apex/com.android.conscrypt/cacerts.
+# Either way a tmpfs goes over the store, holding the certificates that were there plus ours, in every mount
+# namespace that matters: this shell's, zygote's and zygote64's (each app's namespace is copied from its zygote's
+# when it forks, so apps to come see it) and every running app's (the zygotes' children), without relying on
+# mount propagation between them. Prints one `leakscope-ca: ok ...` line at the end, or exits non-zero.
 #
 # Internal mode, run through nsenter inside a namespace: inject-ca.sh --mount-into STAGE DIR NAME
 set -eu
@@ -81,32 +81,30 @@ mkdir -m 700 "$stage"
 cp "$store"/* "$stage"/
 cp "$cert" "$stage/$name"
 
-if [ "$store" = "$SYSTEM_STORE" ]; then
-  mount_into "$stage" "$store" "$name"
-  namespaces=1
-else
-  done_ns=" "
-  zygotes=$(pidof zygote zygote64 || true)
-  [ -n "$zygotes" ] || fail "no zygote or zygote64 process: is Android running?"
-  # zygotes first, then their children (the apps), each namespace once
-  targets=$zygotes
-  for status in /proc/[0-9]*/status; do
-    pid=${status#/proc/}
-    pid=${pid%/status}
-    ppid=$({ while read -r key value; do if [ "$key" = PPid: ]; then echo "$value"; break; fi; done <"$status"; } 2>/dev/null || true)
-    for z in $zygotes; do
-      if [ "$ppid" = "$z" ]; then targets="$targets $pid"; fi
-    done
+done_ns=" "
+namespaces=0
+# Replace the store in the namespace of PID (once per namespace; a process that has exited meanwhile is skipped).
+inject_into() {
+  ns=$(readlink "/proc/$1/ns/mnt" 2>/dev/null) || return 0
+  case $done_ns in *" $ns "*) return 0 ;; esac
+  done_ns="$done_ns$ns "
+  nsenter --mount="/proc/$1/ns/mnt" -- sh "$0" --mount-into "$stage" "$store" "$name"
+  namespaces=$((namespaces + 1))
+}
+
+zygotes=$(pidof zygote zygote64 || true)
+[ -n "$zygotes" ] || fail "no zygote or zygote64 process: is Android running?"
+inject_into $$
+for z in $zygotes; do inject_into "$z"; done
+for status in /proc/[0-9]*/status; do
+  ppid=$({ while read -r key value; do if [ "$key" = PPid: ]; then echo "$value"; break; fi; done <"$status"; } 2>/dev/null || true)
+  for z in $zygotes; do
+    if [ "$ppid" = "$z" ]; then
+      pid=${status#/proc/}
+      inject_into "${pid%/status}"
+    fi
   done
-  namespaces=0
-  for pid in $targets; do
-    ns=$(readlink "/proc/$pid/ns/mnt" 2>/dev/null) || continue # the app has exited meanwhile
-    case $done_ns in *" $ns "*) continue ;; esac
-    done_ns="$done_ns$ns "
-    nsenter --mount="/proc/$pid/ns/mnt" -- sh "$0" --mount-into "$stage" "$store" "$name"
-    namespaces=$((namespaces + 1))
-  done
-fi
+done
 
 count=0
 for f in "$stage"/*; do count=$((count + 1)); done

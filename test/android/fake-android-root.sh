@@ -8,6 +8,7 @@
 set -euo pipefail
 ROOT=$1
 CERT_NAME=$2
+RUNS=${3:-1}
 
 mount --bind "$ROOT" "$ROOT"
 for d in usr etc dev; do
@@ -46,13 +47,18 @@ zygote=$(pidof zygote)
 
 store=/system/etc/security/cacerts
 [ -d /apex/com.android.conscrypt/cacerts ] && store=/apex/com.android.conscrypt/cacerts
-list() { echo "LIST $1 $(nsenter --mount="/proc/$2/ns/mnt" ls "$store" | tr '\n' ' ')"; }
+list() {
+  echo "LIST $1 $(nsenter --mount="/proc/$2/ns/mnt" ls "$store" | tr '\n' ' ')"
+  echo "MOUNTS $1 $(grep -c '^leakscope-ca ' "/proc/$2/mounts" || true)"
+}
 list before-zygote64 "$zygote64"
 
-set +e
-dash /data/local/tmp/leakscope/inject-ca.sh "/data/local/tmp/leakscope/$CERT_NAME"
-echo "EXIT $?"
-set -e
+for _ in $(seq "$RUNS"); do
+  set +e
+  dash /data/local/tmp/leakscope/inject-ca.sh "/data/local/tmp/leakscope/$CERT_NAME"
+  echo "EXIT $?"
+  set -e
+done
 
 list self $$
 list zygote64 "$zygote64"

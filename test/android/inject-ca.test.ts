@@ -38,18 +38,24 @@ interface Run {
   exit: number;
   output: string;
   lists: Map<string, string[]>;
+  /** per process: how many leakscope tmpfs mounts its namespace has */
+  mounts: Map<string, number>;
 }
 
-function runHarness(root: string, certName: string): Promise<Run> {
+function runHarness(root: string, certName: string, runs = 1): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile('unshare', ['--mount', '--pid', '--fork', '--propagation', 'private', 'bash', HARNESS, root, certName], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile('unshare', ['--mount', '--pid', '--fork', '--propagation', 'private', 'bash', HARNESS, root, certName, String(runs)], { timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`harness failed: ${err.message}\n${stdout}\n${stderr}`));
       const lists = new Map<string, string[]>();
+      const mounts = new Map<string, number>();
       for (const line of stdout.split('\n')) {
         const m = /^LIST (\S+) ?(.*)$/.exec(line);
         if (m) lists.set(m[1], m[2].trim().split(/\s+/).filter(Boolean));
+        const n = /^MOUNTS (\S+) (\d+)$/.exec(line);
+        if (n) mounts.set(n[1], Number(n[2]));
       }
-      resolve({ exit: Number(/^EXIT (\d+)$/m.exec(stdout)?.[1] ?? -1), output: stdout + stderr, lists });
+      const exits = [...stdout.matchAll(/^EXIT (\d+)$/gm)].map((e) => Number(e[1]));
+      resolve({ exit: exits.length ? Math.max(...exits) : -1, output: stdout + stderr, lists, mounts });
     });
   });
 }
@@ -99,14 +105,14 @@ describe('inject-ca.sh in a fake Android root', () => {
     for (const [name, pem] of shipped) expect(systemStoreName(pem)).toBe(name);
   });
 
-  it('Android 14+: the CA appears in zygote, zygote64 and the running app, next to the shipped certificates', async () => {
+  it('Android 14+: the CA appears in this shell, zygote, zygote64 and the running app, next to the shipped certificates', async () => {
     const root = androidRoot([APEX, SYSTEM]);
     const run = await runHarness(root, caName);
     expect(run.exit, run.output).toBe(0);
-    expect(run.output).toMatch(new RegExp(`leakscope-ca: ok store=/${APEX} name=${caName} certificates=4 namespaces=3`));
+    expect(run.output).toMatch(new RegExp(`leakscope-ca: ok store=/${APEX} name=${caName} certificates=4 namespaces=4`));
     expect(run.lists.get('before-zygote64')).not.toContain(caName);
     const expected = [...shipped.keys(), caName].sort();
-    for (const who of ['zygote64', 'zygote', 'app']) expect(run.lists.get(who)?.sort(), who).toEqual(expected);
+    for (const who of ['self', 'zygote64', 'zygote', 'app']) expect(run.lists.get(who)?.sort(), who).toEqual(expected);
     // Processes that are neither a zygote nor an app keep the store as it was.
     expect(run.lists.get('bystander')?.sort()).toEqual([...shipped.keys()].sort());
     // The files under the tmpfs were never written.
@@ -114,13 +120,27 @@ describe('inject-ca.sh in a fake Android root', () => {
     expect(fs.readFileSync(path.join(root, 'data/local/tmp/leakscope/store', caName), 'utf8')).toBe(caPem);
   });
 
-  it('Android 13 and older: a tmpfs over /system/etc/security/cacerts holds the shipped certificates and the CA', async () => {
+  it('Android 13 and older: a tmpfs over /system/etc/security/cacerts, in the same namespaces, holds the shipped certificates and the CA', async () => {
     const root = androidRoot([SYSTEM]);
     const run = await runHarness(root, caName);
     expect(run.exit, run.output).toBe(0);
-    expect(run.output).toContain(`leakscope-ca: ok store=/${SYSTEM} name=${caName} certificates=4 namespaces=1`);
-    expect(run.lists.get('self')?.sort()).toEqual([...shipped.keys(), caName].sort());
+    expect(run.output).toContain(`leakscope-ca: ok store=/${SYSTEM} name=${caName} certificates=4 namespaces=4`);
+    const expected = [...shipped.keys(), caName].sort();
+    for (const who of ['self', 'zygote64', 'zygote', 'app']) expect(run.lists.get(who)?.sort(), who).toEqual(expected);
+    expect(run.lists.get('bystander')?.sort()).toEqual([...shipped.keys()].sort());
     expect(fs.readdirSync(path.join(root, SYSTEM)).sort()).toEqual([...shipped.keys()].sort());
+  });
+
+  it('run twice, it replaces its own tmpfs instead of stacking a second one', async () => {
+    const root = androidRoot([APEX]);
+    const run = await runHarness(root, caName, 2);
+    expect(run.exit, run.output).toBe(0);
+    expect(run.output.match(/leakscope-ca: ok /g)).toHaveLength(2);
+    for (const who of ['self', 'zygote64', 'zygote', 'app']) {
+      expect(run.lists.get(who)?.sort(), who).toEqual([...shipped.keys(), caName].sort());
+      expect(run.mounts.get(who), who).toBe(1);
+    }
+    expect(run.mounts.get('bystander')).toBe(0);
   });
 
   it('refuses a certificate file not named <subject_hash_old>.0', async () => {
