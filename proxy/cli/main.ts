@@ -1,7 +1,8 @@
-// The leakscope command line (CONTRACT.md): start, scan, export, canaries. Exit 2 on bad usage or input.
+// The leakscope command line (CONTRACT.md): start, scan, export, canaries, android. Exit 2 on bad usage or input.
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../app';
 import { UsageError } from './errors';
+import { androidCommand } from './android';
 import { exportCommand } from './export';
 import { canariesCommand } from './canaries';
 import { scanCommand } from './scan';
@@ -15,7 +16,8 @@ const program = new Command('leakscope')
   .addCommand(startCommand())
   .addCommand(scanCommand())
   .addCommand(exportCommand())
-  .addCommand(canariesCommand());
+  .addCommand(canariesCommand())
+  .addCommand(androidCommand());
 
 for (const cmd of program.commands) cmd.exitOverride();
 
