@@ -18,6 +18,7 @@ import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
 import { isLoopbackHost } from './util/addresses';
 import { SETUP_HOST, setupApp } from './server/setup-page';
+import { AndroidSessions } from './server/android-api';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
 
@@ -90,6 +91,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const lan = lanAddresses();
   const config: ServerConfig = { proxy: { port: opts.proxyPort ?? 8080, lanAddresses: lan }, setupUrl: `http://${SETUP_HOST}/`, version: VERSION };
   const setupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
+  const android = new AndroidSessions({ caPem: ca.certPem, proxyPort: () => config.proxy.port });
 
   const ui = await startUiServer({
     host: uiHost,
@@ -97,7 +99,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
   });
   const pipeline = createPipeline({
     detector: () => detector,
@@ -151,6 +153,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     store,
     close() {
       closed ??= (async () => {
+        // Phones set up from the dashboard first: a proxy setting pointing at nothing leaves them offline.
+        await android.undoAll();
         await proxy.close();
         await pipeline.drain();
         await ui.close();
