@@ -58,6 +58,19 @@ export interface AndroidSetupResult {
   identifiers: FoundIdentifiers;
 }
 
+/** `Pixel 7 (Android 14, rooted via su)` */
+export function describeDevice(f: AndroidFacts): string {
+  const rooted: Record<RootAccess, string> = {
+    adbd: 'adbd runs as root',
+    su: 'rooted via su',
+    'su-0': 'rooted via su 0',
+    'adb-root': 'rooted via adb root (userdebug build or emulator)',
+    none: 'not rooted',
+  };
+  const what = f.emulator ? 'emulator' : [f.manufacturer, f.model].filter(Boolean).join(' ') || 'device';
+  return `${what}${f.emulator && f.model ? ` ${f.model}` : ''} (Android ${f.androidVersion || '?'}, SDK ${f.sdk || '?'}, ${rooted[f.root]})`;
+}
+
 const FOUND_FIELDS = ['android_id', 'serial_number', 'imei', 'imsi'] as const;
 
 type RawDevice = Record<string, unknown> & { name?: unknown };

@@ -56,18 +56,5 @@ export async function probeDevice(device: AndroidDevice): Promise<AndroidFacts> 
   };
 }
 
-/** `Pixel 7 (Android 14, rooted via su)` */
-export function describeDevice(f: AndroidFacts): string {
-  const rooted: Record<RootAccess, string> = {
-    adbd: 'adbd runs as root',
-    su: 'rooted via su',
-    'su-0': 'rooted via su 0',
-    'adb-root': 'not rooted; adb root available',
-    none: 'not rooted',
-  };
-  const what = f.emulator ? 'emulator' : [f.manufacturer, f.model].filter(Boolean).join(' ') || 'device';
-  return `${what}${f.emulator && f.model ? ` ${f.model}` : ''} (Android ${f.androidVersion || '?'}, SDK ${f.sdk || '?'}, ${rooted[f.root]})`;
-}
-
 /** Android 14 (SDK 34) moved the system store into the Conscrypt APEX. */
 export const APEX_STORE_SDK = 34;
