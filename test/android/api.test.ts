@@ -1,20 +1,9 @@
 // GET/POST /api/android/* on a real leakscope, against a real adb server from Debian's adb package with no device
 // attached, and against none. (No device or emulator runs here; setup itself is covered by setup.test.ts.)
-import { execFileSync } from 'node:child_process';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AndroidDevicesResponse } from '../../shared/android';
 import { startTestLeakscope, type TestLeakscope } from '../helpers/leakscope';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+import { freePort, killAdbServer, startAdbServer } from './adb-server';
 
 describe('/api/android', () => {
   let app: TestLeakscope;
@@ -49,10 +38,10 @@ describe('/api/android', () => {
 
   describe('with a real adb server and no device', () => {
     beforeAll(() => {
-      execFileSync('adb', ['-P', String(adbPort), 'start-server'], { stdio: 'ignore', timeout: 30_000 });
+      startAdbServer(adbPort);
     });
     afterAll(() => {
-      execFileSync('adb', ['-P', String(adbPort), 'kill-server'], { stdio: 'ignore', timeout: 30_000 });
+      killAdbServer(adbPort);
     });
 
     it('lists no device and no error', async () => {

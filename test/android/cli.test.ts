@@ -1,22 +1,13 @@
 // `leakscope android` against a real adb server from Debian's adb package, with no device attached, and
 // against no adb server at all: exit 2 and one line saying what to do. (No device or emulator can run here.)
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/leakscope';
+import { freePort, killAdbServer, startAdbServer } from './adb-server';
 
 const BIN = path.resolve(__dirname, '../../bin/leakscope.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 function leakscope(args: string[], adbPort: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -32,11 +23,11 @@ describe('leakscope android without a device', () => {
 
   beforeAll(async () => {
     adbPort = await freePort();
-    execFileSync('adb', ['-P', String(adbPort), 'start-server'], { stdio: 'ignore', timeout: 30_000 });
+    startAdbServer(adbPort);
   });
 
   afterAll(() => {
-    execFileSync('adb', ['-P', String(adbPort), 'kill-server'], { stdio: 'ignore', timeout: 30_000 });
+    killAdbServer(adbPort);
   });
 
   it('a real adb server with nothing attached: exit 2, one line saying to connect a device', async () => {

@@ -1,12 +1,11 @@
 // The Setup view's "Phones over ADB" in Debian Chromium, against no adb server and then a real one with no
 // device attached. (No device or emulator runs here, so the Set up button is not pressed on a real phone.)
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
 import { ensureDashboardBuilt, launchBrowser, openLivePage, startApp, tempDataDir } from './helpers';
+import { freePort, killAdbServer, startAdbServer } from '../android/adb-server';
 
 let browser: Browser;
 let app: Leakscope;
@@ -14,16 +13,6 @@ let dataDir: string;
 let adbPort: number;
 let adbStarted = false;
 const pageErrors: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 beforeAll(async () => {
   await ensureDashboardBuilt();
@@ -34,7 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (adbStarted) execFileSync('adb', ['-P', String(adbPort), 'kill-server'], { stdio: 'ignore', timeout: 30_000 });
+  if (adbStarted) killAdbServer(adbPort);
   await browser?.close();
   await app?.close();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
@@ -53,7 +42,7 @@ it('without an adb server, says how to start one', async () => {
 it('with a real adb server and nothing attached, says to connect a device; Refresh asks again', async () => {
   const page = await setupView();
   await page.locator('[data-testid=adb-error]').waitFor();
-  execFileSync('adb', ['-P', String(adbPort), 'start-server'], { stdio: 'ignore', timeout: 30_000 });
+  startAdbServer(adbPort);
   adbStarted = true;
   await page.getByRole('button', { name: 'Refresh' }).click();
   await expect.poll(() => page.locator('.android-devices .empty').textContent()).toContain('No device on the adb server');
