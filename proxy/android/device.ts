@@ -2,6 +2,7 @@
 // command leakscope sends is built here or in setup.ts from constants and checked numbers: nothing a device or a
 // user typed is ever part of a command line.
 import type { AndroidFacts, RootAccess } from '../../shared/android';
+import { printable } from './printable';
 
 /** What leakscope needs of a device; adb.ts implements it over adbkit, tests over a script of answers. */
 export interface AndroidDevice {
@@ -45,11 +46,13 @@ async function rootAccess(device: AndroidDevice, props: Map<string, string>): Pr
 export async function probeDevice(device: AndroidDevice): Promise<AndroidFacts> {
   const props = parseGetprop(await device.shell('getprop'));
   const sdk = Number(props.get('ro.build.version.sdk'));
+  // What the device says about itself is shown in terminals and names a device in the identifiers file.
+  const prop = (key: string) => printable(props.get(key) ?? '', 64);
   return {
     serial: device.serial,
-    model: props.get('ro.product.model') ?? '',
-    manufacturer: props.get('ro.product.manufacturer') ?? '',
-    androidVersion: props.get('ro.build.version.release') ?? '',
+    model: prop('ro.product.model'),
+    manufacturer: prop('ro.product.manufacturer'),
+    androidVersion: prop('ro.build.version.release'),
     sdk: Number.isInteger(sdk) ? sdk : 0,
     emulator: props.get('ro.kernel.qemu') === '1' || props.get('ro.boot.qemu') === '1' || device.serial.startsWith('emulator-'),
     root: await rootAccess(device, props),

@@ -5,7 +5,8 @@ import { UsageError } from '../cli/errors';
 import type { AdbServer } from './adb';
 import { probeDevice } from './device';
 import { deviceName, readDeviceIdentifiers } from './identifiers';
-import { planFor, printable, setupDevice, type SetupOptions } from './setup';
+import { printable } from './printable';
+import { planFor, setupDevice, type SetupOptions } from './setup';
 
 const READY_STATES = new Set(['device', 'emulator']);
 

@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import type { AndroidFacts, CaOutcome, RootAccess } from '../../shared/android';
 import { DEVICE_DIR, DEVICE_DOWNLOAD, DEVICE_SCRIPT, INJECT_CA_SCRIPT } from './device-files';
 import { APEX_STORE_SDK, type AndroidDevice } from './device';
+import { printable } from './printable';
 import { systemStoreName } from './subject-hash';
 
 export interface SetupOptions {
@@ -41,11 +42,6 @@ function proxyAddress(opts: SetupOptions): string {
   return `${host}:${checkedPort(opts.proxyPort)}`;
 }
 
-/** Device output in a message: one line, printable characters only (it is shown in a terminal). */
-export function printable(text: string, max = 300): string {
-  const flat = text.replace(/[^\x20-\x7e]+/g, ' ').trim();
-  return flat.length > max ? `…${flat.slice(-max)}` : flat;
-}
 
 function usesSystemStore(facts: AndroidFacts, opts: Pick<SetupOptions, 'systemCa'>): boolean {
   return opts.systemCa && facts.root !== 'none';

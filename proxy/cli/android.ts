@@ -11,6 +11,7 @@ import { ensureCa } from '../certs/authority';
 import { writeJsonFileAtomic } from '../config/json-file';
 import { connectAdb } from '../android/adb';
 import { chooseDevice, listAndroidDevices, setUpAndroid } from '../android/devices';
+import { printable } from '../android/printable';
 import { undoDevice } from '../android/setup';
 import { readIdentifiers } from './canaries';
 import { resolveDataDir } from './data-dir';
@@ -97,7 +98,8 @@ function untilStopped(controller: AbortController): Promise<void> {
 }
 
 async function run(opts: AndroidOptions): Promise<void> {
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+  // Serials and device names come from devices: no control characters reach the terminal.
+  const say = (line: string) => process.stdout.write(`${printable(line, 2000)}\n`);
   const lanAddress = opts.wifi ? wifiAddress() : undefined;
   const server = await connectAdb();
   const planOpts = { systemCa: opts.systemCa, lanAddress, proxyPort: opts.proxyPort };

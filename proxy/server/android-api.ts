@@ -6,7 +6,8 @@ import express from 'express';
 import type { AndroidDevicesResponse } from '../../shared/android';
 import { connectAdb } from '../android/adb';
 import { chooseDevice, listAndroidDevices, setUpAndroid } from '../android/devices';
-import { printable, undoDevice } from '../android/setup';
+import { printable } from '../android/printable';
+import { undoDevice } from '../android/setup';
 import { UsageError } from '../cli/errors';
 import { log } from '../log';
 

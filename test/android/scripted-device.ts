@@ -19,6 +19,7 @@ export interface ScriptedDeviceOptions {
   imsi?: string;
   androidId?: string;
   serialNumber?: string;
+  model?: string;
 }
 
 /** A `service call` reply for a string, laid out as Android's Parcel dump prints it. */
@@ -56,7 +57,7 @@ export class ScriptedDevice implements AndroidDevice {
 
   private getprop(): string {
     const props: Record<string, string> = {
-      'ro.product.model': 'Pixel 7',
+      'ro.product.model': this.o.model ?? 'Pixel 7',
       'ro.product.manufacturer': 'Google',
       'ro.build.version.release': this.o.release ?? '14',
       'ro.build.version.sdk': String(this.o.sdk ?? 34),

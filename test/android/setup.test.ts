@@ -3,7 +3,7 @@
 // these commands is not tested here (nothing in this repository was tried on a device).
 import path from 'node:path';
 import { describe, expect, it, beforeAll } from 'vitest';
-import { addFoundIdentifiers } from '../../shared/android';
+import { addFoundIdentifiers, describeDevice } from '../../shared/android';
 import { parseIdentifiers } from '../../shared/identifiers';
 import { ensureCa } from '../../proxy/certs/authority';
 import { probeDevice } from '../../proxy/android/device';
@@ -144,6 +144,12 @@ describe('identifiers read over adb (scripted device)', () => {
     expect(found.imei).toEqual([]);
     expect(found.imsi).toEqual([]);
     expect(found.missing.join(' ')).toMatch(/imei: not readable.*imsi: not readable/);
+  });
+
+  it('what a device says about itself reaches no terminal as an escape sequence', async () => {
+    const facts = await probeDevice(new ScriptedDevice({ model: 'Pixel\x1b]0;owned\x07 7\x1b[2J' }));
+    expect(facts.model).toBe('Pixel ]0;owned  7 [2J');
+    expect(describeDevice(facts)).not.toMatch(/[\x00-\x1f]/);
   });
 
   it('adds the values to the identifiers file as that device, once, keeping what was there', () => {
