@@ -9,7 +9,7 @@ import { parseIdentifiers } from '../../shared/identifiers';
 import { lanAddresses } from '../app';
 import { ensureCa } from '../certs/authority';
 import { writeJsonFileAtomic } from '../config/json-file';
-import { connectAdb } from '../android/adb';
+import { connectAdb, type AdbServer } from '../android/adb';
 import { chooseDevice, listAndroidDevices, setUpAndroid } from '../android/devices';
 import { printable } from '../android/printable';
 import { undoDevice } from '../android/setup';
@@ -17,6 +17,8 @@ import { readIdentifiers } from './canaries';
 import { resolveDataDir } from './data-dir';
 import { UsageError } from './errors';
 import { port } from './start';
+
+type Say = (line: string) => void;
 
 interface AndroidOptions {
   serial?: string;
@@ -28,7 +30,7 @@ interface AndroidOptions {
   addIdentifiers?: string;
 }
 
-function printDevices(entries: AndroidDeviceEntry[], say: (line: string) => void): void {
+function printDevices(entries: AndroidDeviceEntry[], say: Say): void {
   for (const e of entries) {
     say(`${e.serial}  ${e.state}  ${e.facts ? describeDevice(e.facts) : (e.problem ?? '')}`);
     for (const step of e.plan ?? []) say(`    will: ${step}`);
@@ -44,7 +46,7 @@ function listening(portNumber: number): Promise<boolean> {
   });
 }
 
-function showIdentifiers(result: AndroidSetupResult, say: (line: string) => void): void {
+function showIdentifiers(result: AndroidSetupResult, say: Say): void {
   say(`identifiers read from ${result.serial} (${result.deviceName}):`);
   for (const field of FOUND_FIELDS) for (const v of result.identifiers[field]) say(`    ${field}: ${v}`);
   for (const m of result.identifiers.missing) say(`    (${m})`);
@@ -60,7 +62,7 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 /** `--add-identifiers FILE`, or a question when a person is at the terminal; never a question in a script. */
-async function offerIdentifiers(result: AndroidSetupResult, opts: AndroidOptions, say: (line: string) => void): Promise<void> {
+async function offerIdentifiers(result: AndroidSetupResult, opts: AndroidOptions, say: Say): Promise<void> {
   if (foundCount(result.identifiers) === 0) return;
   let file = opts.addIdentifiers;
   if (!file) {
@@ -83,18 +85,61 @@ function wifiAddress(): string {
   return address;
 }
 
-/** Resolves on the first Ctrl-C or SIGTERM, and aborts `controller` then. */
-function untilStopped(controller: AbortController): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      controller.abort(new Error('stopped (Ctrl-C)'));
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+/**
+ * Ctrl-C or SIGTERM: the first aborts `controller` and resolves `stopped`; later ones are held off until `release`,
+ * so a second Ctrl-C cannot cut the undo short and leave the phone pointing at nothing.
+ */
+function stopSignals(controller: AbortController): { stopped: Promise<void>; release: () => void } {
+  let resolve!: () => void;
+  const stopped = new Promise<void>((r) => (resolve = r));
+  const onSignal = () => {
+    if (controller.signal.aborted) return void process.stderr.write('leakscope android: undoing the proxy setting first, one moment\n');
+    controller.abort(new Error('stopped (Ctrl-C)'));
+    resolve();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stopped,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Sets the device up and holds it so until Ctrl-C; whatever ends it, the proxy setting and the reverse are undone. */
+async function interceptUntilStopped(
+  server: AdbServer,
+  entry: AndroidDeviceEntry,
+  { opts, say, ...planOpts }: { opts: AndroidOptions; say: Say; systemCa: boolean; lanAddress?: string; proxyPort: number },
+): Promise<void> {
+  const device = server.device(entry.serial);
+  const controller = new AbortController();
+  const { stopped, release } = stopSignals(controller);
+  try {
+    const caPem = (await ensureCa(path.join(resolveDataDir(opts.dataDir), 'ca'))).certPem;
+    let result: AndroidSetupResult;
+    try {
+      result = await setUpAndroid(server, entry, { ...planOpts, caPem, signal: controller.signal, say });
+    } catch (err) {
+      if (!controller.signal.aborted) throw err;
+      say(`${entry.serial}: stopped before the setup finished; proxy setting cleared, reverse removed`);
+      return;
+    }
+    try {
+      showIdentifiers(result, say);
+      await offerIdentifiers(result, opts, say);
+      controller.signal.throwIfAborted();
+      say(`${entry.serial} goes through leakscope now; Ctrl-C clears its proxy setting and the reverse`);
+      await stopped;
+    } finally {
+      await undoDevice(device, opts.proxyPort);
+      say(`${entry.serial}: proxy setting cleared, adb reverse tcp:${opts.proxyPort} removed`);
+    }
+  } finally {
+    release();
+  }
 }
 
 async function run(opts: AndroidOptions): Promise<void> {
@@ -106,36 +151,15 @@ async function run(opts: AndroidOptions): Promise<void> {
   const entries = await listAndroidDevices(server, planOpts, opts.serial);
   printDevices(entries, say);
   const entry = chooseDevice(entries, opts.serial);
-  const device = server.device(entry.serial);
 
   if (opts.undo) {
-    await undoDevice(device, opts.proxyPort);
+    await undoDevice(server.device(entry.serial), opts.proxyPort);
     say(`${entry.serial}: proxy setting cleared, adb reverse tcp:${opts.proxyPort} removed (a system-store CA stays until the device reboots)`);
     return;
   }
   if (!(await listening(opts.proxyPort))) say(`note: nothing listens on 127.0.0.1:${opts.proxyPort} yet; start leakscope (npm start) or the phone has no network until you do`);
 
-  const controller = new AbortController();
-  const stopped = untilStopped(controller);
-  const caPem = (await ensureCa(path.join(resolveDataDir(opts.dataDir), 'ca'))).certPem;
-  let result: AndroidSetupResult;
-  try {
-    result = await setUpAndroid(server, entry, { ...planOpts, caPem, signal: controller.signal, say });
-  } catch (err) {
-    if (!controller.signal.aborted) throw err;
-    say(`${entry.serial}: stopped before the setup finished; proxy setting cleared, reverse removed`);
-    return;
-  }
-  try {
-    showIdentifiers(result, say);
-    await offerIdentifiers(result, opts, say);
-    controller.signal.throwIfAborted();
-    say(`${entry.serial} goes through leakscope now; Ctrl-C clears its proxy setting and the reverse`);
-    await stopped;
-  } finally {
-    await undoDevice(device, opts.proxyPort);
-    say(`${entry.serial}: proxy setting cleared, adb reverse tcp:${opts.proxyPort} removed`);
-  }
+  await interceptUntilStopped(server, entry, { ...planOpts, opts, say });
 }
 
 export function androidCommand(): Command {
