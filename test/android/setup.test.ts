@@ -7,6 +7,9 @@ import { addFoundIdentifiers, describeDevice } from '../../shared/android';
 import { parseIdentifiers } from '../../shared/identifiers';
 import { ensureCa } from '../../proxy/certs/authority';
 import { probeDevice } from '../../proxy/android/device';
+import { chooseDevice, listAndroidDevices } from '../../proxy/android/devices';
+import type { AdbServer } from '../../proxy/android/adb';
+import { UsageError } from '../../proxy/cli/errors';
 import { parcelString, readDeviceIdentifiers } from '../../proxy/android/identifiers';
 import { CLEAR_PROXY, planFor, setupDevice, undoDevice } from '../../proxy/android/setup';
 import { systemStoreName } from '../../proxy/android/subject-hash';
@@ -158,5 +161,29 @@ describe('identifiers read over adb (scripted device)', () => {
     const updated = addFoundIdentifiers(raw, 'Google Pixel 7', found);
     expect(updated).toEqual({ note: 'kept', devices: [{ name: 'Google Pixel 7', imei: ['490154203237518'], extra: 1, imsi: ['310260000000000'], android_id: ['9774d56d682e549c'] }] });
     expect(parseIdentifiers(addFoundIdentifiers({}, 'Pixel', found)).ok).toBe(true);
+  });
+});
+
+describe('choosing the device (scripted adb server)', () => {
+  const server = (attached: { serial: string; state: string }[]): AdbServer => ({
+    endpoint: { host: '127.0.0.1', port: 5037 },
+    list: async () => attached,
+    device: (serial) => new ScriptedDevice({ serial, root: 'su' }),
+  });
+  const choose = async (attached: { serial: string; state: string }[], serial?: string) =>
+    chooseDevice(await listAndroidDevices(server(attached), { systemCa: true, proxyPort: PORT }, serial), serial);
+
+  it('an unauthorised device: what to tap, as bad input', async () => {
+    const err = await choose([{ serial: 'R58M123ABC', state: 'unauthorized' }]).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe('R58M123ABC is unauthorized: unlock it, tap Allow on its "Allow USB debugging?" prompt, and run this again');
+  });
+
+  it('several devices without --serial: names them and asks for --serial; with it, the one named', async () => {
+    const two = [{ serial: 'emulator-5554', state: 'device' }, { serial: 'R58M123ABC', state: 'device' }];
+    await expect(choose(two)).rejects.toThrow('2 devices attached (emulator-5554, R58M123ABC): choose one with --serial');
+    const entry = await choose(two, 'R58M123ABC');
+    expect(entry.facts?.root).toBe('su');
+    expect(entry.plan?.[0]).toMatch(/^CA into the system store \(\/apex\/com\.android\.conscrypt\/cacerts/);
   });
 });
