@@ -7,9 +7,10 @@ import type { ServerConfig } from '../shared/api';
 import type { TlsErrorEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
 import { startMitm } from './capture/mitm';
-import { dashboardGuard } from './capture/own-dashboard';
+import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
+import { listenError } from './config/listen-error';
 import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
@@ -47,6 +48,8 @@ export interface StartOptions {
   /** more names the dashboard answers to (`--ui-allowed-host`), besides loopback, its bind address and, beyond
    * loopback, the machine's own names */
   uiAllowedHosts?: string[];
+  /** let clients beyond loopback reach loopback and link-local addresses through the proxy */
+  allowLocalTargets?: boolean;
 }
 
 export interface Leakscope {
@@ -93,13 +96,17 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const setupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
   const android = new AndroidSessions({ caPem: ca.certPem, proxyPort: () => config.proxy.port });
 
+  const uiPort = opts.uiPort ?? 8081;
   const ui = await startUiServer({
     host: uiHost,
-    port: opts.uiPort ?? 8081,
+    port: uiPort,
     token,
     setup: setupInfo,
     store,
     api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+  }).catch((err: NodeJS.ErrnoException) => {
+    store.close();
+    throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
   });
   const pipeline = createPipeline({
     detector: () => detector,
@@ -111,6 +118,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   });
 
   const phoneSetup = setupApp(setupInfo);
+  // What the guard keeps clients away from; each listener joins once it has its port.
+  const listeners: OwnListener[] = [{ role: 'dashboard', host: uiHost, port: ui.port }];
   const proxy = await startMitm({
     host: opts.proxyHost ?? '0.0.0.0',
     port: opts.proxyPort ?? 8080,
@@ -122,7 +131,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     headersTimeout: opts.headersTimeout ?? 20_000,
     stopGrace: opts.stopGrace ?? 5_000,
     clientAllowed,
-    refuseTarget: dashboardGuard({ port: ui.port, hosts: [uiHost, ...lan] }),
+    guard: targetGuard({ listeners: () => listeners, allowLocalTargets: opts.allowLocalTargets }),
+    viaToken: newViaToken(),
     localHandler: (host) => (host === SETUP_HOST ? phoneSetup : undefined),
     onTlsError: (event) => {
       tlsErrors.unshift(event);
@@ -132,12 +142,13 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
       ui.live.publishTlsError(event);
     },
     onWebSocketMessage: (message) => pipeline.webSocketMessage(message),
-  }).catch(async (err: Error) => {
+  }).catch(async (err: NodeJS.ErrnoException) => {
     await ui.close();
     store.close();
-    throw err;
+    throw listenError(err, { hostOption: '--proxy-host', portOption: '--proxy-port', host: opts.proxyHost ?? '0.0.0.0', port: opts.proxyPort ?? 8080 });
   });
   config.proxy.port = proxy.port;
+  listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: proxy.port });
   setupInfo.proxyPort = proxy.port;
 
   const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${ui.port}/`;

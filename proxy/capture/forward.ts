@@ -3,9 +3,10 @@
 // (and block or rewrite it) before anything leaves. Bodies past the caps stream through untouched.
 import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import type { Headers } from '../../shared/types';
 import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
+import { isThisMachine, RefusedTarget, type Refusal } from './target-guard';
 
 export interface CapturedRequest {
   client: string;
@@ -52,9 +53,19 @@ export interface ForwardHooks {
   complete(exchange: Exchange, verdict: Verdict): Promise<void>;
 }
 
+/** Keep-alive agents for one trust level of client (loopback, or any other): their pools are never shared. */
+export interface UpstreamAgents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
 export interface UpstreamOptions {
-  httpAgent: http.Agent;
-  httpsAgent: https.Agent;
+  /** the agents for loopback clients (`local`) or for every other client */
+  agents(local: boolean): UpstreamAgents;
+  /** the guard's DNS lookup for dialling `port`: refuses what the client may not reach (target-guard.ts) */
+  lookup(local: boolean, port: number): LookupFunction;
+  /** leakscope's own `Via` entry (RFC 9110 §7.6.3): a request arriving with it has looped through another proxy */
+  via: string;
   /** ms to wait for response headers before answering 504 */
   timeout: number;
   /** aborted when leakscope stops: exchanges still running are cut and recorded as interrupted */
@@ -103,6 +114,7 @@ function rawToHeaders(raw: string[]): Headers {
 }
 
 function describeUpstreamError(err: NodeJS.ErrnoException, target: string): { status: number; text: string } {
+  if (err instanceof RefusedTarget) return err.refusal;
   switch (err.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -171,6 +183,8 @@ export interface ForwardTarget {
   host: string;
   port: number;
   isSSL: boolean;
+  /** a guard's refusal (target-guard.ts): the request is recorded and answered with it, never forwarded */
+  refused?: Refusal;
 }
 
 /** One exchange under way: what the steps of `forward` share. */
@@ -268,13 +282,17 @@ function answerUpstreamError(run: Run, err: NodeJS.ErrnoException): void {
 function upstreamRequestOptions(run: Run, target: ForwardTarget, upstream: UpstreamOptions): https.RequestOptions {
   const rewrite = run.verdict.rewrite;
   const rawHeaders = rewrite ? headersToRaw(rewrite.headers) : forwardableRawHeaders(run.req.rawHeaders);
+  rawHeaders.push('via', `${run.req.httpVersion} ${upstream.via}`);
+  const local = isThisMachine(target.client);
+  const agents = upstream.agents(local);
   return {
     host: target.host,
     port: target.port,
     method: run.exchange.request.method,
     path: rewrite?.path ?? run.exchange.request.path,
     headers: rawHeaders as unknown as http.OutgoingHttpHeaders,
-    agent: target.isSSL ? upstream.httpsAgent : upstream.httpAgent,
+    agent: target.isSSL ? agents.https : agents.http,
+    lookup: upstream.lookup(local, target.port),
     servername: target.isSSL && !/^[\d.:]+$/.test(target.host) ? target.host : undefined,
   };
 }
@@ -427,6 +445,11 @@ export async function forward(
     return;
   }
   run.verdict = await inspect(run, hooks);
+  if (target.refused) {
+    if (captured.truncated) req.destroy();
+    answerAfterStoring(run, target.refused.status, target.refused.text, target.refused.text.replace(/^leakscope: /, ''));
+    return;
+  }
   const block = run.verdict.block;
   if (block) {
     if (captured.truncated) req.destroy();

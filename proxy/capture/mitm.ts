@@ -12,8 +12,10 @@ import type { LeafMinter } from '../certs/authority';
 import { log } from '../log';
 import { LruMap } from '../util/lru-map';
 import { parseConnectTarget } from './connect-target';
-import { forward, type ForwardHooks } from './forward';
+import { agentPool } from './agents';
+import { forward, type ForwardHooks, type UpstreamOptions } from './forward';
 import { limitHeaderTime } from './header-timeout';
+import { isThisMachine, viaLoop, type TargetGuard } from './target-guard';
 
 export interface MitmOptions {
   host: string;
@@ -31,8 +33,10 @@ export interface MitmOptions {
   stopGrace: number;
   /** which clients may use the proxy */
   clientAllowed: (address: string) => boolean;
-  /** a reason to refuse this client this destination (403), if any */
-  refuseTarget: (client: string, host: string, port: number) => string | undefined;
+  /** where clients may not go (loopback services, the dashboard, leakscope itself) */
+  guard: TargetGuard;
+  /** leakscope's own `Via` entry: added to what it forwards, and a loop when a request arrives carrying it */
+  viaToken: string;
   /** requests for these hosts are answered locally (the setup page) instead of forwarded */
   localHandler: (host: string) => http.RequestListener | undefined;
   onTlsError: (event: TlsErrorEvent) => void;
@@ -187,7 +191,11 @@ class LeakscopeProxy extends Proxy {
     this.opts.onTlsError(event);
   }
 
+  /** Set while the listener is starting: the library reports a failed listen() here, not to listen's callback. */
+  listenFailed?: (err: Error) => void;
+
   override _onError(kind: string, ctx: IContext | null, err: Error): void {
+    if (kind === 'HTTP_SERVER_ERROR' && this.listenFailed) return this.listenFailed(err);
     log.debug({ kind, err: err.message }, 'proxy error');
     if (ctx?.proxyToClientResponse && !ctx.proxyToClientResponse.headersSent) {
       ctx.proxyToClientResponse.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
@@ -199,11 +207,6 @@ class LeakscopeProxy extends Proxy {
 export interface MitmProxy {
   port: number;
   close(): Promise<void>;
-}
-
-function refuse(res: http.ServerResponse, text: string): void {
-  res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-  res.end(`leakscope: ${text}\n`);
 }
 
 export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
@@ -221,15 +224,14 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       return stored;
     },
   };
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const httpsAgent = new https.Agent({
-    keepAlive: true,
-    maxSockets: 256,
-    // A context built once rather than a `ca` list: the agent would concatenate every root certificate into
-    // each request's pool key and parse them all again for each new upstream connection.
-    secureContext: opts.upstreamCa?.length ? tls.createSecureContext({ ca: [...tls.rootCertificates, ...opts.upstreamCa] }) : undefined,
-  });
-  const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout, stopping: stop.signal };
+  const pool = agentPool(opts.upstreamCa);
+  const upstream: UpstreamOptions = {
+    agents: pool.agents,
+    lookup: opts.guard.lookup,
+    via: opts.viaToken,
+    timeout: opts.upstreamTimeout,
+    stopping: stop.signal,
+  };
 
   proxy.onConnect((req, socket, _head, callback) => {
     if (parseConnectTarget(req.url)) return callback();
@@ -251,19 +253,37 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       return;
     }
     const port = Number(target.port) || (ctx.isSSL ? 443 : 80);
-    const refusal = opts.refuseTarget(client, host, port);
-    if (refusal) {
-      log.warn({ client, host, port }, refusal);
-      req.resume();
-      refuse(res, refusal);
-      return;
-    }
+    const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken);
+    if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
     inFlight++;
-    forward(req, res, { client, host, port, isSSL: ctx.isSSL }, hooks, upstream).catch((err: Error) => {
+    forward(req, res, { client, host, port, isSSL: ctx.isSSL, refused }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);
     });
+  });
+
+  // The library dials WebSocket upgrades itself, by the URL it built: the same guard, agents and lookup as requests.
+  proxy.onWebSocketConnection((ctx, callback) => {
+    const options = ctx.proxyToServerWebSocketOptions as { url: string; agent?: http.Agent; lookup?: net.LookupFunction };
+    const client = normalizeAddress((ctx.connectRequest?.socket ?? (ctx.clientToProxyWebSocket as unknown as { _socket?: net.Socket })._socket)?.remoteAddress);
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      return callback(new Error(`bad WebSocket URL ${options.url.slice(0, 200)}`));
+    }
+    const port = Number(url.port) || (url.protocol === 'wss:' ? 443 : 80);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const refused = opts.guard.check(client, host, port);
+    if (refused) {
+      log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
+      return callback(new Error(refused.text));
+    }
+    const local = isThisMachine(client);
+    options.agent = ctx.isSSL ? pool.agents(local).https : pool.agents(local).http;
+    options.lookup = opts.guard.lookup(local, port);
+    callback();
   });
 
   // Each connection's phone-to-server messages, chained: every one is scanned as it arrives, and leaves only
@@ -293,9 +313,17 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   });
 
   return new Promise((resolve, reject) => {
-    // WebSocket upgrades are forwarded by the library itself: hand it our agents so it trusts what we trust.
-    const listenOptions = { host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false, httpAgent, httpsAgent };
+    // WebSocket upgrades are forwarded by the library itself: hand it our agents so it trusts what we trust
+    // (each upgrade then gets its client's agents and the guard's lookup, in onWebSocketConnection).
+    const remote = pool.agents(false);
+    const listenOptions = { host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false, httpAgent: remote.http, httpsAgent: remote.https };
+    proxy.listenFailed = (err) => {
+      proxy.listenFailed = undefined;
+      pool.destroy();
+      reject(err);
+    };
     proxy.listen(listenOptions, (err) => {
+      proxy.listenFailed = undefined;
       if (err) return reject(err);
       const server = proxy.httpServer!;
       server.requestTimeout = 0;
@@ -325,8 +353,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
           stop.abort();
           srv?.closeAllConnections();
           proxy.closeTunnels();
-          httpAgent.destroy();
-          httpsAgent.destroy();
+          pool.destroy();
         },
       });
     });

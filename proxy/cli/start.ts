@@ -33,6 +33,7 @@ export function startCommand(): Command {
     .option('--rules <file>', 'rules file (JSON): block, redact or allow identifiers (default DATA_DIR/rules.json)')
     .option('--home-country <cc>', 'flag flows whose identifiers leave for any other country (tag "foreign")', parseHomeCountry)
     .option('--allow <cidr>', 'also accept proxy clients from this range (repeatable)', collect, [])
+    .option('--allow-local-targets', 'let phones reach loopback and link-local addresses of this machine through the proxy (a local test server)')
     .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
     .addOption(new Option('--upstream-timeout <ms>', 'ms to wait for an upstream to answer').default(30_000).argParser(Number))
     .addOption(new Option('--headers-timeout <ms>', 'ms a proxy client gets to send its request headers').default(20_000).argParser(Number))
@@ -60,6 +61,7 @@ export function startCommand(): Command {
         rulesFile: opts.rules,
         homeCountry: opts.homeCountry,
         allow: opts.allow,
+        allowLocalTargets: opts.allowLocalTargets === true,
         upstreamCa,
         upstreamTimeout: opts.upstreamTimeout,
         headersTimeout: opts.headersTimeout,
