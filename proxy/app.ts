@@ -20,6 +20,7 @@ import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
 import { isLoopbackHost } from './util/addresses';
 import { SETUP_HOST, setupApp } from './server/setup-page';
+import { AndroidSessions } from './server/android-api';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
 import { VERSION } from './version';
@@ -103,6 +104,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const lan = lanAddresses();
   const config: ServerConfig = { proxy: { port: opts.proxyPort ?? 8080, lanAddresses: lan }, setupUrl: `http://${SETUP_HOST}/`, version: VERSION };
   const setupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
+  const android = new AndroidSessions({ caPem: ca.certPem, proxyPort: () => config.proxy.port });
 
   const uiPort = opts.uiPort ?? 8081;
   const ui = await startUiServer({
@@ -111,7 +113,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, dataDir: opts.dataDir, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, dataDir: opts.dataDir, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
   }).catch((err: NodeJS.ErrnoException) => {
     store.close();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
@@ -178,6 +180,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     session,
     close() {
       closed ??= (async () => {
+        // Phones set up from the dashboard first: a proxy setting pointing at nothing leaves them offline.
+        await android.undoAll();
         await proxy.close();
         await pipeline.drain();
         await ui.close();

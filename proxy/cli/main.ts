@@ -1,7 +1,9 @@
-// The leakscope command line (CONTRACT.md): start, scan, export, canaries, sessions, diff, report. Exit 2 on bad usage or input.
+// The leakscope command line (CONTRACT.md): start, scan, export, canaries, sessions, diff, report, android. Exit 2 on
+// bad usage or input.
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version';
 import { UsageError } from './errors';
+import { androidCommand } from './android';
 import { exportCommand } from './export';
 import { canariesCommand } from './canaries';
 import { diffCommand } from './diff';
@@ -21,7 +23,8 @@ const program = new Command('leakscope')
   .addCommand(canariesCommand())
   .addCommand(sessionsCommand())
   .addCommand(diffCommand())
-  .addCommand(reportCommand());
+  .addCommand(reportCommand())
+  .addCommand(androidCommand());
 
 for (const cmd of program.commands) cmd.exitOverride();
 

@@ -10,7 +10,7 @@ import { buildDashboardIfStale } from './build-dashboard';
 import { resolveDataDir } from './data-dir';
 import { UsageError } from './errors';
 
-function port(value: string): number {
+export function port(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`port ${value}: expected a number from 0 to 65535`);
   return n;

@@ -1,5 +1,5 @@
 // The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from the store; the few
-// mutations (identifiers, device names, rules) go through requireSameOriginJson, downloads through
+// mutations (identifiers, device names, rules, Android setup) go through requireSameOriginJson, downloads through
 // requireOwnOriginDownload.
 import express from 'express';
 import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
@@ -12,6 +12,7 @@ import type { IdentifiersHolder } from '../config/identifiers-holder';
 import { writeHar } from '../har/export';
 import type { RulesHolder } from '../rules/rules-holder';
 import type { FlowQuery, FlowStore } from '../store/flow-store';
+import { androidRouter, type AndroidSessions } from './android-api';
 import { requireSameOriginJson } from './auth';
 import { requireOwnOriginDownload, type HostCheck } from './host-check';
 import { eventLoopDelay } from './loop-delay';
@@ -27,6 +28,8 @@ export interface ApiDeps {
   dataDir: string;
   /** the dashboard's own host names (DNS rebinding guard) */
   hostAllowed: HostCheck;
+  /** the phones set up over ADB from the Setup view */
+  android: AndroidSessions;
 }
 
 function str(v: unknown): string | undefined {
@@ -150,6 +153,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
     deps.rules.set(parsed.value);
     res.json(rulesResponse());
   });
+  api.use('/android', androidRouter(deps.android));
   api.get('/tls-errors', (_req, res) => {
     res.json(deps.tlsErrors());
   });
