@@ -14,7 +14,9 @@ import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
 import { RulesHolder } from './rules/rules-holder';
-import { isLoopbackHost, newToken } from './server/auth';
+import { newToken } from './server/auth';
+import { hostCheck } from './server/host-check';
+import { isLoopbackHost } from './util/addresses';
 import { SETUP_HOST, setupApp } from './server/setup-page';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
@@ -41,6 +43,9 @@ export interface StartOptions {
   rulesFile?: string;
   /** ISO country code: identifiers leaving for any other country tag the flow `foreign` */
   homeCountry?: string;
+  /** more names the dashboard answers to (`--ui-allowed-host`), besides loopback, its bind address and, beyond
+   * loopback, the machine's own names */
+  uiAllowedHosts?: string[];
 }
 
 export interface Leakscope {
@@ -92,7 +97,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
   });
   const pipeline = createPipeline({
     detector: () => detector,

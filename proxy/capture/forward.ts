@@ -165,22 +165,44 @@ function captureRequestBody(req: http.IncomingMessage): Promise<{ body: Buffer; 
   });
 }
 
-export async function forward(
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  target: { client: string; host: string; port: number; isSSL: boolean },
-  hooks: ForwardHooks,
-  upstream: UpstreamOptions,
-): Promise<void> {
-  const start = Date.now();
-  const path = req.url ?? '/';
+/** Where the phone's request goes, and who sent it. */
+export interface ForwardTarget {
+  client: string;
+  host: string;
+  port: number;
+  isSSL: boolean;
+}
+
+/** One exchange under way: what the steps of `forward` share. */
+interface Run {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  /** host[:port] as the phone's URL names it, for messages */
+  authority: string;
+  exchange: Exchange;
+  verdict: Verdict;
+  /** the phone closed its connection before the response ended */
+  clientGone: boolean;
+  /** Records the exchange (only the first call counts, an error noted once); resolves once it is stored. */
+  complete(error?: string): Promise<void>;
+}
+
+function authorityOf(target: ForwardTarget): string {
   const defaultPort = target.isSSL ? 443 : 80;
-  const authority = target.port === defaultPort ? target.host : `${target.host}:${target.port}`;
-  const captured = await captureRequestBody(req);
-  const request: CapturedRequest = {
+  return target.port === defaultPort ? target.host : `${target.host}:${target.port}`;
+}
+
+function capturedRequest(
+  req: http.IncomingMessage,
+  target: ForwardTarget,
+  captured: { body: Buffer; truncated: boolean },
+  start: number,
+): CapturedRequest {
+  const path = req.url ?? '/';
+  return {
     client: target.client,
     method: req.method ?? 'GET',
-    url: `${target.isSSL ? 'https' : 'http'}://${authority}${path}`,
+    url: `${target.isSSL ? 'https' : 'http'}://${authorityOf(target)}${path}`,
     host: target.host,
     port: target.port,
     isSSL: target.isSSL,
@@ -191,132 +213,131 @@ export async function forward(
     bodyTruncated: captured.truncated,
     start,
   };
+}
+
+function startRun(req: http.IncomingMessage, res: http.ServerResponse, request: CapturedRequest, authority: string, hooks: ForwardHooks): Run {
   const exchange: Exchange = {
     request,
-    requestSize: captured.body.length,
+    requestSize: request.body.length,
     responseBody: Buffer.alloc(0),
     responseSize: 0,
     responseTruncated: false,
     total: 0,
   };
-  let verdict: Verdict = {};
   let completed: Promise<void> | undefined;
-  const complete = (error?: string): Promise<void> => {
-    if (completed) return completed;
-    if (error && !exchange.error) exchange.error = error;
-    exchange.total = Date.now() - start;
-    completed = hooks.complete(exchange, verdict);
-    return completed;
+  const run: Run = {
+    req,
+    res,
+    authority,
+    exchange,
+    verdict: {},
+    clientGone: false,
+    complete(error) {
+      if (completed) return completed;
+      if (error && !exchange.error) exchange.error = error;
+      exchange.total = Date.now() - request.start;
+      completed = hooks.complete(exchange, run.verdict);
+      return completed;
+    },
   };
-  if (captured.aborted) {
-    complete('client closed the connection mid-request');
-    return;
-  }
-  // Whatever the phone sees complete is on disk first (a kill -9 right after must not lose it): every answer
-  // leakscope gives itself is sent once its flow is stored.
-  const answerAfterStoring = (status: number, text: string, error?: string) => {
-    exchange.status = status;
-    void complete(error).then(() => sendText(res, status, text));
-  };
-  const answerUpstreamError = (err: NodeJS.ErrnoException) => {
-    const answer = describeUpstreamError(err, authority);
-    answerAfterStoring(answer.status, answer.text, answer.text.replace(/^leakscope: /, ''));
-  };
+  return run;
+}
 
+/** The pipeline's verdict; a detector bug must not cost the phone its request: forward unchanged, note it on the flow. */
+async function inspect(run: Run, hooks: ForwardHooks): Promise<Verdict> {
   try {
-    verdict = await hooks.inspect(request);
+    return await hooks.inspect(run.exchange.request);
   } catch (err) {
-    // A detector bug must not cost the phone its request: forward unchanged, note it on the flow.
-    exchange.error = `inspection failed: ${(err as Error).message}`;
+    run.exchange.error = `inspection failed: ${(err as Error).message}`;
+    return {};
   }
-  if (verdict.block) {
-    if (captured.truncated) req.destroy();
-    answerAfterStoring(verdict.block.status, verdict.block.text);
-    return;
-  }
+}
 
-  const rewrite = verdict.rewrite;
-  const rawHeaders = rewrite ? headersToRaw(rewrite.headers) : forwardableRawHeaders(req.rawHeaders);
-  const options: https.RequestOptions = {
+// Whatever the phone sees complete is on disk first (a kill -9 right after must not lose it): every answer
+// leakscope gives itself is sent once its flow is stored.
+function answerAfterStoring(run: Run, status: number, text: string, error?: string): void {
+  run.exchange.status = status;
+  void run.complete(error).then(() => sendText(run.res, status, text));
+}
+
+function answerUpstreamError(run: Run, err: NodeJS.ErrnoException): void {
+  const answer = describeUpstreamError(err, run.authority);
+  answerAfterStoring(run, answer.status, answer.text, answer.text.replace(/^leakscope: /, ''));
+}
+
+function upstreamRequestOptions(run: Run, target: ForwardTarget, upstream: UpstreamOptions): https.RequestOptions {
+  const rewrite = run.verdict.rewrite;
+  const rawHeaders = rewrite ? headersToRaw(rewrite.headers) : forwardableRawHeaders(run.req.rawHeaders);
+  return {
     host: target.host,
     port: target.port,
-    method: request.method,
-    path: rewrite?.path ?? path,
+    method: run.exchange.request.method,
+    path: rewrite?.path ?? run.exchange.request.path,
     headers: rawHeaders as unknown as http.OutgoingHttpHeaders,
     agent: target.isSSL ? upstream.httpsAgent : upstream.httpAgent,
     servername: target.isSSL && !/^[\d.:]+$/.test(target.host) ? target.host : undefined,
   };
-  let upstreamReq: http.ClientRequest;
-  try {
-    upstreamReq = (target.isSSL ? https : http).request(options);
-  } catch (err) {
-    // Bad ports and the like throw here rather than emitting 'error'.
-    req.resume();
-    answerUpstreamError(err as NodeJS.ErrnoException);
-    return;
-  }
+}
+
+/** The one place an upstream request is created. Throws (bad ports and the like) rather than emitting 'error'. */
+function openUpstream(target: ForwardTarget, options: https.RequestOptions): http.ClientRequest {
+  return (target.isSSL ? https : http).request(options);
+}
+
+/** Leakscope stopping cuts the exchange and records it as interrupted. False when it is stopping already. */
+function cutOnStop(run: Run, upstreamReq: http.ClientRequest, stopping: AbortSignal): boolean {
   const interrupt = () => {
-    exchange.error ??= INTERRUPTED;
+    run.exchange.error ??= INTERRUPTED;
     upstreamReq.destroy();
-    res.destroy();
-    complete();
+    run.res.destroy();
+    void run.complete();
   };
-  if (upstream.stopping.aborted) return interrupt();
-  upstream.stopping.addEventListener('abort', interrupt, { once: true });
-  res.once('close', () => upstream.stopping.removeEventListener('abort', interrupt));
-  upstreamReq.setTimeout(upstream.timeout, () => {
+  if (stopping.aborted) {
+    interrupt();
+    return false;
+  }
+  stopping.addEventListener('abort', interrupt, { once: true });
+  run.res.once('close', () => stopping.removeEventListener('abort', interrupt));
+  return true;
+}
+
+/** Timeouts, the phone leaving, and upstream failures, each answered and recorded. */
+function watchUpstream(run: Run, upstreamReq: http.ClientRequest, timeout: number): void {
+  const { res, exchange } = run;
+  upstreamReq.setTimeout(timeout, () => {
     const err = Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' });
     upstreamReq.destroy(err);
   });
-
-  let clientGone = false;
   res.on('close', () => {
     if (!res.writableFinished) {
-      clientGone = true;
+      run.clientGone = true;
       upstreamReq.destroy();
-      complete('client closed the connection before the response ended');
+      void run.complete('client closed the connection before the response ended');
     }
   });
-
   upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
-    if (clientGone) return;
+    if (run.clientGone) return;
     if (exchange.status !== undefined) {
       // Headers already went to the phone: all we can do is cut the connection.
       res.destroy();
-      complete(`upstream failed mid-response: ${err.code ?? err.message}`);
+      void run.complete(`upstream failed mid-response: ${err.code ?? err.message}`);
       return;
     }
-    answerUpstreamError(err);
+    answerUpstreamError(run, err);
   });
-
   upstreamReq.on('socket', (socket: Socket) => {
     const remember = () => (exchange.remoteAddress = socket.remoteAddress);
     if (socket.remoteAddress) remember();
     else socket.once('connect', remember);
   });
+}
 
-  upstreamReq.on('response', (upstreamRes) => {
-    exchange.wait = Date.now() - start;
-    exchange.status = upstreamRes.statusCode;
-    exchange.statusText = upstreamRes.statusMessage;
-    exchange.responseHeaders = rawToHeaders(upstreamRes.rawHeaders);
-    res.writeHead(
-      upstreamRes.statusCode ?? 502,
-      upstreamRes.statusMessage,
-      forwardableRawHeaders(upstreamRes.rawHeaders) as unknown as http.OutgoingHttpHeaders,
-    );
-    const kept: Buffer[] = [];
-    let keptSize = 0;
-    // The phone's response must not be whole before the flow is on disk: with a Content-Length, the last byte
-    // completes it, so each chunk goes out when the next arrives and the last one only after the commit.
-    let held: Buffer | undefined;
-    const resume = () => upstreamRes.resume();
-    upstreamRes.on('data', (chunk: Buffer) => {
-      if (held && !clientGone && !res.write(held)) {
-        upstreamRes.pause();
-        res.once('drain', resume);
-      }
-      held = chunk;
+/** Keeps the first RESPONSE_CAPTURE_BYTES of a body; counts the rest. */
+function responseKeeper(exchange: Exchange): { keep(chunk: Buffer): void; finish(): void } {
+  const kept: Buffer[] = [];
+  let keptSize = 0;
+  return {
+    keep(chunk) {
       exchange.responseSize += chunk.length;
       if (keptSize < RESPONSE_CAPTURE_BYTES) {
         const room = RESPONSE_CAPTURE_BYTES - keptSize;
@@ -325,21 +346,52 @@ export async function forward(
       } else {
         exchange.responseTruncated = true;
       }
-    });
-    upstreamRes.on('close', () => {
-      exchange.responseBody = Buffer.concat(kept);
-      if (!upstreamRes.complete && !clientGone) {
-        // pipe() does not end the phone's response on a source error: cut it so the phone sees the failure.
-        res.destroy();
-        complete('upstream closed the connection mid-response');
-      }
-    });
-    upstreamRes.on('end', () => {
-      exchange.responseBody = Buffer.concat(kept);
-      void complete().then(() => res.end(held));
-    });
-  });
+    },
+    finish: () => (exchange.responseBody = Buffer.concat(kept)),
+  };
+}
 
+function relayResponse(run: Run, upstreamRes: http.IncomingMessage): void {
+  const { res, exchange } = run;
+  exchange.wait = Date.now() - exchange.request.start;
+  exchange.status = upstreamRes.statusCode;
+  exchange.statusText = upstreamRes.statusMessage;
+  exchange.responseHeaders = rawToHeaders(upstreamRes.rawHeaders);
+  res.writeHead(
+    upstreamRes.statusCode ?? 502,
+    upstreamRes.statusMessage,
+    forwardableRawHeaders(upstreamRes.rawHeaders) as unknown as http.OutgoingHttpHeaders,
+  );
+  const keeper = responseKeeper(exchange);
+  // The phone's response must not be whole before the flow is on disk: with a Content-Length, the last byte
+  // completes it, so each chunk goes out when the next arrives and the last one only after the commit.
+  let held: Buffer | undefined;
+  const resume = () => upstreamRes.resume();
+  upstreamRes.on('data', (chunk: Buffer) => {
+    if (held && !run.clientGone && !res.write(held)) {
+      upstreamRes.pause();
+      res.once('drain', resume);
+    }
+    held = chunk;
+    keeper.keep(chunk);
+  });
+  upstreamRes.on('close', () => {
+    keeper.finish();
+    if (!upstreamRes.complete && !run.clientGone) {
+      // pipe() does not end the phone's response on a source error: cut it so the phone sees the failure.
+      res.destroy();
+      void run.complete('upstream closed the connection mid-response');
+    }
+  });
+  upstreamRes.on('end', () => {
+    keeper.finish();
+    void run.complete().then(() => res.end(held));
+  });
+}
+
+/** The captured head of the body (or its rewrite), then the rest of the phone's upload as it comes. */
+function sendRequestBody(run: Run, upstreamReq: http.ClientRequest, captured: { body: Buffer; truncated: boolean }): void {
+  const rewrite = run.verdict.rewrite;
   if (rewrite) {
     upstreamReq.end(rewrite.body);
     return;
@@ -349,12 +401,48 @@ export async function forward(
     upstreamReq.end();
     return;
   }
+  const { req, exchange } = run;
   req.on('data', (chunk: Buffer) => (exchange.requestSize += chunk.length));
   req.on('close', () => {
     if (!req.complete) {
       upstreamReq.destroy();
-      complete('client closed the connection mid-request');
+      void run.complete('client closed the connection mid-request');
     }
   });
   req.pipe(upstreamReq);
+}
+
+export async function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: ForwardTarget,
+  hooks: ForwardHooks,
+  upstream: UpstreamOptions,
+): Promise<void> {
+  const start = Date.now();
+  const captured = await captureRequestBody(req);
+  const run = startRun(req, res, capturedRequest(req, target, captured, start), authorityOf(target), hooks);
+  if (captured.aborted) {
+    void run.complete('client closed the connection mid-request');
+    return;
+  }
+  run.verdict = await inspect(run, hooks);
+  const block = run.verdict.block;
+  if (block) {
+    if (captured.truncated) req.destroy();
+    answerAfterStoring(run, block.status, block.text);
+    return;
+  }
+  let upstreamReq: http.ClientRequest;
+  try {
+    upstreamReq = openUpstream(target, upstreamRequestOptions(run, target, upstream));
+  } catch (err) {
+    req.resume();
+    answerUpstreamError(run, err as NodeJS.ErrnoException);
+    return;
+  }
+  if (!cutOnStop(run, upstreamReq, upstream.stopping)) return;
+  watchUpstream(run, upstreamReq, upstream.timeout);
+  upstreamReq.on('response', (upstreamRes) => relayResponse(run, upstreamRes));
+  sendRequestBody(run, upstreamReq, captured);
 }

@@ -1,7 +1,7 @@
 // The dashboard listens on loopback so that only the tester's machine sees captured flows. A phone could
 // still reach it by asking the proxy (which runs on that machine) for 127.0.0.1:8081; this closes that door.
 import os from 'node:os';
-import { isLoopbackHost } from '../server/auth';
+import { isLoopbackHost } from '../util/addresses';
 
 export interface DashboardAddress {
   port: number;

@@ -27,6 +27,7 @@ export function startCommand(): Command {
     .option('--proxy-host <host>', 'address the proxy listens on', '0.0.0.0')
     .option('--ui-port <port>', 'dashboard port', port, 8081)
     .option('--ui-host <host>', 'address the dashboard listens on (beyond loopback, a token is required)', '127.0.0.1')
+    .option('--ui-allowed-host <name>', 'another host name the dashboard answers to, e.g. behind a reverse proxy (repeatable)', collect, [])
     .option('--data-dir <dir>', 'where flows, the CA and settings live (default ~/.leakscope)')
     .option('--identifiers <file>', 'identifiers file (JSON): the values to watch for')
     .option('--rules <file>', 'rules file (JSON): block, redact or allow identifiers (default DATA_DIR/rules.json)')
@@ -53,6 +54,7 @@ export function startCommand(): Command {
         proxyPort: opts.proxyPort,
         uiHost: opts.uiHost,
         uiPort: opts.uiPort,
+        uiAllowedHosts: opts.uiAllowedHost,
         dataDir: resolveDataDir(opts.dataDir),
         identifiersFile: opts.identifiers,
         rulesFile: opts.rules,

@@ -1,5 +1,6 @@
 // The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from the store; the few
-// mutations (identifiers, device names, rules) go through requireSameOriginJson.
+// mutations (identifiers, device names, rules) go through requireSameOriginJson, downloads through
+// requireOwnOriginDownload.
 import express from 'express';
 import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
 import { parseIdentifiers } from '../../shared/identifiers';
@@ -12,6 +13,7 @@ import { writeHar } from '../har/export';
 import type { RulesHolder } from '../rules/rules-holder';
 import type { FlowQuery, FlowStore } from '../store/flow-store';
 import { requireSameOriginJson } from './auth';
+import { requireOwnOriginDownload, type HostCheck } from './host-check';
 import { eventLoopDelay } from './loop-delay';
 
 export interface ApiDeps {
@@ -22,6 +24,8 @@ export interface ApiDeps {
   /** UDP from the WireGuard tunnel that was not passed on, newest first (empty without WireGuard mode) */
   udpDropped?: () => UdpDroppedEvent[];
   config: ServerConfig;
+  /** the dashboard's own host names (DNS rebinding guard) */
+  hostAllowed: HostCheck;
 }
 
 function str(v: unknown): string | undefined {
@@ -56,7 +60,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   const { store, identifiers } = deps;
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }));
-  api.use(requireSameOriginJson);
+  api.use(requireSameOriginJson(deps.hostAllowed));
 
   api.get('/health', (_req, res) => {
     res.json({ ok: true });
@@ -81,7 +85,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
     const body: SummaryResponse = { rows: store.summary() };
     res.json(body);
   });
-  api.get('/export.har', (req, res) => {
+  api.get('/export.har', requireOwnOriginDownload(deps.hostAllowed), (req, res) => {
     const query = flowQuery(req.query);
     res.type('application/json');
     res.set('content-disposition', `attachment; filename="leakscope-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.har"`);

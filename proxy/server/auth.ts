@@ -2,12 +2,9 @@
 // browser once through `/?token=…` and kept in an HttpOnly cookie; mutations also need a same-origin JSON request.
 import crypto from 'node:crypto';
 import type express from 'express';
+import { fromOwnOrigin, type HostCheck } from './host-check';
 
 export const TOKEN_COOKIE = 'leakscope_token';
-
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
 
 export function newToken(): string {
   return crypto.randomBytes(24).toString('base64url');
@@ -46,17 +43,18 @@ export function requireToken(token: string | undefined): express.RequestHandler 
   };
 }
 
-/** State-changing API calls: JSON only, and from our own origin (no cross-site form posts or fetches). */
-export const requireSameOriginJson: express.RequestHandler = (req, res, next) => {
-  if (req.method === 'GET' || req.method === 'HEAD') return next();
-  if (!req.is('application/json')) {
-    res.status(415).json({ error: 'send JSON (content-type: application/json)' });
-    return;
-  }
-  const origin = req.get('origin');
-  if (origin && origin !== `${req.protocol}://${req.get('host')}`) {
-    res.status(403).json({ error: 'cross-origin request refused' });
-    return;
-  }
-  next();
-};
+/** State-changing API calls: JSON only, and from a page of our own origin (no cross-site form posts or fetches). */
+export function requireSameOriginJson(allowed: HostCheck): express.RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    if (!req.is('application/json')) {
+      res.status(415).json({ error: 'send JSON (content-type: application/json)' });
+      return;
+    }
+    if (!fromOwnOrigin(req, allowed)) {
+      res.status(403).json({ error: 'refused: a change must come from the dashboard\'s own origin (Origin or Sec-Fetch-Site: same-origin)' });
+      return;
+    }
+    next();
+  };
+}

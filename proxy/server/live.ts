@@ -7,6 +7,7 @@ import { SOCKET_EVENTS, type SocketAuth } from '../../shared/api';
 import type { FlowSummary, TlsErrorEvent, UdpDroppedEvent } from '../../shared/types';
 import type { FlowStore } from '../store/flow-store';
 import { hasToken } from './auth';
+import { allowHandshake, type HostCheck } from './host-check';
 
 const LIVE_ROOM = 'live';
 const REPLAY_BATCH = 2000;
@@ -14,8 +15,8 @@ const REPLAY_BATCH = 2000;
 export class LiveHub {
   private readonly io: Server;
 
-  constructor(server: http.Server, store: FlowStore, token: string | undefined) {
-    this.io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
+  constructor(server: http.Server, store: FlowStore, token: string | undefined, hostAllowed: HostCheck) {
+    this.io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024, allowRequest: allowHandshake(hostAllowed) });
     this.io.use((socket, next) => {
       const auth = socket.handshake.auth as SocketAuth;
       if (hasToken(token, socket.handshake.headers.cookie, auth.token)) return next();

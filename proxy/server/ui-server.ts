@@ -7,6 +7,7 @@ import express from 'express';
 import type { FlowStore } from '../store/flow-store';
 import { apiRouter, type ApiDeps } from './api';
 import { requireToken } from './auth';
+import { requireOwnHost } from './host-check';
 import { LiveHub } from './live';
 import { setupRouter, type SetupInfo } from './setup-page';
 
@@ -30,6 +31,8 @@ export function startUiServer(opts: {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // Before anything else, the setup page and /api/health included: a rebound name must get nothing at all.
+  app.use(requireOwnHost(opts.api.hostAllowed));
   app.use((_req, res, next) => {
     // The dashboard renders hostile captured content: forbid inline scripts and foreign origins outright.
     res.set('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'");
@@ -50,7 +53,7 @@ export function startUiServer(opts: {
   });
 
   const server = http.createServer(app);
-  const live = new LiveHub(server, opts.store, opts.token);
+  const live = new LiveHub(server, opts.store, opts.token, opts.api.hostAllowed);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {

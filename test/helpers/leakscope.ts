@@ -73,3 +73,8 @@ export function proxyInFrontOfUpstream(opts: Partial<StartOptions> = {}): { app:
   });
   return env;
 }
+
+/** A request as the dashboard's own page makes it: with its Origin, which changes and downloads require. */
+export function asDashboard(app: { uiUrl: string }, init: RequestInit = {}): RequestInit {
+  return { ...init, headers: { origin: new URL(app.uiUrl).origin, ...(init.headers as Record<string, string> | undefined) } };
+}

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceInfo, StatsResponse } from '../../shared/api';
 import type { Identifiers } from '../../shared/identifiers';
 import type { FlowSummary } from '../../shared/types';
-import { curl, proxyInFrontOfUpstream, waitFor } from '../helpers/leakscope';
+import { asDashboard, curl, proxyInFrontOfUpstream, waitFor } from '../helpers/leakscope';
 
 describe('dashboard API', () => {
   const env = proxyInFrontOfUpstream();
-  const json = (method: string, body: unknown) => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (method: string, body: unknown) => asDashboard(env.app, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const proxied = (url: string, ...args: string[]) => curl(['-x', `http://127.0.0.1:${env.app.proxyPort}`, '--cacert', env.app.caFile, ...args, url]);
 
   it('hands out canary contacts as vCard and watches for them at once', async () => {
@@ -73,7 +73,7 @@ describe('dashboard API', () => {
   });
 
   it('refuses mutations that are not JSON', async () => {
-    const res = await fetch(`${env.app.uiUrl}api/devices/127.0.0.1`, { method: 'PUT', body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await fetch(`${env.app.uiUrl}api/devices/127.0.0.1`, asDashboard(env.app, { method: 'PUT', body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }));
     expect(res.status).toBe(415);
   });
 });

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import harValidator from 'har-validator';
 import type { Flow, FlowSummary } from '../../shared/types';
-import { curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
+import { asDashboard, curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
 import { startUpstream, type Upstream } from '../helpers/upstream';
 
 const IMEI = '865123456789012';
@@ -96,7 +96,7 @@ describe('vertical slice', () => {
   });
 
   it('exports valid HAR 1.2 with _leakscope per entry', async () => {
-    const res = await fetch(`${app.uiUrl}api/export.har?flagged=1`);
+    const res = await fetch(`${app.uiUrl}api/export.har?flagged=1`, asDashboard(app));
     const har = await res.json();
     await expect(harValidator.har(har)).resolves.toBeTruthy();
     expect(har.log.entries.length).toBeGreaterThanOrEqual(4);

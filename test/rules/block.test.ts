@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RulesResponse } from '../../shared/api';
 import type { Flow, FlowSummary } from '../../shared/types';
-import { curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
+import { asDashboard, curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
 import { startUpstream, type Upstream } from '../helpers/upstream';
 
 const IMEI = '865123456789012';
@@ -33,7 +33,7 @@ describe('block rules', () => {
 
   const proxy = () => ['-x', `http://127.0.0.1:${app.proxyPort}`, '--cacert', app.caFile];
   const api = async <T>(p: string, init?: RequestInit): Promise<T> => {
-    const res = await fetch(`${app.uiUrl}${p.replace(/^\//, '')}`, init);
+    const res = await fetch(`${app.uiUrl}${p.replace(/^\//, '')}`, asDashboard(app, init));
     return (await res.json()) as T;
   };
   const flowFor = async (needle: string) => {
@@ -77,11 +77,11 @@ describe('block rules', () => {
   });
 
   it('rejects an invalid rule set naming the field, and keeps the rules in force', async () => {
-    const res = await fetch(`${app.uiUrl}api/rules`, {
+    const res = await fetch(`${app.uiUrl}api/rules`, asDashboard(app, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ rules: [{ match: { host: 'not a host' }, action: 'block' }] }),
-    });
+    }));
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatch(/^rules\[0\]\.match\.host/);
     expect((await api<RulesResponse>('/api/rules')).rules).toHaveLength(2);

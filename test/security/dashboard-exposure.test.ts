@@ -95,7 +95,7 @@ describe('data on disk and captured content', () => {
     // Only SQLite's own files may come and go (the WAL and its index).
     expect(after.filter((f) => !before.includes(f) && !/^flows\.db-(wal|shm)$/.test(f))).toEqual([]);
     for (const p of [`api/flows/${summary.id}`, 'api/flows', 'api/export.har']) {
-      const res = await fetch(`${env.app.uiUrl}${p}`);
+      const res = await fetch(`${env.app.uiUrl}${p}`, { headers: { 'sec-fetch-site': 'same-origin' } });
       expect(res.headers.get('content-type'), p).toMatch(/^application\/json/);
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);

@@ -1,0 +1,32 @@
+// What kind of address a host or client is: the guards on both sides (dashboard, proxy targets) ask the same.
+import net from 'node:net';
+
+/** A name or literal that always means this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * Addresses that reach the machine leakscope runs on, or its cloud host, rather than anywhere on the network:
+ * loopback, link-local (169.254/16 holds the cloud metadata service) and the unspecified address, which connects
+ * to loopback.
+ */
+const LOCAL_TARGETS = (() => {
+  const list = new net.BlockList();
+  list.addSubnet('127.0.0.0', 8, 'ipv4');
+  list.addSubnet('169.254.0.0', 16, 'ipv4');
+  list.addSubnet('0.0.0.0', 8, 'ipv4');
+  list.addAddress('::1', 'ipv6');
+  list.addAddress('::', 'ipv6');
+  list.addSubnet('fe80::', 10, 'ipv6');
+  // AWS's IPv6 metadata endpoint
+  list.addAddress('fd00:ec2::254', 'ipv6');
+  return list;
+})();
+
+/** An IP literal that reaches this machine itself (see LOCAL_TARGETS); IPv4-mapped IPv6 is read as IPv4. */
+export function isLocalTarget(ip: string): boolean {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
+  if (v4 || net.isIPv4(ip)) return LOCAL_TARGETS.check(v4 ?? ip, 'ipv4');
+  return net.isIPv6(ip) && LOCAL_TARGETS.check(ip, 'ipv6');
+}
