@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ServerConfig } from '../shared/api';
 import type { TlsErrorEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
-import { startMitm } from './capture/mitm';
+import { startMitm, type MitmProxy } from './capture/mitm';
 import { dashboardGuard } from './capture/own-dashboard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
@@ -33,6 +33,8 @@ export interface StartOptions {
   upstreamCa?: string[];
   /** ms to wait for an upstream's response headers */
   upstreamTimeout?: number;
+  /** ms an open stream may pass no byte either way before it is cut (default 10 minutes) */
+  idleTimeout?: number;
   /** CIDRs allowed to use the proxy besides loopback and private ranges */
   allow?: string[];
   /** ms a proxy client gets to send a request's headers (slowloris guard); default 20 s */
@@ -58,6 +60,8 @@ export interface Leakscope {
   token?: string;
   caPem: string;
   store: FlowStore;
+  /** hands a connection from another entrance (transparent, WireGuard) to the classifier; see capture/classify.ts */
+  interceptConnection: MitmProxy['interceptConnection'];
   close(): Promise<void>;
 }
 
@@ -117,6 +121,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     hooks: pipeline,
     upstreamCa: opts.upstreamCa,
     upstreamTimeout: opts.upstreamTimeout ?? 30_000,
+    idleTimeout: opts.idleTimeout ?? 600_000,
     headersTimeout: opts.headersTimeout ?? 20_000,
     stopGrace: opts.stopGrace ?? 5_000,
     clientAllowed,
@@ -149,6 +154,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     caPem: ca.certPem,
     store,
+    interceptConnection: proxy.interceptConnection,
     close() {
       closed ??= (async () => {
         await proxy.close();

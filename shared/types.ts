@@ -18,7 +18,7 @@ export const IDENTIFIER_TYPES = [
 ] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 
-export type Where = 'url' | 'header' | 'cookie' | 'body' | 'websocket';
+export type Where = 'url' | 'header' | 'cookie' | 'body' | 'websocket' | 'tcp';
 export type Confidence = 'known' | 'pattern';
 
 /** One identifier occurrence in one request. */
@@ -73,11 +73,27 @@ export interface Timings {
   total?: number;
 }
 
-/** Everything leakscope knows of one request/response exchange. */
+/** `http`: an HTTP/1.x request or an HTTP/2 stream; `websocket`: one connection; `tcp`: a tunnel that is not HTTP. */
+export type FlowKind = 'http' | 'websocket' | 'tcp';
+
+/** Who ended a raw tunnel: the phone, the server, or leakscope (a rule, a failure, stopping). */
+export type ClosedBy = 'client' | 'server' | 'leakscope';
+
+/**
+ * Everything leakscope knows of one request/response exchange. A `tcp` flow is a raw tunnel: method `TCP`, url
+ * `tcp://host:port` (or `tls://` when leakscope ended TLS on it), the phone's bytes as the request body and the
+ * server's as the response body, each capped like bodies.
+ */
 export interface Flow {
   id: number;
   /** the entrance it came through; absent on flows stored before modes existed (those are `regular`) */
   mode?: CaptureMode;
+  /** absent on flows stored before kinds existed: those are `http` */
+  kind?: FlowKind;
+  /** `tcp` flows: whether leakscope ended TLS on it (the bodies are then the decrypted bytes) */
+  tls?: boolean;
+  /** `tcp` flows: who closed it; absent while it is open */
+  closedBy?: ClosedBy;
   client: string;
   device?: string;
   method: string;
@@ -90,6 +106,9 @@ export interface Flow {
   statusText?: string;
   responseHeaders?: Headers;
   responseBody?: Body;
+  /** trailer fields after the body (HTTP/1.1 chunked, HTTP/2), as received */
+  requestTrailers?: Headers;
+  responseTrailers?: Headers;
   timings: Timings;
   error?: string;
   findings: Finding[];
@@ -105,6 +124,7 @@ export interface Flow {
 /** What the live feed needs of a flow; what socket.io event `flow` carries. */
 export interface FlowSummary {
   id: number;
+  kind?: FlowKind;
   client: string;
   device?: string;
   method: string;
@@ -165,6 +185,7 @@ export interface ResumeRequest {
 export function summarize(flow: Flow): FlowSummary {
   return {
     id: flow.id,
+    ...(flow.kind ? { kind: flow.kind } : {}),
     client: flow.client,
     device: flow.device,
     method: flow.method,

@@ -34,7 +34,8 @@ export function startCommand(): Command {
     .option('--home-country <cc>', 'flag flows whose identifiers leave for any other country (tag "foreign")', parseHomeCountry)
     .option('--allow <cidr>', 'also accept proxy clients from this range (repeatable)', collect, [])
     .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
-    .addOption(new Option('--upstream-timeout <ms>', 'ms to wait for an upstream to answer').default(30_000).argParser(Number))
+    .addOption(new Option('--upstream-timeout <ms>', "ms to wait for an upstream's response headers").default(30_000).argParser(Number))
+    .addOption(new Option('--idle-timeout <ms>', 'ms an open stream (SSE, long poll, WebSocket) may pass no byte before it is cut').default(600_000).argParser(Number))
     .addOption(new Option('--headers-timeout <ms>', 'ms a proxy client gets to send its request headers').default(20_000).argParser(Number))
     .addOption(new Option('--stop-grace <ms>', 'on Ctrl-C, ms in-flight flows get to finish before they are recorded as interrupted').default(5_000).argParser(Number))
     .action(async (opts) => {
@@ -62,6 +63,7 @@ export function startCommand(): Command {
         allow: opts.allow,
         upstreamCa,
         upstreamTimeout: opts.upstreamTimeout,
+        idleTimeout: opts.idleTimeout,
         headersTimeout: opts.headersTimeout,
         stopGrace: opts.stopGrace,
       });

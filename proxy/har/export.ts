@@ -93,6 +93,9 @@ export function harEntry(flow: Flow) {
       ...(flow.error ? { error: flow.error } : {}),
       ...(flow.sentBody ? { sentBody: flow.sentBody } : {}),
       ...(flow.sentUrl ? { sentUrl: flow.sentUrl } : {}),
+      // HAR 1.2 has no place for trailers; they are kept here as headers are, name/value pairs
+      ...(flow.requestTrailers ? { requestTrailers: harHeaders(flow.requestTrailers) } : {}),
+      ...(flow.responseTrailers ? { responseTrailers: harHeaders(flow.responseTrailers) } : {}),
     },
   };
 }

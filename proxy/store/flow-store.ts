@@ -57,6 +57,7 @@ export class FlowStore {
   private readonly insertFinding: Database.Statement;
   private readonly addFlow: (flow: Omit<Flow, 'id'>) => Flow;
   private readonly addFlows: (flows: Omit<Flow, 'id'>[]) => Flow[];
+  private readonly replaceFlow: (flow: Flow) => void;
   private queue: { draft: Omit<Flow, 'id'>; resolve: (flow: Flow) => void; reject: (err: Error) => void }[] = [];
   private readonly names: Map<string, string>;
 
@@ -79,19 +80,22 @@ export class FlowStore {
       `INSERT INTO findings (flow_id, type, value, confidence, device, host, domain, country, org, time)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const insert = (draft: Omit<Flow, 'id'>): Flow => {
-      const info = this.insertFlow.run({
-        start: draft.timings.start,
-        client: draft.client,
-        device: draft.device ?? null,
-        method: draft.method,
-        host: draft.host,
-        url: draft.url,
-        status: draft.status ?? null,
-        flagged: draft.findings.length > 0 ? 1 : 0,
-      });
-      const flow: Flow = { id: Number(info.lastInsertRowid), ...draft };
-      setJson.run(JSON.stringify(summarize(flow)), JSON.stringify(flow), flow.id);
+    const columns = (draft: Omit<Flow, 'id'>) => ({
+      start: draft.timings.start,
+      client: draft.client,
+      device: draft.device ?? null,
+      method: draft.method,
+      host: draft.host,
+      url: draft.url,
+      status: draft.status ?? null,
+      flagged: draft.findings.length > 0 ? 1 : 0,
+    });
+    const updateFlow = this.db.prepare(
+      `UPDATE flows SET start = @start, client = @client, device = @device, method = @method, host = @host, url = @url,
+       status = @status, flagged = @flagged WHERE id = @id`,
+    );
+    const deleteFindings = this.db.prepare('DELETE FROM findings WHERE flow_id = ?');
+    const insertFindings = (flow: Flow) => {
       for (const f of uniqueByTypeValue(flow.findings)) {
         this.insertFinding.run(
           flow.id,
@@ -106,8 +110,20 @@ export class FlowStore {
           flow.timings.start,
         );
       }
+    };
+    const insert = (draft: Omit<Flow, 'id'>): Flow => {
+      const info = this.insertFlow.run(columns(draft));
+      const flow: Flow = { id: Number(info.lastInsertRowid), ...draft };
+      setJson.run(JSON.stringify(summarize(flow)), JSON.stringify(flow), flow.id);
+      insertFindings(flow);
       return flow;
     };
+    this.replaceFlow = this.db.transaction((flow: Flow) => {
+      updateFlow.run({ ...columns(flow), id: flow.id });
+      setJson.run(JSON.stringify(summarize(flow)), JSON.stringify(flow), flow.id);
+      deleteFindings.run(flow.id);
+      insertFindings(flow);
+    });
     this.addFlow = this.db.transaction(insert);
     this.addFlows = this.db.transaction((drafts: Omit<Flow, 'id'>[]) => drafts.map(insert));
   }
@@ -127,6 +143,15 @@ export class FlowStore {
       if (this.queue.length === 0) setImmediate(() => this.flush());
       this.queue.push({ draft, resolve, reject });
     });
+  }
+
+  /**
+   * Rewrites a stored flow in place (a tunnel still open that found more, or that has closed). Its id, and so
+   * its place in the feed, stays; the caller must have seen its `commit` resolve.
+   */
+  update(flow: Flow): Flow {
+    this.replaceFlow(flow);
+    return flow;
   }
 
   private flush(): void {

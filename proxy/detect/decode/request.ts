@@ -134,10 +134,10 @@ export function requestSegments(parts: RequestParts, byteLimit: number): Segment
   return pending ? pending.then(() => sink.segments) : sink.segments;
 }
 
-/** A WebSocket message: text or binary frame payload, decoded like a body. */
-export function messageSegments(message: Buffer | string, byteLimit: number): Segment[] | Promise<Segment[]> {
+/** A WebSocket message (text or binary frame payload) or a read of a raw stream, decoded like a body. */
+export function messageSegments(message: Buffer | string, byteLimit: number, where: 'websocket' | 'tcp' = 'websocket'): Segment[] | Promise<Segment[]> {
   const sink = new SegmentSink(byteLimit);
-  const place: Place = { where: 'websocket', path: '', chain: [], key: '', parent: '', inList: false };
+  const place: Place = { where, path: '', chain: [], key: '', parent: '', inList: false };
   const pending = typeof message === 'string' ? expandValue(message.slice(0, byteLimit), place, sink) : expandBytes(message.subarray(0, byteLimit), place, sink);
   return pending ? pending.then(() => sink.segments) : sink.segments;
 }
