@@ -4,9 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServerConfig } from '../shared/api';
-import type { TlsErrorEvent } from '../shared/types';
+import type { CaptureMode, TlsErrorEvent, UdpDroppedEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
 import { startMitm, type MitmProxy } from './capture/mitm';
+import { startEntrances, type Entrances } from './capture/entrances';
+import { isTunnelInterface } from './wireguard/tunnel';
 import { dashboardGuard } from './capture/own-dashboard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
@@ -17,7 +19,7 @@ import { RulesHolder } from './rules/rules-holder';
 import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
 import { isLoopbackHost } from './util/addresses';
-import { SETUP_HOST, setupApp } from './server/setup-page';
+import { SETUP_HOST, setupApp, type SetupInfo } from './server/setup-page';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
 
@@ -48,6 +50,16 @@ export interface StartOptions {
   /** more names the dashboard answers to (`--ui-allowed-host`), besides loopback, its bind address and, beyond
    * loopback, the machine's own names */
   uiAllowedHosts?: string[];
+  /** the entrances besides the explicit proxy (which always runs): `transparent`, `wireguard` */
+  modes?: CaptureMode[];
+  /** transparent mode's port (default 8082), on proxyHost */
+  transparentPort?: number;
+  /** WireGuard mode's UDP port (default 51820) */
+  wireguardPort?: number;
+  /** the phones WireGuard mode lets in, by name (default one, `phone`) */
+  wireguardPeers?: string[];
+  /** the address phones reach WireGuard mode at (default: the first LAN address) */
+  wireguardEndpoint?: string;
 }
 
 export interface Leakscope {
@@ -62,6 +74,8 @@ export interface Leakscope {
   store: FlowStore;
   /** hands a connection from another entrance (transparent, WireGuard) to the classifier; see capture/classify.ts */
   interceptConnection: MitmProxy['interceptConnection'];
+  /** the transparent and WireGuard entrances that run */
+  entrances: Entrances;
   close(): Promise<void>;
 }
 
@@ -69,9 +83,10 @@ export const VERSION = '0.1.0';
 const MAX_TLS_ERRORS = 500;
 
 export function lanAddresses(): string[] {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .filter((i): i is os.NetworkInterfaceInfo => !!i && i.family === 'IPv4' && !i.internal)
+  return Object.entries(os.networkInterfaces())
+    .filter(([name]) => !isTunnelInterface(name))
+    .flatMap(([, infos]) => infos ?? [])
+    .filter((i) => i.family === 'IPv4' && !i.internal)
     .map((i) => i.address);
 }
 
@@ -89,11 +104,12 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   identifiers.onChange((ids) => (detector = createDetector(ids)));
 
   const tlsErrors: TlsErrorEvent[] = [];
+  let udpDropped: () => UdpDroppedEvent[] = () => [];
   const uiHost = opts.uiHost ?? '127.0.0.1';
   const token = isLoopbackHost(uiHost) ? undefined : newToken();
   const lan = lanAddresses();
   const config: ServerConfig = { proxy: { port: opts.proxyPort ?? 8080, lanAddresses: lan }, setupUrl: `http://${SETUP_HOST}/`, version: VERSION };
-  const setupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
+  const setupInfo: SetupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
 
   const ui = await startUiServer({
     host: uiHost,
@@ -101,13 +117,13 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, udpDropped: () => udpDropped(), config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
   });
   const pipeline = createPipeline({
     detector: () => detector,
     store,
     publish: (flow) => ui.live.publishFlow(flow),
-    deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client),
+    deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client) ?? entrances?.peerName(client),
     rules,
     homeCountry: opts.homeCountry,
   });
@@ -143,6 +159,29 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   config.proxy.port = proxy.port;
   setupInfo.proxyPort = proxy.port;
 
+  let entrances: Entrances | undefined;
+  try {
+    entrances = await startEntrances({
+      modes: opts.modes ?? [],
+      host: opts.proxyHost ?? '0.0.0.0',
+      transparentPort: opts.transparentPort ?? 8082,
+      wireguardPort: opts.wireguardPort ?? 51820,
+      wireguardPeers: opts.wireguardPeers?.length ? opts.wireguardPeers : ['phone'],
+      endpointHost: opts.wireguardEndpoint ?? lan[0] ?? '127.0.0.1',
+      dataDir: opts.dataDir,
+      clientAllowed,
+      intercept: proxy.interceptConnection,
+      onUdpDropped: (event) => ui.live.publishUdpDropped(event),
+    });
+  } catch (err) {
+    await proxy.close();
+    await ui.close();
+    store.close();
+    throw err;
+  }
+  setupInfo.wireguard = entrances.wireguard?.peers;
+  udpDropped = () => entrances?.wireguard?.udpDropped() ?? [];
+
   const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${ui.port}/`;
   let closed: Promise<void> | undefined;
   return {
@@ -155,9 +194,12 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     caPem: ca.certPem,
     store,
     interceptConnection: proxy.interceptConnection,
+    entrances,
     close() {
       closed ??= (async () => {
+        // The tunnel and its rules stay up while the flows under way get their grace, then go.
         await proxy.close();
+        await entrances.close();
         await pipeline.drain();
         await ui.close();
         store.close();

@@ -123,6 +123,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const destination = lookupDestination(req.host, exchange.remoteAddress);
     const draft: Omit<Flow, 'id'> = {
       kind: 'http',
+      ...(req.mode ? { mode: req.mode } : {}),
       client: req.client,
       ...(device ? { device } : {}),
       method: req.method,
@@ -203,6 +204,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const received = Buffer.concat(tunnel.received);
     return {
       kind: 'tcp',
+      mode: tunnel.mode,
       tls: tunnel.tls,
       client: tunnel.client,
       ...(device ? { device } : {}),

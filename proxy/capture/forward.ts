@@ -4,11 +4,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import type { Headers } from '../../shared/types';
+import type { CaptureMode, Headers } from '../../shared/types';
 import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
 
 export interface CapturedRequest {
   client: string;
+  /** the entrance it came through (absent: regular) */
+  mode?: CaptureMode;
   method: string;
   url: string;
   host: string;
@@ -184,6 +186,7 @@ function captureRequestBody(req: http.IncomingMessage): Promise<{ body: Buffer; 
 /** Where the phone's request goes, and who sent it. */
 export interface ForwardTarget {
   client: string;
+  mode?: CaptureMode;
   host: string;
   port: number;
   isSSL: boolean;
@@ -219,6 +222,7 @@ function capturedRequest(
   const path = req.url ?? '/';
   return {
     client: target.client,
+    ...(target.mode ? { mode: target.mode } : {}),
     method: req.method ?? 'GET',
     url: `${target.isSSL ? 'https' : 'http'}://${authorityOf(target)}${path}`,
     host: target.host,

@@ -99,7 +99,7 @@ class LeakscopeProxy extends Proxy {
       return refusal ? Promise.reject(new Error(refusal)) : dialRaw(target, trust);
     };
     const raw = (side: PlainSide, dialled?: net.Socket) =>
-      relayRaw(side.socket, side.interception.client, rawDial(side), { hooks, stopping, dial: (t) => dial(t, side.interception.client) }, dialled);
+      relayRaw(side.socket, side.interception, rawDial(side), { hooks, stopping, dial: (t) => dial(t, side.interception.client) }, dialled);
     this.interceptConnection = classifier({
       tls: (socket, interception) => this.endTls(socket, interception),
       http1: (side) => {
@@ -246,7 +246,8 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     const req = ctx.clientToProxyRequest;
     const res = ctx.proxyToClientResponse;
     const target = ctx.proxyToServerRequestOptions!;
-    const client = interceptions.get(req.socket)?.client ?? normalizeAddress(req.socket.remoteAddress);
+    const interception = interceptions.get(req.socket);
+    const client = interception?.client ?? normalizeAddress(req.socket.remoteAddress);
     const host = String(target.host ?? '').toLowerCase();
     const local = opts.localHandler(host);
     if (local) {
@@ -263,7 +264,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       return;
     }
     inFlight++;
-    forward(req, res, { client, host, port, isSSL: ctx.isSSL }, hooks, upstream).catch((err: Error) => {
+    forward(req, res, { client, mode: interception?.mode ?? 'regular', host, port, isSSL: ctx.isSSL }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);

@@ -31,6 +31,7 @@ export interface TransparentOptions {
 
 export interface TransparentListener {
   port: number;
+  /** stops taking connections; those already taken are the classifier's to finish or cut */
   close(): Promise<void>;
 }
 
@@ -79,25 +80,26 @@ async function accept(socket: net.Socket, port: number, opts: TransparentOptions
 }
 
 export async function startTransparent(opts: TransparentOptions): Promise<TransparentListener> {
-  const sockets = new Set<net.Socket>();
+  /** accepted, not yet handed over: once handed over, a socket is the classifier's (cut when leakscope stops) */
+  const pending = new Set<net.Socket>();
   let port = opts.port;
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    pending.add(socket);
     socket.on('error', (err) => log.debug({ err: err.message, mode: opts.mode }, 'transparent connection error'));
-    accept(socket, port, opts).catch((err: Error) => {
-      log.error({ err: err.message, mode: opts.mode }, 'could not take a redirected connection');
-      socket.destroy();
-    });
+    accept(socket, port, opts)
+      .catch((err: Error) => {
+        log.error({ err: err.message, mode: opts.mode }, 'could not take a redirected connection');
+        socket.destroy();
+      })
+      .finally(() => pending.delete(socket));
   });
   server.on('error', (err) => log.error({ err: err.message, mode: opts.mode }, 'transparent listener error'));
   port = await listenTcp(server, opts.host, opts.port, opts.option);
   return {
     port,
     close: async () => {
-      const closed = new Promise<void>((done) => server.close(() => done()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
+      server.close();
+      for (const socket of pending) socket.destroy();
     },
   };
 }

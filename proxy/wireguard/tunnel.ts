@@ -29,6 +29,11 @@ export function interfaceName(port: number): string {
   return `leakscope${port}`;
 }
 
+/** The machine's interfaces that are leakscope's tunnels: not an address a phone on the LAN can use. */
+export function isTunnelInterface(name: string): boolean {
+  return /^leakscope\d+$/.test(name);
+}
+
 const UP_TIMEOUT_MS = 5_000;
 
 function serverConfig(spec: TunnelSpec): string {
