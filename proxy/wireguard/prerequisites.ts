@@ -21,7 +21,7 @@ const PROGRAMS = [
 
 /** The directories searched for programs: PATH, and the sbin ones a non-root PATH may lack. */
 function searchPath(): string[] {
-  return [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  return [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/local/sbin', '/usr/sbin', '/sbin'];
 }
 
 /** The full path of a program, if it is installed. */
