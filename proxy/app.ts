@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ServerConfig } from '../shared/api';
 import type { SessionInfo } from '../shared/audit';
-import type { TlsErrorEvent } from '../shared/types';
+import type { CaptureMode, TlsErrorEvent, UdpDroppedEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
 import { startMitm, type MitmProxy } from './capture/mitm';
+import { startEntrances, type Entrances } from './capture/entrances';
 import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
@@ -19,11 +20,12 @@ import { RulesHolder } from './rules/rules-holder';
 import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
 import { isLoopbackHost } from './util/addresses';
-import { SETUP_HOST, setupApp } from './server/setup-page';
+import { SETUP_HOST, setupApp, type SetupInfo } from './server/setup-page';
 import { AndroidSessions } from './server/android-api';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
 import { VERSION } from './version';
+import { isTunnelInterface } from './wireguard/tunnel';
 
 export interface StartOptions {
   proxyHost?: string;
@@ -56,6 +58,16 @@ export interface StartOptions {
   uiAllowedHosts?: string[];
   /** let clients beyond loopback reach loopback and link-local addresses through the proxy */
   allowLocalTargets?: boolean;
+  /** the entrances besides the explicit proxy (which always runs): `transparent`, `wireguard` */
+  modes?: CaptureMode[];
+  /** transparent mode's port (default 8082), on proxyHost */
+  transparentPort?: number;
+  /** WireGuard mode's UDP port (default 51820) */
+  wireguardPort?: number;
+  /** the phones WireGuard mode lets in, by name (default one, `phone`) */
+  wireguardPeers?: string[];
+  /** the address phones reach WireGuard mode at (default: the first LAN address) */
+  wireguardEndpoint?: string;
 }
 
 export interface Leakscope {
@@ -72,6 +84,8 @@ export interface Leakscope {
   interceptConnection: MitmProxy['interceptConnection'];
   /** the session this run started in */
   session: SessionInfo;
+  /** the transparent and WireGuard entrances that run */
+  entrances: Entrances;
   close(): Promise<void>;
 }
 
@@ -79,9 +93,10 @@ export { VERSION };
 const MAX_TLS_ERRORS = 500;
 
 export function lanAddresses(): string[] {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .filter((i): i is os.NetworkInterfaceInfo => !!i && i.family === 'IPv4' && !i.internal)
+  return Object.entries(os.networkInterfaces())
+    .filter(([name]) => !isTunnelInterface(name))
+    .flatMap(([, infos]) => infos ?? [])
+    .filter((i) => i.family === 'IPv4' && !i.internal)
     .map((i) => i.address);
 }
 
@@ -103,7 +118,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const token = isLoopbackHost(uiHost) ? undefined : newToken();
   const lan = lanAddresses();
   const config: ServerConfig = { proxy: { port: opts.proxyPort ?? 8080, lanAddresses: lan }, setupUrl: `http://${SETUP_HOST}/`, version: VERSION };
-  const setupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
+  let udpDropped: () => UdpDroppedEvent[] = () => [];
+  const setupInfo: SetupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
   const android = new AndroidSessions({ caPem: ca.certPem, proxyPort: () => config.proxy.port });
 
   const uiPort = opts.uiPort ?? 8081;
@@ -113,7 +129,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, dataDir: opts.dataDir, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, udpDropped: () => udpDropped(), config, dataDir: opts.dataDir, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
   }).catch((err: NodeJS.ErrnoException) => {
     store.close();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
@@ -122,7 +138,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     detector: () => detector,
     store,
     publish: (flow) => ui.live.publishFlow(flow),
-    deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client),
+    deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client) ?? entrances?.peerName(client),
     rules,
     homeCountry: opts.homeCountry,
   });
@@ -165,6 +181,30 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: proxy.port });
   setupInfo.proxyPort = proxy.port;
 
+  let entrances: Entrances | undefined;
+  try {
+    entrances = await startEntrances({
+      modes: opts.modes ?? [],
+      host: opts.proxyHost ?? '0.0.0.0',
+      transparentPort: opts.transparentPort ?? 8082,
+      wireguardPort: opts.wireguardPort ?? 51820,
+      wireguardPeers: opts.wireguardPeers?.length ? opts.wireguardPeers : ['phone'],
+      endpointHost: opts.wireguardEndpoint ?? lan[0] ?? '127.0.0.1',
+      dataDir: opts.dataDir,
+      clientAllowed,
+      intercept: proxy.interceptConnection,
+      onUdpDropped: (event) => ui.live.publishUdpDropped(event),
+    });
+  } catch (err) {
+    await proxy.close();
+    await ui.close();
+    store.close();
+    throw err;
+  }
+  if (entrances.transparent) listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: entrances.transparent.port });
+  setupInfo.wireguard = entrances.wireguard?.peers;
+  udpDropped = () => entrances?.wireguard?.udpDropped() ?? [];
+
   const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${ui.port}/`;
   let closed: Promise<void> | undefined;
   return {
@@ -178,11 +218,14 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     store,
     interceptConnection: proxy.interceptConnection,
     session,
+    entrances,
     close() {
       closed ??= (async () => {
         // Phones set up from the dashboard first: a proxy setting pointing at nothing leaves them offline.
         await android.undoAll();
+        // The tunnel and its rules stay up while the flows under way get their grace, then go.
         await proxy.close();
+        await entrances.close();
         await pipeline.drain();
         await ui.close();
         store.sessions.endCurrent();

@@ -127,6 +127,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const destination = lookupDestination(named ?? req.host, exchange.remoteAddress);
     const draft: Omit<Flow, 'id'> = {
       kind: 'http',
+      ...(req.mode ? { mode: req.mode } : {}),
       client: req.client,
       ...(device ? { device } : {}),
       method: req.method,
@@ -208,6 +209,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const received = Buffer.concat(tunnel.received);
     return {
       kind: 'tcp',
+      mode: tunnel.mode,
       tls: tunnel.tls,
       client: tunnel.client,
       ...(device ? { device } : {}),

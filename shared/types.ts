@@ -64,6 +64,10 @@ export interface Destination {
 
 export type FlowAction = 'blocked' | 'redacted';
 
+/** How a flow came in (CONTRACT.md "Capture modes", mitmproxy's names). */
+export const CAPTURE_MODES = ['regular', 'transparent', 'wireguard'] as const;
+export type CaptureMode = (typeof CAPTURE_MODES)[number];
+
 /** A stored body: text as UTF-8, binary as base64. Capped; `truncated` says when. */
 export interface Body {
   text: string;
@@ -97,6 +101,8 @@ export type ClosedBy = 'client' | 'server' | 'leakscope';
  */
 export interface Flow {
   id: number;
+  /** the entrance it came through; absent on flows stored before modes existed (those are `regular`) */
+  mode?: CaptureMode;
   /** absent on flows stored before kinds existed: those are `http` */
   kind?: FlowKind;
   /** `tcp` flows: whether leakscope ended TLS on it (the bodies are then the decrypted bytes) */
@@ -165,6 +171,22 @@ export interface TlsErrorEvent {
   client: string;
   host: string;
   message: string;
+}
+
+/**
+ * socket.io event `udp-dropped` (and GET /api/udp-dropped): UDP from the WireGuard tunnel that leakscope does not
+ * pass on. One event per client and destination while it keeps sending, with what was dropped until then.
+ */
+export interface UdpDroppedEvent {
+  time: number;
+  client: string;
+  /** the address and port the phone sent to */
+  ip: string;
+  port: number;
+  /** the name the phone looked up for that address through leakscope's DNS, if it did */
+  host?: string;
+  packets: number;
+  bytes: number;
 }
 
 /** One row of GET /api/summary: identifier type × destination host. */

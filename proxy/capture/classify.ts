@@ -14,6 +14,7 @@
 // and send its request only when it needs one.
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { CaptureMode } from '../../shared/types';
 import { log } from '../log';
 import { dialRaw, type RawDial } from './upstream';
 
@@ -24,7 +25,12 @@ export interface Interception {
   /** where the phone meant to connect: the CONNECT target, or the original destination */
   target: { host: string; port: number };
   /** how the connection came in */
-  mode: 'regular' | 'transparent' | 'wireguard';
+  mode: CaptureMode;
+  /**
+   * the host name the entrance knows when the target is an address (the name the phone resolved through the
+   * tunnel's DNS): recorded for a connection that names no host itself (no SNI, no Host header)
+   */
+  name?: string;
   /** bytes the entrance already read from the socket, handed back before anything else */
   head?: Buffer;
 }

@@ -4,13 +4,15 @@
 import http from 'node:http';
 import https from 'node:https';
 import net, { type LookupFunction, type Socket } from 'node:net';
-import type { Headers } from '../../shared/types';
+import type { CaptureMode, Headers } from '../../shared/types';
 import { formatAuthority, parseAuthority } from './connect-target';
 import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
 import { isThisMachine, RefusedTarget, type Refusal } from './target-guard';
 
 export interface CapturedRequest {
   client: string;
+  /** the entrance it came through (absent: regular) */
+  mode?: CaptureMode;
   method: string;
   /** as the app addressed it: the Host header's name (else the host dialled), the port dialled */
   url: string;
@@ -201,6 +203,8 @@ function captureRequestBody(req: http.IncomingMessage): Promise<{ body: Buffer; 
 /** Where the phone's request goes, and who sent it. */
 export interface ForwardTarget {
   client: string;
+  /** the entrance it came through (absent: regular) */
+  mode?: CaptureMode;
   /** what is dialled: the CONNECT target, or an absolute URI's host and port */
   host: string;
   port: number;
@@ -263,6 +267,7 @@ function capturedRequest(
   const path = req.url ?? '/';
   return {
     client: target.client,
+    ...(target.mode ? { mode: target.mode } : {}),
     method: req.method ?? 'GET',
     ...addressedAs(req, target),
     host: target.host,

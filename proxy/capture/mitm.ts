@@ -106,7 +106,7 @@ class LeakscopeProxy extends Proxy {
       return dialRaw(target, trust, opts.guard.lookup(isThisMachine(client), target.port));
     };
     const raw = (side: PlainSide, dialled?: net.Socket) =>
-      relayRaw(side.socket, side.interception.client, rawDial(side), { hooks, stopping, dial: (t) => dial(t, side.interception.client) }, dialled);
+      relayRaw(side.socket, side.interception, rawDial(side), { hooks, stopping, dial: (t) => dial(t, side.interception.client) }, dialled);
     this.interceptConnection = classifier({
       tls: (socket, interception) => this.endTls(socket, interception),
       http1: (side) => {
@@ -280,7 +280,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     inFlight++;
     // The name the phone checked our certificate against is the one the server's must carry.
     const servername = (req.socket as tls.TLSSocket).servername || undefined;
-    forward(req, res, { client, host, port, isSSL: ctx.isSSL, servername, refused }, hooks, upstream).catch((err: Error) => {
+    forward(req, res, { client, mode: interception?.mode ?? 'regular', host, port, isSSL: ctx.isSSL, servername, refused }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);

@@ -2,9 +2,9 @@
 // recorded as one `tcp` flow. The phone's bytes are scanned before they leave, each read with the tail of the
 // one before it, so an identifier split across two reads is still found and a block rule can cut the
 // connection before it goes out.
-import type net from 'node:net';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ClosedBy } from '../../shared/types';
+import type { CaptureMode, ClosedBy } from '../../shared/types';
 import { log } from '../log';
 import { INTERRUPTED } from './forward';
 import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
@@ -18,6 +18,9 @@ const CLOSE_GRACE_MS = 2000;
 /** One raw tunnel as it stands; the pipeline reads it to store the flow while open and once closed. */
 export interface Tunnel {
   client: string;
+  mode: CaptureMode;
+  /** the target dialled; when that is an address, the name the phone used instead (SNI, or the name it resolved
+   * through the tunnel's DNS), if any */
   host: string;
   port: number;
   /** TLS was ended by leakscope: what is kept is the decrypted bytes, relayed over a new TLS connection */
@@ -60,15 +63,23 @@ export interface RelayOptions {
   stopping: AbortSignal;
 }
 
+/** Who opened a tunnel, how it came in, and the name it was for when the target is an address. */
+export interface TunnelOrigin {
+  client: string;
+  mode: CaptureMode;
+  name?: string;
+}
+
 /**
  * Relays `socket` to the target and records it. `dialled` is a connection already made (a server that speaks
  * first was dialled while the phone was silent); otherwise the target is dialled here.
  */
-export async function relayRaw(socket: Duplex, client: string, target: RawDial, opts: RelayOptions, dialled?: net.Socket): Promise<void> {
+export async function relayRaw(socket: Duplex, from: TunnelOrigin, target: RawDial, opts: RelayOptions, dialled?: net.Socket): Promise<void> {
   const { hooks } = opts;
   const tunnel: Tunnel = {
-    client,
-    host: target.host,
+    client: from.client,
+    mode: from.mode,
+    host: net.isIP(target.host) ? (target.tls?.servername ?? from.name ?? target.host) : target.host,
     port: target.port,
     tls: !!target.tls,
     start: Date.now(),

@@ -1,6 +1,9 @@
 // `leakscope start`: proxy + dashboard until Ctrl-C.
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
+import QRCode from 'qrcode';
+import { CAPTURE_MODES, type CaptureMode } from '../../shared/types';
+import type { Leakscope } from '../app';
 import { loadIdentifiersFile } from '../config/load-identifiers';
 import { parseHomeCountry } from '../destination/foreign';
 import { log } from '../log';
@@ -28,6 +31,22 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+function mode(value: string, previous: CaptureMode[] = []): CaptureMode[] {
+  if (!(CAPTURE_MODES as readonly string[]).includes(value)) throw new UsageError(`--mode ${value}: expected one of ${CAPTURE_MODES.join(', ')}`);
+  return [...previous, value as CaptureMode];
+}
+
+/** Each WireGuard peer's config as a QR code in the terminal, for the phone's WireGuard app to scan. */
+async function sayWireguard(app: Leakscope, say: (line: string) => void): Promise<void> {
+  const wg = app.entrances.wireguard;
+  if (!wg) return;
+  say(`wireguard            UDP ${app.lanAddresses[0] ?? '0.0.0.0'}:${wg.port} (interface ${wg.iface})`);
+  for (const peer of wg.peers) {
+    say(`wireguard peer       ${peer.name} (${peer.address}): scan this with the WireGuard app, or ${app.uiUrl}wireguard.conf?peer=${encodeURIComponent(peer.name)}`);
+    say(await QRCode.toString(peer.conf, { type: 'terminal', small: true, errorCorrectionLevel: 'L' }));
+  }
+}
+
 export function startCommand(): Command {
   return new Command('start')
     .description('start the proxy and the dashboard')
@@ -44,6 +63,11 @@ export function startCommand(): Command {
     .option('--session <name>', 'capture session to record into (continued if it exists; default: a new one named by the start time)', sessionNameOption)
     .option('--allow-local-targets', 'let phones reach loopback and link-local addresses of this machine through the proxy (a local test server)')
     .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
+    .option('--mode <mode>', 'an entrance besides the explicit proxy: transparent, wireguard (repeatable; regular, the proxy, always runs)', mode, [])
+    .option('--transparent-port <port>', 'transparent mode: the port redirected connections arrive on', port, 8082)
+    .option('--wireguard-port <port>', 'WireGuard mode: the UDP port phones connect to', port, 51820)
+    .option('--wireguard-peer <name>', 'WireGuard mode: a phone to let in, each with its own config and QR code (repeatable; default one, "phone")', collect, [])
+    .option('--wireguard-endpoint <host>', 'WireGuard mode: the address phones reach this machine at (default: the first LAN address)')
     .addOption(new Option('--upstream-timeout <ms>', "ms to wait for an upstream's response headers").default(30_000).argParser(Number))
     .addOption(new Option('--idle-timeout <ms>', 'ms an open stream (SSE, long poll, WebSocket) may pass no byte before it is cut').default(600_000).argParser(Number))
     .addOption(new Option('--headers-timeout <ms>', 'ms a proxy client gets to send its request headers').default(20_000).argParser(Number))
@@ -80,11 +104,18 @@ export function startCommand(): Command {
         headersTimeout: opts.headersTimeout,
         stopGrace: opts.stopGrace,
         session: opts.session,
+        modes: opts.mode,
+        transparentPort: opts.transparentPort,
+        wireguardPort: opts.wireguardPort,
+        wireguardPeers: opts.wireguardPeer,
+        wireguardEndpoint: opts.wireguardEndpoint,
       });
       const phoneAddress = app.lanAddresses[0] ?? '127.0.0.1';
       say(`leakscope proxy      ${opts.proxyHost}:${app.proxyPort}  (phone Wi-Fi proxy: ${phoneAddress}:${app.proxyPort})`);
       say(`dashboard            ${app.uiUrl}${app.token ? `?token=${app.token}` : ''}`);
       say(`phone setup page     ${app.setupUrl}  (on the phone, through the proxy: http://leakscope.setup/)`);
+      if (app.entrances.transparent) say(`transparent          ${opts.proxyHost}:${app.entrances.transparent.port}  (redirect TCP here; the original destination comes from conntrack)`);
+      await sayWireguard(app, say);
       say(`data dir             ${resolveDataDir(opts.dataDir)}`);
       say(`session              ${app.session.name}${app.session.flows ? ` (continued: ${app.session.flows} flows so far)` : ''}`);
       let stopping = false;

@@ -83,6 +83,7 @@ export function harEntry(flow: Flow) {
     ...(flow.destination?.ip ? { serverIPAddress: flow.destination.ip } : {}),
     _leakscope: {
       id: flow.id,
+      ...(flow.mode ? { mode: flow.mode } : {}),
       findings: flow.findings,
       client: flow.client,
       device: flow.device ?? null,

@@ -5,7 +5,7 @@ import express from 'express';
 import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
 import { parseIdentifiers } from '../../shared/identifiers';
 import { parseRules } from '../../shared/rules';
-import type { TlsErrorEvent } from '../../shared/types';
+import type { TlsErrorEvent, UdpDroppedEvent } from '../../shared/types';
 import { addCanaries, makeCanaries, vcardFile } from '../cli/canaries';
 import { UsageError } from '../cli/errors';
 import type { IdentifiersHolder } from '../config/identifiers-holder';
@@ -23,6 +23,8 @@ export interface ApiDeps {
   identifiers: IdentifiersHolder;
   rules: RulesHolder;
   tlsErrors: () => TlsErrorEvent[];
+  /** UDP from the WireGuard tunnel that was not passed on, newest first (empty without WireGuard mode) */
+  udpDropped?: () => UdpDroppedEvent[];
   config: ServerConfig;
   /** where report bundles are written (DATA_DIR/reports) and the CA is read from */
   dataDir: string;
@@ -154,6 +156,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
     res.json(rulesResponse());
   });
   api.use('/android', androidRouter(deps.android));
+  api.get('/udp-dropped', (_req, res) => void res.json(deps.udpDropped?.() ?? []));
   api.get('/tls-errors', (_req, res) => {
     res.json(deps.tlsErrors());
   });
