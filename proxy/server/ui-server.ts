@@ -7,7 +7,7 @@ import express from 'express';
 import type { FlowStore } from '../store/flow-store';
 import { apiRouter, type ApiDeps } from './api';
 import { requireToken } from './auth';
-import { requireOwnHost } from './host-check';
+import { requireOwnHost, requireOwnOriginDownload } from './host-check';
 import { LiveHub } from './live';
 import { setupRouter, type SetupInfo } from './setup-page';
 
@@ -41,6 +41,9 @@ export function startUiServer(opts: {
     next();
   });
   // The setup page and the CA certificate are public by design: the phone fetches them before anything else.
+  // A phone's WireGuard config holds its private key: on the dashboard it is a download like the HAR (the
+  // dashboard's own pages, and its token beyond loopback), though the phone's own copy through the proxy is not.
+  app.get('/wireguard.conf', requireOwnOriginDownload(opts.api.hostAllowed), requireToken(opts.token));
   app.use(setupRouter(opts.setup));
   app.get('/api/health', (_req, res) => void res.json({ ok: true }));
   app.use(requireToken(opts.token));

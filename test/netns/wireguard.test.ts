@@ -51,7 +51,7 @@ async function leftBehind(): Promise<string[]> {
 beforeAll(async () => {
   world = await makeWorld();
   cli = await world.leakscope(['--mode', 'wireguard', '--wireguard-port', String(PORT), '--wireguard-endpoint', world.machineAddress]);
-  const conf = await world.lab.exec(world.machine, 'curl', ['-sS', '--fail', `${cli.uiUrl}wireguard.conf`]);
+  const conf = await world.lab.exec(world.machine, 'curl', ['-sS', '--fail', '-H', 'Sec-Fetch-Site: same-origin', `${cli.uiUrl}wireguard.conf`]);
   await connectPhone(conf);
   fs.writeFileSync(path.join(world.dir, 'leakscope-ca.pem'), await world.lab.exec(world.machine, 'curl', ['-sS', `${cli.uiUrl}ca.pem`]));
 }, 90_000);
@@ -63,7 +63,7 @@ afterAll(async () => {
 
 describe('WireGuard mode', () => {
   it('serves the phone a config that sends everything into the tunnel, with leakscope as its DNS', async () => {
-    const conf = await world.lab.exec(world.machine, 'curl', ['-sS', '--fail', `${cli.uiUrl}wireguard.conf`]);
+    const conf = await world.lab.exec(world.machine, 'curl', ['-sS', '--fail', '-H', 'Sec-Fetch-Site: same-origin', `${cli.uiUrl}wireguard.conf`]);
     expect(conf).toMatch(/^AllowedIPs = 0\.0\.0\.0\/0, ::\/0$/m);
     expect(conf).toMatch(/^DNS = 10\.73\.0\.1$/m);
     expect(conf).toContain(`Endpoint = ${world.machineAddress}:${PORT}`);
@@ -85,7 +85,8 @@ describe('WireGuard mode', () => {
     expect(body).toBe('upstream says hello\n');
     expect(world.upstreamOutput()).toContain(`"url":"/register?imei=${IMEI}"`);
     const flow = await until('the flow', async () => (await flows()).find((f) => f.url.includes('/register')));
-    expect(flow.host).toBe(UPSTREAM_NAME);
+    // The name the app addressed (SNI and Host) is in the URL; `host` is the address really dialled.
+    expect(new URL(flow.url).hostname).toBe(UPSTREAM_NAME);
     expect(flow.client).toBe('10.73.0.2');
     expect(flow.device).toBe('Tunnel phone');
     expect(flow.findings.map((f) => [f.type, f.value])).toContainEqual(['imei', IMEI]);

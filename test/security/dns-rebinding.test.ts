@@ -47,6 +47,8 @@ const ROUTES: { method: string; path: string; body?: unknown; ok: number }[] = [
   { method: 'GET', path: '/api/rules', ok: 200 },
   { method: 'GET', path: '/api/tls-errors', ok: 200 },
   { method: 'GET', path: '/api/export.har', ok: 200 },
+  // not running here: answered 404, but only to the dashboard's own names and pages
+  { method: 'GET', path: '/wireguard.conf', ok: 404 },
   { method: 'PUT', path: '/api/devices/192.168.1.23', body: { name: 'Phone A' }, ok: 200 },
   { method: 'PUT', path: '/api/identifiers', body: { devices: [{ name: 'RedMi', imei: ['865123456789012'] }] }, ok: 200 },
   { method: 'PUT', path: '/api/rules', body: { rules: [] }, ok: 200 },
