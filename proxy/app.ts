@@ -12,7 +12,6 @@ import { startEntrances, type Entrances } from './capture/entrances';
 import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
-import { listenError } from './config/listen-error';
 import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
@@ -25,6 +24,7 @@ import { AndroidSessions } from './server/android-api';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
 import { VERSION } from './version';
+import { listenError } from './util/listen';
 import { isTunnelInterface } from './wireguard/tunnel';
 
 export interface StartOptions {

@@ -4,18 +4,37 @@ import type dgram from 'node:dgram';
 import type net from 'node:net';
 import { UsageError } from '../cli/errors';
 
-function explain(err: NodeJS.ErrnoException, option: string, port: number, host: string): Error {
-  const where = `${option} ${port} (on ${host})`;
-  if (err.code === 'EADDRINUSE') return new UsageError(`${where}: the port is in use`);
-  if (err.code === 'EACCES') return new UsageError(`${where}: no permission to listen there`);
-  if (err.code === 'EADDRNOTAVAIL') return new UsageError(`${where}: not an address of this machine`);
-  return err;
+export interface ListenTarget {
+  /** the options that chose it, as the tester typed them (a listener whose address is not an option has none) */
+  portOption: string;
+  hostOption?: string;
+  host: string;
+  port: number;
+}
+
+export function listenError(err: NodeJS.ErrnoException, where: ListenTarget): Error {
+  const at = `${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`;
+  const address = where.hostOption ? `${where.hostOption} ${where.host}` : `${where.portOption} ${where.port}: ${at}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new UsageError(`${where.portOption} ${where.port}: ${at} is already in use (another leakscope or proxy?); choose another port with ${where.portOption}`);
+    case 'EACCES':
+      return new UsageError(`${where.portOption} ${where.port}: permission denied for ${at} (ports below 1024 need root or CAP_NET_BIND_SERVICE)`);
+    case 'EADDRNOTAVAIL':
+      return new UsageError(`${address}: not an address of this machine`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return new UsageError(`${address}: not an address or a name of this machine`);
+    default:
+      return err;
+  }
 }
 
 /** Listens on host:port; resolves with the port bound (port 0 picks one). */
 export function listenTcp(server: net.Server, host: string, port: number, option: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => reject(explain(err, option, port, host));
+    const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, { portOption: option, host, port }));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
@@ -27,7 +46,7 @@ export function listenTcp(server: net.Server, host: string, port: number, option
 /** Binds a UDP socket on host:port; resolves with the port bound. */
 export function bindUdp(socket: dgram.Socket, host: string, port: number, option: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => reject(explain(err, option, port, host));
+    const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, { portOption: option, host, port }));
     socket.once('error', onError);
     socket.bind(port, host, () => {
       socket.off('error', onError);

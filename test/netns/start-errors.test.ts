@@ -44,7 +44,7 @@ describe('start --mode: what is missing', () => {
     try {
       const { code, stderr } = await start(['--mode', 'transparent', '--transparent-port', String(port)]);
       expect(code).toBe(2);
-      expect(stderr.trim()).toBe(`leakscope: --transparent-port ${port} (on 127.0.0.1): the port is in use`);
+      expect(stderr.trim()).toBe(`leakscope: --transparent-port ${port}: 127.0.0.1:${port} is already in use (another leakscope or proxy?); choose another port with --transparent-port`);
     } finally {
       taken.close();
     }
