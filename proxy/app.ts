@@ -4,9 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServerConfig } from '../shared/api';
-import type { TlsErrorEvent } from '../shared/types';
+import type { SessionInfo } from '../shared/audit';
+import type { CaptureMode, TlsErrorEvent, UdpDroppedEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
-import { startMitm } from './capture/mitm';
+import { startMitm, type MitmProxy } from './capture/mitm';
+import { startEntrances, type Entrances } from './capture/entrances';
 import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
@@ -18,10 +20,12 @@ import { RulesHolder } from './rules/rules-holder';
 import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
 import { isLoopbackHost } from './util/addresses';
-import { SETUP_HOST, setupApp } from './server/setup-page';
+import { SETUP_HOST, setupApp, type SetupInfo } from './server/setup-page';
 import { AndroidSessions } from './server/android-api';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
+import { VERSION } from './version';
+import { isTunnelInterface } from './wireguard/tunnel';
 
 export interface StartOptions {
   proxyHost?: string;
@@ -35,6 +39,8 @@ export interface StartOptions {
   upstreamCa?: string[];
   /** ms to wait for an upstream's response headers */
   upstreamTimeout?: number;
+  /** ms an open stream may pass no byte either way before it is cut (default 10 minutes) */
+  idleTimeout?: number;
   /** CIDRs allowed to use the proxy besides loopback and private ranges */
   allow?: string[];
   /** ms a proxy client gets to send a request's headers (slowloris guard); default 20 s */
@@ -45,11 +51,23 @@ export interface StartOptions {
   rulesFile?: string;
   /** ISO country code: identifiers leaving for any other country tag the flow `foreign` */
   homeCountry?: string;
+  /** the capture session flows go to: continued if the name exists; default a new one named by the start time */
+  session?: string;
   /** more names the dashboard answers to (`--ui-allowed-host`), besides loopback, its bind address and, beyond
    * loopback, the machine's own names */
   uiAllowedHosts?: string[];
   /** let clients beyond loopback reach loopback and link-local addresses through the proxy */
   allowLocalTargets?: boolean;
+  /** the entrances besides the explicit proxy (which always runs): `transparent`, `wireguard` */
+  modes?: CaptureMode[];
+  /** transparent mode's port (default 8082), on proxyHost */
+  transparentPort?: number;
+  /** WireGuard mode's UDP port (default 51820) */
+  wireguardPort?: number;
+  /** the phones WireGuard mode lets in, by name (default one, `phone`) */
+  wireguardPeers?: string[];
+  /** the address phones reach WireGuard mode at (default: the first LAN address) */
+  wireguardEndpoint?: string;
 }
 
 export interface Leakscope {
@@ -62,16 +80,23 @@ export interface Leakscope {
   token?: string;
   caPem: string;
   store: FlowStore;
+  /** hands a connection from another entrance (transparent, WireGuard) to the classifier; see capture/classify.ts */
+  interceptConnection: MitmProxy['interceptConnection'];
+  /** the session this run started in */
+  session: SessionInfo;
+  /** the transparent and WireGuard entrances that run */
+  entrances: Entrances;
   close(): Promise<void>;
 }
 
-export const VERSION = '0.1.0';
+export { VERSION };
 const MAX_TLS_ERRORS = 500;
 
 export function lanAddresses(): string[] {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .filter((i): i is os.NetworkInterfaceInfo => !!i && i.family === 'IPv4' && !i.internal)
+  return Object.entries(os.networkInterfaces())
+    .filter(([name]) => !isTunnelInterface(name))
+    .flatMap(([, infos]) => infos ?? [])
+    .filter((i) => i.family === 'IPv4' && !i.internal)
     .map((i) => i.address);
 }
 
@@ -93,7 +118,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const token = isLoopbackHost(uiHost) ? undefined : newToken();
   const lan = lanAddresses();
   const config: ServerConfig = { proxy: { port: opts.proxyPort ?? 8080, lanAddresses: lan }, setupUrl: `http://${SETUP_HOST}/`, version: VERSION };
-  const setupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
+  let udpDropped: () => UdpDroppedEvent[] = () => [];
+  const setupInfo: SetupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
   const android = new AndroidSessions({ caPem: ca.certPem, proxyPort: () => config.proxy.port });
 
   const uiPort = opts.uiPort ?? 8081;
@@ -103,7 +129,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, udpDropped: () => udpDropped(), config, dataDir: opts.dataDir, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
   }).catch((err: NodeJS.ErrnoException) => {
     store.close();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
@@ -112,7 +138,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     detector: () => detector,
     store,
     publish: (flow) => ui.live.publishFlow(flow),
-    deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client),
+    deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client) ?? entrances?.peerName(client),
     rules,
     homeCountry: opts.homeCountry,
   });
@@ -128,6 +154,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     hooks: pipeline,
     upstreamCa: opts.upstreamCa,
     upstreamTimeout: opts.upstreamTimeout ?? 30_000,
+    idleTimeout: opts.idleTimeout ?? 600_000,
     headersTimeout: opts.headersTimeout ?? 20_000,
     stopGrace: opts.stopGrace ?? 5_000,
     clientAllowed,
@@ -147,9 +174,36 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     store.close();
     throw listenError(err, { hostOption: '--proxy-host', portOption: '--proxy-port', host: opts.proxyHost ?? '0.0.0.0', port: opts.proxyPort ?? 8080 });
   });
+  // Begun once the proxy listens (in the same turn, before any flow can complete), so a start that fails on a
+  // port in use leaves no empty session behind.
+  const session = store.sessions.begin(opts.session);
   config.proxy.port = proxy.port;
   listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: proxy.port });
   setupInfo.proxyPort = proxy.port;
+
+  let entrances: Entrances | undefined;
+  try {
+    entrances = await startEntrances({
+      modes: opts.modes ?? [],
+      host: opts.proxyHost ?? '0.0.0.0',
+      transparentPort: opts.transparentPort ?? 8082,
+      wireguardPort: opts.wireguardPort ?? 51820,
+      wireguardPeers: opts.wireguardPeers?.length ? opts.wireguardPeers : ['phone'],
+      endpointHost: opts.wireguardEndpoint ?? lan[0] ?? '127.0.0.1',
+      dataDir: opts.dataDir,
+      clientAllowed,
+      intercept: proxy.interceptConnection,
+      onUdpDropped: (event) => ui.live.publishUdpDropped(event),
+    });
+  } catch (err) {
+    await proxy.close();
+    await ui.close();
+    store.close();
+    throw err;
+  }
+  if (entrances.transparent) listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: entrances.transparent.port });
+  setupInfo.wireguard = entrances.wireguard?.peers;
+  udpDropped = () => entrances?.wireguard?.udpDropped() ?? [];
 
   const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${ui.port}/`;
   let closed: Promise<void> | undefined;
@@ -162,13 +216,19 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     caPem: ca.certPem,
     store,
+    interceptConnection: proxy.interceptConnection,
+    session,
+    entrances,
     close() {
       closed ??= (async () => {
         // Phones set up from the dashboard first: a proxy setting pointing at nothing leaves them offline.
         await android.undoAll();
+        // The tunnel and its rules stay up while the flows under way get their grace, then go.
         await proxy.close();
+        await entrances.close();
         await pipeline.drain();
         await ui.close();
+        store.sessions.endCurrent();
         store.close();
       })();
       return closed;

@@ -3,14 +3,17 @@
 import type { Destination, Finding, Flow, FlowSummary } from '../shared/types';
 import { summarize } from '../shared/types';
 import { storedBody } from './capture/body';
+import { parseAuthority } from './capture/connect-target';
 import { REQUEST_CAPTURE_BYTES } from './capture/limits';
 import type { CapturedRequest, Exchange, ForwardHooks, Verdict } from './capture/forward';
 import type { WebSocketMessage, WebSocketVerdict } from './capture/mitm';
+import type { Tunnel, TunnelHooks } from './capture/raw';
 import type { Detector, ScanResult } from './detect';
+import { FINDINGS_PER_SCAN, SCAN_CAPPED_TAG } from './detect/analyze';
 import { FOREIGN_TAG, isForeign } from './destination/foreign';
 import { lookupDestination } from './destination/lookup';
 import { log } from './log';
-import { applyRules, type RulesOutcome } from './rules/apply';
+import { applyRules, applyStreamRules, type RulesOutcome } from './rules/apply';
 import type { RulesHolder } from './rules/rules-holder';
 import type { FlowStore } from './store/flow-store';
 
@@ -25,7 +28,7 @@ export interface PipelineDeps {
   homeCountry?: string;
 }
 
-export interface Pipeline extends ForwardHooks {
+export interface Pipeline extends ForwardHooks, TunnelHooks {
   /**
    * Scans a message a phone sent over a WebSocket and judges it by the rules; one that carries findings is
    * stored as a flow of its own before the verdict is given.
@@ -42,6 +45,44 @@ function hostOf(url: string): string {
     return '';
   }
 }
+
+/** A tunnel's address as its flow's URL shows it: `tcp://host:port`, or `tls://` when leakscope ended TLS on it. */
+function tunnelUrl(tunnel: Tunnel): string {
+  const host = tunnel.host.includes(':') ? `[${tunnel.host}]` : tunnel.host;
+  return `${tunnel.tls ? 'tls' : 'tcp'}://${host}:${tunnel.port}`;
+}
+
+/** A raw stream's latest bytes as the rules stage sees requests: they are the body. */
+function tunnelAsRequest(tunnel: Tunnel, window: Buffer): CapturedRequest {
+  return {
+    client: tunnel.client,
+    method: 'TCP',
+    url: tunnelUrl(tunnel),
+    host: tunnel.host,
+    port: tunnel.port,
+    isSSL: tunnel.tls,
+    path: '',
+    httpVersion: '',
+    headers: {},
+    body: window,
+    bodyTruncated: false,
+    start: tunnel.start,
+  };
+}
+
+/** What a tunnel's flow has gathered while open: findings so far (each once), and where it is stored. */
+interface TunnelRecord {
+  findings: Finding[];
+  seen: Set<string>;
+  tags: Set<string>;
+  passed: Finding[];
+  action?: Flow['action'];
+  id?: number;
+  /** the last store or update of its flow: the next one waits for it */
+  saved: Promise<void>;
+}
+
+const findingKey = (f: Finding) => `${f.type}\0${f.value}\0${f.path}\0${f.encoding}\0${f.device ?? ''}`;
 
 /** A WebSocket message as the rules stage sees requests: its data is the body. */
 function messageAsRequest(message: WebSocketMessage, data: Buffer, host: string): CapturedRequest {
@@ -80,13 +121,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const scan = scans.get(req) ?? { findings: [], tags: [] };
     const device = deviceOf(req.client, scan);
     const outcome = outcomes.get(req);
-    const destination = lookupDestination(req.host, exchange.remoteAddress);
+    // The domain is the one the app named (an app resolving names itself dials an address); ip and country are
+    // those of the address connected to.
+    const named = req.hostHeader ? parseAuthority(req.hostHeader, req.port)?.host : undefined;
+    const destination = lookupDestination(named ?? req.host, exchange.remoteAddress);
     const draft: Omit<Flow, 'id'> = {
+      kind: 'http',
+      ...(req.mode ? { mode: req.mode } : {}),
       client: req.client,
       ...(device ? { device } : {}),
       method: req.method,
       url: req.url,
       host: req.host,
+      ...(req.hostHeader ? { hostHeader: req.hostHeader } : {}),
       httpVersion: req.httpVersion,
       requestHeaders: req.headers,
       requestBody: await storedBody(req.body, exchange.requestSize, req.headers, req.bodyTruncated),
@@ -94,6 +141,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       statusText: exchange.statusText,
       responseHeaders: exchange.responseHeaders,
       responseBody: await storedBody(exchange.responseBody, exchange.responseSize, exchange.responseHeaders, exchange.responseTruncated),
+      ...(exchange.requestTrailers ? { requestTrailers: exchange.requestTrailers } : {}),
+      ...(exchange.responseTrailers ? { responseTrailers: exchange.responseTrailers } : {}),
       timings: { start: req.start, wait: exchange.wait, total: exchange.total },
       ...(exchange.error ? { error: exchange.error } : {}),
       findings: scan.findings,
@@ -142,6 +191,79 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return outcome.verdict.rewrite ? { data: outcome.verdict.rewrite.body } : {};
   }
 
+  const tunnels = new WeakMap<Tunnel, TunnelRecord>();
+  function tunnelRecord(tunnel: Tunnel): TunnelRecord {
+    let rec = tunnels.get(tunnel);
+    if (!rec) {
+      rec = { findings: [], seen: new Set(), tags: new Set(), passed: [], saved: Promise.resolve() };
+      tunnels.set(tunnel, rec);
+    }
+    return rec;
+  }
+
+  async function tunnelDraft(tunnel: Tunnel, rec: TunnelRecord): Promise<Omit<Flow, 'id'>> {
+    const scan: ScanResult = { findings: rec.findings, tags: [...rec.tags] };
+    const device = deviceOf(tunnel.client, scan);
+    const destination = lookupDestination(tunnel.host, tunnel.remoteAddress);
+    const sent = Buffer.concat(tunnel.sent);
+    const received = Buffer.concat(tunnel.received);
+    return {
+      kind: 'tcp',
+      mode: tunnel.mode,
+      tls: tunnel.tls,
+      client: tunnel.client,
+      ...(device ? { device } : {}),
+      method: 'TCP',
+      url: tunnelUrl(tunnel),
+      host: tunnel.host,
+      httpVersion: '',
+      requestHeaders: {},
+      requestBody: await storedBody(sent, tunnel.sentSize, undefined, tunnel.sentSize > sent.length),
+      responseBody: await storedBody(received, tunnel.receivedSize, undefined, tunnel.receivedSize > received.length),
+      timings: { start: tunnel.start, ...(tunnel.end ? { total: tunnel.end - tunnel.start } : {}) },
+      ...(tunnel.closedBy ? { closedBy: tunnel.closedBy } : {}),
+      ...(tunnel.error ? { error: tunnel.error } : {}),
+      findings: rec.findings,
+      tags: tagsOf(scan, destination, rec.passed),
+      destination,
+      ...(rec.action ? { action: rec.action } : {}),
+    };
+  }
+
+  /** Stores the tunnel's flow as it stands: the first time as a new flow, then in place under the same id. */
+  function saveTunnel(tunnel: Tunnel, rec: TunnelRecord): Promise<void> {
+    rec.saved = rec.saved.then(async () => {
+      const draft = await tunnelDraft(tunnel, rec);
+      const flow = rec.id === undefined ? await deps.store.commit(draft) : deps.store.update({ id: rec.id, ...draft });
+      rec.id = flow.id;
+      deps.publish(summarize(flow));
+    });
+    return rec.saved;
+  }
+
+  async function inspectStream(tunnel: Tunnel, window: Buffer): Promise<{ close?: string }> {
+    const scan = await deps.detector().scanStream(window, tunnel.client);
+    const rec = tunnelRecord(tunnel);
+    for (const tag of scan.tags) rec.tags.add(tag);
+    // The window repeats the tail of the read before: what was found there is not new.
+    const fresh = scan.findings.filter((f) => !rec.seen.has(findingKey(f)) && rec.seen.add(findingKey(f)));
+    if (fresh.length === 0) return {};
+    // A flow keeps at most as many findings as one request's scan does, however long the stream runs.
+    const room = FINDINGS_PER_SCAN - rec.findings.length;
+    if (fresh.length > room) rec.tags.add(SCAN_CAPPED_TAG);
+    rec.findings.push(...fresh.slice(0, Math.max(room, 0)));
+    const outcome = applyStreamRules({ rules: deps.rules, detector: deps.detector() }, tunnelAsRequest(tunnel, window), { findings: fresh, tags: scan.tags }, deps.deviceName(tunnel.client));
+    rec.passed.push(...outcome.passed);
+    if (outcome.verdict.block) {
+      rec.action = 'blocked';
+      // The flow is stored as the tunnel closes, with this reason as its error.
+      return { close: outcome.verdict.block.text.replace(/^leakscope: /, '') };
+    }
+    // Shown while the connection is still open; the bytes go on meanwhile.
+    void track(saveTunnel(tunnel, rec), tunnelUrl(tunnel));
+    return {};
+  }
+
   function track(task: Promise<void>, what: string): Promise<void> {
     const tracked = task
       .catch((err: Error) => log.error({ err: err.message, what }, 'could not record a flow'))
@@ -171,6 +293,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const verdict = inspectWebSocketMessage(message);
       track(verdict.then(() => undefined), message.url);
       return verdict;
+    },
+    inspectStream,
+    closeTunnel(tunnel) {
+      return track(saveTunnel(tunnel, tunnelRecord(tunnel)), tunnelUrl(tunnel));
     },
     async drain() {
       while (pending.size) await Promise.all([...pending]);

@@ -1,7 +1,7 @@
 // The dashboard server's HTTP API and socket.io events, as both sides see them.
 // Paths under /api; every response is JSON unless noted.
 import type { Rule } from './rules';
-import type { FlowSummary, SummaryRow, TlsErrorEvent } from './types';
+import type { FlowSummary, SummaryRow, TlsErrorEvent, UdpDroppedEvent } from './types';
 
 /**
  * GET /api/flows — query: flagged=1, limit=N (default 200, max 5000), after=ID, before=ID,
@@ -60,6 +60,9 @@ export interface StatsResponse {
 /** GET /api/tls-errors — newest first. */
 export type TlsErrorsResponse = TlsErrorEvent[];
 
+/** GET /api/udp-dropped — newest first: UDP from the WireGuard tunnel that was not passed on. */
+export type UdpDroppedResponse = UdpDroppedEvent[];
+
 /** socket.io: the client passes `auth: { after: lastSeenId }`; the server first replays every flow with a larger
  * id as `flow` events, then streams live ones. */
 export interface SocketAuth {
@@ -67,4 +70,4 @@ export interface SocketAuth {
   token?: string;
 }
 
-export const SOCKET_EVENTS = { flow: 'flow', tlsError: 'tls-error' } as const;
+export const SOCKET_EVENTS = { flow: 'flow', tlsError: 'tls-error', udpDropped: 'udp-dropped' } as const;

@@ -15,11 +15,22 @@ export const IDENTIFIER_TYPES = [
   'contact',
   'sms',
   'location',
+  /** a Wi-Fi network's BSSID (access point MAC) or SSID: they stand in for location */
+  'wifi',
+  /** a list of package names of the apps installed on the phone */
+  'installed_apps',
 ] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 
-export type Where = 'url' | 'header' | 'cookie' | 'body' | 'websocket';
-export type Confidence = 'known' | 'pattern';
+export type Where = 'url' | 'header' | 'cookie' | 'body' | 'websocket' | 'tcp';
+/** `tracker`: a field that a known tracker's format (trackhar's adapters) names as this identifier. */
+export type Confidence = 'known' | 'pattern' | 'tracker';
+
+/** A known tracker or SDK whose endpoint a flow went to (trackhar's tracker slug and legal name). */
+export interface Tracker {
+  slug: string;
+  name: string;
+}
 
 /** One identifier occurrence in one request. */
 export interface Finding {
@@ -33,6 +44,10 @@ export interface Finding {
   encoding: string;
   confidence: Confidence;
   device?: string;
+  /** slug of the known tracker whose endpoint received it (Flow.tracker) */
+  tracker?: string;
+  /** `installed_apps`: how many distinct package names */
+  count?: number;
 }
 
 export type Headers = Record<string, string | string[]>;
@@ -48,6 +63,10 @@ export interface Destination {
 }
 
 export type FlowAction = 'blocked' | 'redacted';
+
+/** How a flow came in (CONTRACT.md "Capture modes", mitmproxy's names). */
+export const CAPTURE_MODES = ['regular', 'transparent', 'wireguard'] as const;
+export type CaptureMode = (typeof CAPTURE_MODES)[number];
 
 /** A stored body: text as UTF-8, binary as base64. Capped; `truncated` says when. */
 export interface Body {
@@ -69,14 +88,36 @@ export interface Timings {
   total?: number;
 }
 
-/** Everything leakscope knows of one request/response exchange. */
+/** `http`: an HTTP/1.x request or an HTTP/2 stream; `websocket`: one connection; `tcp`: a tunnel that is not HTTP. */
+export type FlowKind = 'http' | 'websocket' | 'tcp';
+
+/** Who ended a raw tunnel: the phone, the server, or leakscope (a rule, a failure, stopping). */
+export type ClosedBy = 'client' | 'server' | 'leakscope';
+
+/**
+ * Everything leakscope knows of one request/response exchange. A `tcp` flow is a raw tunnel: method `TCP`, url
+ * `tcp://host:port` (or `tls://` when leakscope ended TLS on it), the phone's bytes as the request body and the
+ * server's as the response body, each capped like bodies.
+ */
 export interface Flow {
   id: number;
+  /** the entrance it came through; absent on flows stored before modes existed (those are `regular`) */
+  mode?: CaptureMode;
+  /** absent on flows stored before kinds existed: those are `http` */
+  kind?: FlowKind;
+  /** `tcp` flows: whether leakscope ended TLS on it (the bodies are then the decrypted bytes) */
+  tls?: boolean;
+  /** `tcp` flows: who closed it; absent while it is open */
+  closedBy?: ClosedBy;
   client: string;
   device?: string;
   method: string;
+  /** as the app addressed it: the Host header's name, the port actually connected to */
   url: string;
+  /** the host actually connected to: the CONNECT target (obeyed), or an absolute URI's host */
   host: string;
+  /** the Host header as sent, when it named another host or port than the one connected to (recorded, not obeyed) */
+  hostHeader?: string;
   httpVersion: string;
   requestHeaders: Headers;
   requestBody?: Body;
@@ -84,6 +125,9 @@ export interface Flow {
   statusText?: string;
   responseHeaders?: Headers;
   responseBody?: Body;
+  /** trailer fields after the body (HTTP/1.1 chunked, HTTP/2), as received */
+  requestTrailers?: Headers;
+  responseTrailers?: Headers;
   timings: Timings;
   error?: string;
   findings: Finding[];
@@ -94,11 +138,16 @@ export interface Flow {
   /** when redacted: what actually left for the upstream */
   sentBody?: Body;
   sentUrl?: string;
+  /** the known tracker or SDK whose endpoint this went to */
+  tracker?: Tracker;
+  /** id of the capture session the flow belongs to (the one current when it was stored) */
+  session?: number;
 }
 
 /** What the live feed needs of a flow; what socket.io event `flow` carries. */
 export interface FlowSummary {
   id: number;
+  kind?: FlowKind;
   client: string;
   device?: string;
   method: string;
@@ -112,6 +161,8 @@ export interface FlowSummary {
   tags: string[];
   destination?: Destination;
   action?: FlowAction;
+  tracker?: Tracker;
+  session?: number;
 }
 
 /** socket.io event `tls-error`: a client refused our certificate (pinning, or CA not installed). */
@@ -120,6 +171,22 @@ export interface TlsErrorEvent {
   client: string;
   host: string;
   message: string;
+}
+
+/**
+ * socket.io event `udp-dropped` (and GET /api/udp-dropped): UDP from the WireGuard tunnel that leakscope does not
+ * pass on. One event per client and destination while it keeps sending, with what was dropped until then.
+ */
+export interface UdpDroppedEvent {
+  time: number;
+  client: string;
+  /** the address and port the phone sent to */
+  ip: string;
+  port: number;
+  /** the name the phone looked up for that address through leakscope's DNS, if it did */
+  host?: string;
+  packets: number;
+  bytes: number;
 }
 
 /** One row of GET /api/summary: identifier type × destination host. */
@@ -143,6 +210,7 @@ export interface ResumeRequest {
 export function summarize(flow: Flow): FlowSummary {
   return {
     id: flow.id,
+    ...(flow.kind ? { kind: flow.kind } : {}),
     client: flow.client,
     device: flow.device,
     method: flow.method,
@@ -156,5 +224,7 @@ export function summarize(flow: Flow): FlowSummary {
     tags: flow.tags,
     destination: flow.destination,
     action: flow.action,
+    ...(flow.tracker ? { tracker: flow.tracker } : {}),
+    session: flow.session,
   };
 }

@@ -3,8 +3,8 @@
 // a phone (which may not: target-guard.ts judges each new connection when it is dialled, not each reuse).
 import http from 'node:http';
 import https from 'node:https';
-import tls from 'node:tls';
 import type { UpstreamAgents } from './forward';
+import { upstreamTrust } from './upstream';
 
 export interface AgentPool {
   agents(local: boolean): UpstreamAgents;
@@ -12,9 +12,7 @@ export interface AgentPool {
 }
 
 export function agentPool(upstreamCa: string[] | undefined): AgentPool {
-  // A context built once rather than a `ca` list: the agent would concatenate every root certificate into
-  // each request's pool key and parse them all again for each new upstream connection.
-  const secureContext = upstreamCa?.length ? tls.createSecureContext({ ca: [...tls.rootCertificates, ...upstreamCa] }) : undefined;
+  const secureContext = upstreamTrust(upstreamCa);
   const pair = (): UpstreamAgents => ({
     http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
     https: new https.Agent({ keepAlive: true, maxSockets: 256, secureContext }),

@@ -3,17 +3,24 @@
 // (and block or rewrite it) before anything leaves. Bodies past the caps stream through untouched.
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction, Socket } from 'node:net';
-import type { Headers } from '../../shared/types';
+import net, { type LookupFunction, type Socket } from 'node:net';
+import type { CaptureMode, Headers } from '../../shared/types';
+import { formatAuthority, parseAuthority } from './connect-target';
 import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
 import { isThisMachine, RefusedTarget, type Refusal } from './target-guard';
 
 export interface CapturedRequest {
   client: string;
+  /** the entrance it came through (absent: regular) */
+  mode?: CaptureMode;
   method: string;
+  /** as the app addressed it: the Host header's name (else the host dialled), the port dialled */
   url: string;
+  /** the host dialled: the CONNECT target, or an absolute URI's */
   host: string;
   port: number;
+  /** the Host header as sent, when it names another host or port than the one dialled */
+  hostHeader?: string;
   isSSL: boolean;
   path: string;
   httpVersion: string;
@@ -41,6 +48,9 @@ export interface Exchange {
   responseBody: Buffer;
   responseSize: number;
   responseTruncated: boolean;
+  /** HTTP/1.1 chunked trailers, as received */
+  requestTrailers?: Headers;
+  responseTrailers?: Headers;
   remoteAddress?: string;
   wait?: number;
   total: number;
@@ -68,13 +78,16 @@ export interface UpstreamOptions {
   via: string;
   /** ms to wait for response headers before answering 504 */
   timeout: number;
+  /** ms a response (or an upload) may go without a byte either way, once its headers came, before it is cut */
+  idleTimeout: number;
   /** aborted when leakscope stops: exchanges still running are cut and recorded as interrupted */
   stopping: AbortSignal;
 }
 
 export const INTERRUPTED = 'interrupted: leakscope stopped before the exchange ended';
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own: never forwarded in either direction.
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own: never forwarded in either direction. `Trailer`
+// (which fields a trailer will carry) is end to end and passes, as the trailers themselves do.
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
@@ -82,17 +95,27 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'proxy-authorization',
   'proxy-authenticate',
   'te',
-  'trailer',
   'upgrade',
 ]);
+
+/** `TE: trailers` is the one TE a proxy that relays trailers may pass on for the client (RFC 9110 §10.1.4). */
+const passesOn = (name: string, value: string) => !HOP_BY_HOP.has(name) || (name === 'te' && value.trim().toLowerCase() === 'trailers');
 
 /** Raw header pairs minus hop-by-hop ones, keeping the sender's case and order. */
 function forwardableRawHeaders(raw: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    if (!HOP_BY_HOP.has(raw[i].toLowerCase())) out.push(raw[i], raw[i + 1]);
+    if (passesOn(raw[i].toLowerCase(), raw[i + 1])) out.push(raw[i], raw[i + 1]);
   }
   return out;
+}
+
+/** Trailers as node's addTrailers takes them, sender's case and order kept; undefined when there are none. */
+function trailerPairs(raw: string[]): [string, string][] | undefined {
+  if (raw.length === 0) return undefined;
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
+  return pairs;
 }
 
 function headersToRaw(headers: Headers): string[] {
@@ -180,11 +203,16 @@ function captureRequestBody(req: http.IncomingMessage): Promise<{ body: Buffer; 
 /** Where the phone's request goes, and who sent it. */
 export interface ForwardTarget {
   client: string;
+  /** the entrance it came through (absent: regular) */
+  mode?: CaptureMode;
+  /** what is dialled: the CONNECT target, or an absolute URI's host and port */
   host: string;
   port: number;
   isSSL: boolean;
   /** a guard's refusal (target-guard.ts): the request is recorded and answered with it, never forwarded */
   refused?: Refusal;
+  /** the SNI name the phone sent us, sent on to the server and checked against its certificate */
+  servername?: string;
 }
 
 /** One exchange under way: what the steps of `forward` share. */
@@ -197,13 +225,37 @@ interface Run {
   verdict: Verdict;
   /** the phone closed its connection before the response ended */
   clientGone: boolean;
+  /** sets `exchange.responseBody` from what was kept so far, once a response has begun */
+  keptBody?: () => void;
   /** Records the exchange (only the first call counts, an error noted once); resolves once it is stored. */
   complete(error?: string): Promise<void>;
 }
 
+const defaultPortOf = (target: ForwardTarget) => (target.isSSL ? 443 : 80);
+
 function authorityOf(target: ForwardTarget): string {
-  const defaultPort = target.isSSL ? 443 : 80;
-  return target.port === defaultPort ? target.host : `${target.host}:${target.port}`;
+  return formatAuthority(target.host, target.port, defaultPortOf(target));
+}
+
+/** Host, or HTTP/2's :authority. */
+function hostHeaderOf(req: http.IncomingMessage): string | undefined {
+  const value = req.headers.host ?? req.headers[':authority'];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The URL as the app addressed it, the way mitmproxy and HTTP Toolkit show it: an app that resolves names itself
+ * (HTTPDNS) CONNECTs to an address and names the host in Host, and `https://api.example.cn/` reads as what it is
+ * where `https://203.0.113.7/` would not. The port is the one dialled, so the URL never names a port that was
+ * not connected to; the flow keeps the Host header as sent (`hostHeader`) and the address (`destination.ip`).
+ */
+function addressedAs(req: http.IncomingMessage, target: ForwardTarget): { url: string; hostHeader?: string } {
+  const sent = hostHeaderOf(req);
+  const named = parseAuthority(sent, defaultPortOf(target));
+  const name = named?.host ?? target.host;
+  const url = `${target.isSSL ? 'https' : 'http'}://${formatAuthority(name, target.port, defaultPortOf(target))}${req.url ?? '/'}`;
+  const differs = sent !== undefined && (named?.host !== target.host || named.port !== target.port);
+  return differs ? { url, hostHeader: sent } : { url };
 }
 
 function capturedRequest(
@@ -215,8 +267,9 @@ function capturedRequest(
   const path = req.url ?? '/';
   return {
     client: target.client,
+    ...(target.mode ? { mode: target.mode } : {}),
     method: req.method ?? 'GET',
-    url: `${target.isSSL ? 'https' : 'http'}://${authorityOf(target)}${path}`,
+    ...addressedAs(req, target),
     host: target.host,
     port: target.port,
     isSSL: target.isSSL,
@@ -250,6 +303,7 @@ function startRun(req: http.IncomingMessage, res: http.ServerResponse, request: 
       if (completed) return completed;
       if (error && !exchange.error) exchange.error = error;
       exchange.total = Date.now() - request.start;
+      run.keptBody?.();
       completed = hooks.complete(exchange, run.verdict);
       return completed;
     },
@@ -293,8 +347,14 @@ function upstreamRequestOptions(run: Run, target: ForwardTarget, upstream: Upstr
     headers: rawHeaders as unknown as http.OutgoingHttpHeaders,
     agent: target.isSSL ? agents.https : agents.http,
     lookup: upstream.lookup(local, target.port),
-    servername: target.isSSL && !/^[\d.:]+$/.test(target.host) ? target.host : undefined,
+    servername: target.isSSL ? serverName(target) : undefined,
   };
+}
+
+/** SNI for the server: the phone's, else the host dialled; an address gets none (SNI carries names, RFC 6066). */
+function serverName(target: ForwardTarget): string | undefined {
+  const name = target.servername ?? target.host;
+  return net.isIP(name) ? undefined : name;
 }
 
 /** The one place an upstream request is created. Throws (bad ports and the like) rather than emitting 'error'. */
@@ -319,13 +379,24 @@ function cutOnStop(run: Run, upstreamReq: http.ClientRequest, stopping: AbortSig
   return true;
 }
 
-/** Timeouts, the phone leaving, and upstream failures, each answered and recorded. */
-function watchUpstream(run: Run, upstreamReq: http.ClientRequest, timeout: number): void {
-  const { res, exchange } = run;
-  upstreamReq.setTimeout(timeout, () => {
-    const err = Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' });
-    upstreamReq.destroy(err);
+/**
+ * `timeout` bounds the wait for the response's headers (a 504 past it). After them only silence cuts: a stream
+ * (SSE, a long poll) lives as long as it would without leakscope, unless no byte passes for `idleTimeout`.
+ */
+function limitTime(upstreamReq: http.ClientRequest, upstream: UpstreamOptions): void {
+  const headersLate = () => upstreamReq.destroy(Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' }));
+  upstreamReq.setTimeout(upstream.timeout, headersLate);
+  upstreamReq.once('response', () => {
+    upstreamReq.off('timeout', headersLate);
+    upstreamReq.setTimeout(upstream.idleTimeout, () => {
+      upstreamReq.destroy(Object.assign(new Error(`no data either way for ${upstream.idleTimeout} ms`), { code: 'IDLE_TIMEOUT' }));
+    });
   });
+}
+
+/** The phone leaving, and upstream failures, each answered and recorded. */
+function watchUpstream(run: Run, upstreamReq: http.ClientRequest): void {
+  const { res, exchange } = run;
   res.on('close', () => {
     if (!res.writableFinished) {
       run.clientGone = true;
@@ -338,7 +409,8 @@ function watchUpstream(run: Run, upstreamReq: http.ClientRequest, timeout: numbe
     if (exchange.status !== undefined) {
       // Headers already went to the phone: all we can do is cut the connection.
       res.destroy();
-      void run.complete(`upstream failed mid-response: ${err.code ?? err.message}`);
+      const why = err.code === 'IDLE_TIMEOUT' ? `idle timeout: ${err.message}` : err.code ?? err.message;
+      void run.complete(`upstream failed mid-response: ${why}`);
       return;
     }
     answerUpstreamError(run, err);
@@ -351,7 +423,7 @@ function watchUpstream(run: Run, upstreamReq: http.ClientRequest, timeout: numbe
 }
 
 /** Keeps the first RESPONSE_CAPTURE_BYTES of a body; counts the rest. */
-function responseKeeper(exchange: Exchange): { keep(chunk: Buffer): void; finish(): void } {
+function responseKeeper(exchange: Exchange): { keep(chunk: Buffer): void; finish(): Buffer } {
   const kept: Buffer[] = [];
   let keptSize = 0;
   return {
@@ -369,6 +441,24 @@ function responseKeeper(exchange: Exchange): { keep(chunk: Buffer): void; finish
   };
 }
 
+/**
+ * How much of the body can go to the phone at once. Every byte goes on as it arrives, except what would let the
+ * phone see the response whole before its flow is on disk (a kill -9 then must not lose a flow the phone saw
+ * complete). With chunked framing (or an h2 stream) the end is the terminating chunk, which `end()` writes: no
+ * data is held. With a Content-Length the last byte is the end, so that one byte is held until the commit. A
+ * body without either ends when the connection closes, which again only `end()` does.
+ */
+function releasable(upstreamRes: http.IncomingMessage): (chunk: Buffer) => Buffer {
+  const declared = Number(upstreamRes.headers['content-length']);
+  const chunked = /chunked/i.test(String(upstreamRes.headers['transfer-encoding'] ?? ''));
+  if (chunked || !Number.isSafeInteger(declared) || declared <= 0) return (chunk) => chunk;
+  let left = declared;
+  return (chunk) => {
+    left -= chunk.length;
+    return left > 0 ? chunk : chunk.subarray(0, chunk.length - 1);
+  };
+}
+
 function relayResponse(run: Run, upstreamRes: http.IncomingMessage): void {
   const { res, exchange } = run;
   exchange.wait = Date.now() - exchange.request.start;
@@ -380,21 +470,23 @@ function relayResponse(run: Run, upstreamRes: http.IncomingMessage): void {
     upstreamRes.statusMessage,
     forwardableRawHeaders(upstreamRes.rawHeaders) as unknown as http.OutgoingHttpHeaders,
   );
+  // The phone gets the headers now, not with the first byte of a body that may be a while coming.
+  res.flushHeaders();
   const keeper = responseKeeper(exchange);
-  // The phone's response must not be whole before the flow is on disk: with a Content-Length, the last byte
-  // completes it, so each chunk goes out when the next arrives and the last one only after the commit.
-  let held: Buffer | undefined;
+  run.keptBody = keeper.finish;
+  const release = releasable(upstreamRes);
+  let held: Buffer = Buffer.alloc(0);
   const resume = () => upstreamRes.resume();
   upstreamRes.on('data', (chunk: Buffer) => {
-    if (held && !run.clientGone && !res.write(held)) {
+    keeper.keep(chunk);
+    const now = release(chunk);
+    if (now.length < chunk.length) held = chunk.subarray(now.length);
+    if (now.length > 0 && !run.clientGone && !res.write(now)) {
       upstreamRes.pause();
       res.once('drain', resume);
     }
-    held = chunk;
-    keeper.keep(chunk);
   });
   upstreamRes.on('close', () => {
-    keeper.finish();
     if (!upstreamRes.complete && !run.clientGone) {
       // pipe() does not end the phone's response on a source error: cut it so the phone sees the failure.
       res.destroy();
@@ -402,32 +494,40 @@ function relayResponse(run: Run, upstreamRes: http.IncomingMessage): void {
     }
   });
   upstreamRes.on('end', () => {
-    keeper.finish();
+    const trailers = trailerPairs(upstreamRes.rawTrailers);
+    if (trailers) {
+      exchange.responseTrailers = rawToHeaders(upstreamRes.rawTrailers);
+      res.addTrailers(trailers);
+    }
     void run.complete().then(() => res.end(held));
   });
 }
 
 /** The captured head of the body (or its rewrite), then the rest of the phone's upload as it comes. */
 function sendRequestBody(run: Run, upstreamReq: http.ClientRequest, captured: { body: Buffer; truncated: boolean }): void {
-  const rewrite = run.verdict.rewrite;
-  if (rewrite) {
-    upstreamReq.end(rewrite.body);
-    return;
-  }
-  upstreamReq.write(captured.body);
-  if (!captured.truncated) {
-    upstreamReq.end();
-    return;
-  }
   const { req, exchange } = run;
+  // Trailers come after the last chunk; they go on the same way (only with chunked framing, as they came).
+  const endWithTrailers = (body?: Buffer) => {
+    const trailers = trailerPairs(req.rawTrailers);
+    if (trailers) {
+      exchange.requestTrailers = rawToHeaders(req.rawTrailers);
+      upstreamReq.addTrailers(trailers);
+    }
+    upstreamReq.end(body);
+  };
+  const rewrite = run.verdict.rewrite;
+  if (rewrite) return endWithTrailers(rewrite.body);
+  upstreamReq.write(captured.body);
+  if (!captured.truncated) return endWithTrailers();
   req.on('data', (chunk: Buffer) => (exchange.requestSize += chunk.length));
+  req.on('end', () => endWithTrailers());
   req.on('close', () => {
     if (!req.complete) {
       upstreamReq.destroy();
       void run.complete('client closed the connection mid-request');
     }
   });
-  req.pipe(upstreamReq);
+  req.pipe(upstreamReq, { end: false });
 }
 
 export async function forward(
@@ -465,7 +565,8 @@ export async function forward(
     return;
   }
   if (!cutOnStop(run, upstreamReq, upstream.stopping)) return;
-  watchUpstream(run, upstreamReq, upstream.timeout);
+  limitTime(upstreamReq, upstream);
+  watchUpstream(run, upstreamReq);
   upstreamReq.on('response', (upstreamRes) => relayResponse(run, upstreamRes));
   sendRequestBody(run, upstreamReq, captured);
 }

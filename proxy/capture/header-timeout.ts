@@ -23,12 +23,8 @@ export function limitHeaderTime(server: http.Server, ms: number, connectionEvent
     // The next request on a kept-alive connection gets its own allowance, counted from this response's end.
     res.once('finish', () => arm(req.socket));
   });
-  // A CONNECT tunnel must at least start (a ClientHello) within the allowance; after that the TLS side
-  // keeps its own clock.
-  server.on('connect', (_req: http.IncomingMessage, socket: Socket, head: Buffer) => {
-    if (head.length > 0) disarm(socket);
-    else socket.once('data', () => disarm(socket));
-  });
-  // An upgrade leaves HTTP behind: what flows next is not headers.
+  // A CONNECT or an upgrade leaves HTTP behind: what flows next is not headers. A tunnel may be silent by
+  // design (its server speaks first); a TLS handshake and the requests inside keep their own clocks.
+  server.on('connect', (_req: http.IncomingMessage, socket: Socket) => disarm(socket));
   server.on('upgrade', (_req: http.IncomingMessage, socket: Socket) => disarm(socket));
 }

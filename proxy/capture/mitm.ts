@@ -2,31 +2,36 @@
 // every decrypted (or plain) request is then handed to `forward`, which owns the upstream exchange.
 import { setMaxListeners } from 'node:events';
 import http from 'node:http';
-import https from 'node:https';
 import type net from 'node:net';
 import type stream from 'node:stream';
-import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
 import { Proxy, type IContext } from 'http-mitm-proxy';
 import type { TlsErrorEvent } from '../../shared/types';
 import type { LeafMinter } from '../certs/authority';
 import { log } from '../log';
-import { LruMap } from '../util/lru-map';
-import { parseConnectTarget } from './connect-target';
+import { classifier, rawDial, type Interception, type PlainSide } from './classify';
+import { parseConnectTarget, requestDestination } from './connect-target';
 import { agentPool } from './agents';
 import { forward, type ForwardHooks, type UpstreamOptions } from './forward';
 import { limitHeaderTime } from './header-timeout';
-import { isThisMachine, viaLoop, type TargetGuard } from './target-guard';
+import { relayRaw, type TunnelHooks } from './raw';
+import { isThisMachine, RefusedTarget, viaLoop, type TargetGuard } from './target-guard';
+import { MintFailed, TlsTerminator, type Terminated } from './tls-terminate';
+import { dialRaw, upstreamTrust, type RawDial } from './upstream';
 
 export interface MitmOptions {
   host: string;
   port: number;
   caDir: string;
   minter: LeafMinter;
-  hooks: ForwardHooks;
+  hooks: ForwardHooks & TunnelHooks;
   /** extra CA certificates (PEM) to trust for upstream servers, besides Node's bundled roots */
   upstreamCa?: string[];
   /** ms to wait for an upstream's response headers */
   upstreamTimeout: number;
+  /** ms an open stream (a response under way, a WebSocket) may pass no byte before it is cut */
+  idleTimeout: number;
   /** ms a client gets to send a request's headers (slowloris) */
   headersTimeout: number;
   /** ms in-flight exchanges get to finish on close before they are cut and recorded as interrupted */
@@ -69,110 +74,120 @@ console.debug = () => {};
 console.info = () => {};
 console.error = (...args: unknown[]) => log.debug({ library: args.map(String).join(' ') }, 'http-mitm-proxy');
 
-/** A DNS name as SNI carries it (RFC 6066: ASCII, no trailing dot); anything else gets the CONNECT host's certificate. */
-const SNI_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-/**
- * Hosts whose TLS context is kept. Host names come from clients (CONNECT target, SNI), so the cache is bounded: a
- * client sending millions of names must not grow memory without limit. A context is far heavier than its leaf
- * certificate: OpenSSL's SSL_CTX is ~33 KiB of native memory (measured: +320 MB RSS for 10,000 contexts, against
- * +14 MB of heap for 10,000 leaves), so this cap is lower than the leaf cache's (LEAF_CACHE_HOSTS): at most
- * ~33 MB. A phone talks to a few hundred hosts over hours, so a tester never reaches it, and rebuilding an
- * evicted host's context from its still cached leaf takes about a millisecond.
- */
-const TLS_CONTEXT_CACHE_HOSTS = 1_000;
+/** The connection each decrypted or tunnelled socket came in on, for the requests read from it. */
+const interceptions = new WeakMap<object, Interception>();
 
 class LeakscopeProxy extends Proxy {
-  /** TLS contexts per CONNECT or SNI host: a host's certificate is minted and parsed once while it is in use. */
-  private readonly contexts = new LruMap<string, Promise<tls.SecureContext>>(TLS_CONTEXT_CACHE_HOSTS);
+  private readonly terminator: TlsTerminator;
   /** Decrypted connections: TLS is ended here and the plain bytes read by one HTTP server, in process. */
-  private readonly decrypted = http.createServer();
-  private readonly tunnels = new Set<tls.TLSSocket>();
+  private readonly decrypted: http.Server;
+  /** Plain HTTP inside a tunnel (a CONNECT to port 80, a transparent connection without TLS). */
+  private readonly plainTunnels: http.Server;
+  /** Every connection handed to the classifier and still open: cut when leakscope stops. */
+  private readonly tunnels = new Set<Duplex>();
+  readonly interceptConnection: (socket: Duplex, interception: Interception) => void;
+  /** each request's target as its request line had it: the library cuts an absolute URI down to its path */
+  readonly requestLines = new WeakMap<http.IncomingMessage, string>();
 
-  constructor(private readonly opts: MitmOptions) {
+  constructor(
+    private readonly opts: MitmOptions,
+    hooks: TunnelHooks,
+    stopping: AbortSignal,
+  ) {
     super();
-    this.decrypted.on('request', (req, res) => this._onHttpServerRequest(true, req, res));
-    this.decrypted.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
-      this.wsServer!.handleUpgrade(req, socket, head, (ws) => {
-        (ws as unknown as { upgradeReq: http.IncomingMessage }).upgradeReq = req;
-        this._onWebSocketServerConnect(true, ws, req);
-      });
+    this.terminator = new TlsTerminator(opts.minter, opts.headersTimeout);
+    this.decrypted = this.tunnelServer(true);
+    this.plainTunnels = this.tunnelServer(false);
+    const trust = upstreamTrust(opts.upstreamCa);
+    // The guards apply to the address really dialled, whatever the phone said inside the tunnel.
+    const dial = (target: RawDial, client: string) => {
+      const refusal = opts.guard.check(client, target.host, target.port);
+      if (refusal) return Promise.reject(new RefusedTarget(refusal));
+      return dialRaw(target, trust, opts.guard.lookup(isThisMachine(client), target.port));
+    };
+    const raw = (side: PlainSide, dialled?: net.Socket) =>
+      relayRaw(side.socket, side.interception, rawDial(side), { hooks, stopping, dial: (t) => dial(t, side.interception.client) }, dialled);
+    this.interceptConnection = classifier({
+      tls: (socket, interception) => this.endTls(socket, interception),
+      http1: (side) => {
+        interceptions.set(side.socket, side.interception);
+        (side.tls ? this.decrypted : this.plainTunnels).emit('connection', side.socket);
+        side.socket.resume();
+      },
+      // Until leakscope reads HTTP/2 itself, a phone that speaks only h2 gets it end to end, relayed and recorded.
+      http2: (side) => void raw(side),
+      raw: (side, dialled) => void raw(side, dialled),
+      dial,
     });
-    this.decrypted.on('clientError', (err: Error, socket: stream.Duplex) => {
-      log.debug({ err: err.message }, 'bad request inside a TLS tunnel');
-      socket.destroy();
-    });
-    limitHeaderTime(this.decrypted, opts.headersTimeout, 'connection');
   }
 
-  // The library would pipe each tunnel into a loopback connection to an HTTPS server it starts per host
-  // (one listen() per new host, every byte through two extra sockets). Here the tunnel's own socket is
-  // wrapped in TLS with the CONNECT host's certificate and handed to one in-process HTTP server. A tunnel
-  // that carries plain HTTP is left to the library.
-  override _onHttpServerConnectData(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
-    if (head[0] === 0x80 || head[0] === 0x00) {
-      // SSLv2-style hellos: no current phone sends one, and the library would answer each new host name with
-      // a 150 ms RSA key on the event loop, three files in the CA dir and a loopback server kept forever.
-      log.debug({ target: req.url }, 'SSLv2-style hello in a tunnel: closed');
+  /** An in-process HTTP server for the requests read from tunnels: each goes to the library's handler, then `forward`. */
+  private tunnelServer(isSSL: boolean): http.Server {
+    const server = http.createServer();
+    server.on('request', (req, res) => this._onHttpServerRequest(isSSL, req, res));
+    server.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
+      this.wsServer!.handleUpgrade(req, socket, head, (ws) => {
+        (ws as unknown as { upgradeReq: http.IncomingMessage }).upgradeReq = req;
+        this._onWebSocketServerConnect(isSSL, ws, req);
+      });
+    });
+    server.on('clientError', (err: Error, socket: stream.Duplex) => {
+      log.debug({ err: err.message }, 'bad request inside a tunnel');
       socket.destroy();
+    });
+    limitHeaderTime(server, this.opts.headersTimeout, 'connection');
+    // An upload streams as long as the phone keeps sending (node would cut it at 5 minutes); silence is bounded
+    // by the idle timeout instead.
+    server.requestTimeout = 0;
+    return server;
+  }
+
+  /** The regular entrance: a CONNECT is answered at once, and the tunnel handed to the classifier. */
+  override _onHttpServerConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    socket.on('error', (err) => log.debug({ err: err.message }, 'tunnel socket error'));
+    const target = parseConnectTarget(req.url);
+    if (!target) {
+      log.debug({ target: req.url?.slice(0, 300) }, 'refused a malformed CONNECT target');
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nleakscope: bad CONNECT target\n');
       return;
     }
-    if (head[0] !== 0x16) return super._onHttpServerConnectData(req, socket, head);
-    socket.pause();
+    const client = normalizeAddress(socket.remoteAddress);
+    // A target the guard refuses is refused inside the tunnel, by the request or the dial it carries: that
+    // refusal is then recorded as a flow, as every other answer is.
     const key = `${socket.remotePort}:${socket.localPort}`;
     this.connectRequests[key] = req;
     socket.once('close', () => delete this.connectRequests[key]);
-    socket.unshift(head);
-    const host = parseConnectTarget(req.url)!.host;
-    this.contextFor(host).then(
-      (secureContext) => this.startTls(req, socket, secureContext),
-      (err: Error) => {
-        log.error({ err: err.message, host }, 'could not mint a certificate');
-        socket.destroy();
-      },
-    );
+    socket.write('HTTP/1.1 200 OK\r\n\r\n');
+    this.intercept(socket, { client, target, mode: 'regular', head });
   }
 
-  private contextFor(host: string): Promise<tls.SecureContext> {
-    let entry = this.contexts.get(host);
-    if (!entry) {
-      const made = this.opts.minter.certificateFor(host).then((leaf) => tls.createSecureContext({ key: leaf.key, cert: leaf.cert }));
-      this.contexts.set(host, made);
-      made.catch(() => this.contexts.deleteIf(host, made));
-      entry = made;
+  override _onHttpServerRequest(isSSL: boolean, req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.requestLines.set(req, req.url ?? '');
+    super._onHttpServerRequest(isSSL, req, res);
+  }
+
+  /** `interceptConnection`, keeping the socket among those to cut at stop. */
+  intercept(socket: Duplex, interception: Interception): void {
+    this.tunnels.add(socket);
+    socket.once('close', () => this.tunnels.delete(socket));
+    this.interceptConnection(socket, interception);
+  }
+
+  private async endTls(socket: Duplex, interception: Interception): Promise<PlainSide | undefined> {
+    const host = interception.target.host;
+    let ended: Terminated;
+    try {
+      ended = await this.terminator.terminate(socket, host);
+    } catch (err) {
+      if (err instanceof MintFailed) log.error({ err: err.message, host }, 'could not mint a certificate');
+      else this.reportTlsError(err as Error, interception);
+      socket.destroy();
+      return undefined;
     }
-    return entry;
-  }
-
-  private startTls(connect: http.IncomingMessage, socket: net.Socket, secureContext: tls.SecureContext): void {
-    if (socket.destroyed) return;
-    // Buffered bytes (the ClientHello) are read by the TLS socket first.
-    const secure = new tls.TLSSocket(socket, {
-      isServer: true,
-      secureContext,
-      ALPNProtocols: ['http/1.1'],
-      // Apps that resolve names themselves CONNECT to an address and name the host only in SNI: the certificate
-      // must be for the name they check. Without SNI, the CONNECT host's context above serves.
-      SNICallback: (servername, done) => {
-        if (!SNI_NAME.test(servername)) return done(null, secureContext);
-        this.contextFor(servername.toLowerCase()).then((context) => done(null, context), (err: Error) => done(err));
-      },
-    });
+    const secure = ended.socket;
     this.tunnels.add(secure);
     secure.once('close', () => this.tunnels.delete(secure));
-    const handshake = setTimeout(() => secure.destroy(), this.opts.headersTimeout).unref();
-    const onError = (err: Error) => {
-      clearTimeout(handshake);
-      this.reportTlsError(err, connect, socket);
-      secure.destroy();
-    };
-    secure.once('error', onError);
-    secure.once('secure', () => {
-      clearTimeout(handshake);
-      secure.off('error', onError);
-      this.decrypted.emit('connection', secure);
-    });
-    socket.resume();
+    return { socket: secure, interception, tls: { servername: ended.servername, alpn: secure.alpnProtocol || undefined, offered: ended.offered } };
   }
 
   /** Cuts every decrypted connection (idle keep-alives included): part of stopping. */
@@ -180,11 +195,11 @@ class LeakscopeProxy extends Proxy {
     for (const socket of this.tunnels) socket.destroy();
   }
 
-  private reportTlsError(err: Error, connect: http.IncomingMessage, socket: net.Socket): void {
+  private reportTlsError(err: Error, interception: Interception): void {
     const event: TlsErrorEvent = {
       time: Date.now(),
-      client: normalizeAddress(socket.remoteAddress),
-      host: parseConnectTarget(connect.url)?.host ?? 'unknown',
+      client: interception.client,
+      host: interception.target.host,
       // OpenSSL's `reason` ("tlsv1 alert unknown ca") says it; the full message is a stack of C file names.
       message: (err as Error & { reason?: string }).reason ?? err.message,
     };
@@ -206,14 +221,19 @@ class LeakscopeProxy extends Proxy {
 
 export interface MitmProxy {
   port: number;
+  /**
+   * The one entry for connections from every entrance (transparent, WireGuard): classifies what the socket
+   * carries and intercepts it as the regular entrance does its CONNECT tunnels. Cut when leakscope stops.
+   */
+  interceptConnection(socket: Duplex, interception: Interception): void;
   close(): Promise<void>;
 }
 
 export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
-  const proxy = new LeakscopeProxy(opts);
   const stop = new AbortController();
   // One listener per in-flight exchange: the default cap of 10 would warn under ordinary load.
   setMaxListeners(0, stop.signal);
+  const proxy = new LeakscopeProxy(opts, opts.hooks, stop.signal);
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const hooks: ForwardHooks = {
@@ -230,33 +250,37 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     lookup: opts.guard.lookup,
     via: opts.viaToken,
     timeout: opts.upstreamTimeout,
+    idleTimeout: opts.idleTimeout,
     stopping: stop.signal,
   };
-
-  proxy.onConnect((req, socket, _head, callback) => {
-    if (parseConnectTarget(req.url)) return callback();
-    log.debug({ target: req.url?.slice(0, 300) }, 'refused a malformed CONNECT target');
-    socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nleakscope: bad CONNECT target\n');
-  });
 
   proxy.onRequest((ctx, _callback) => {
     // We never call the library's callback: `forward` answers the phone itself.
     const req = ctx.clientToProxyRequest;
     const res = ctx.proxyToClientResponse;
-    const target = ctx.proxyToServerRequestOptions!;
-    const client = normalizeAddress((ctx.connectRequest?.socket ?? req.socket).remoteAddress);
-    const host = String(target.host ?? '').toLowerCase();
+    const interception = interceptions.get(req.socket);
+    const client = interception?.client ?? normalizeAddress(req.socket.remoteAddress);
+    // Inside a tunnel, the target the app chose (the CONNECT target); the Host header is recorded, not obeyed.
+    const destination = interception?.target ?? requestDestination(proxy.requestLines.get(req) ?? '', req.headers.host, ctx.isSSL ? 443 : 80);
+    if (!destination) {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end('leakscope: the request names no valid host\n');
+      return;
+    }
+    const { host, port } = destination;
     const local = opts.localHandler(host);
     if (local) {
       req.resume();
       local(req, res);
       return;
     }
-    const port = Number(target.port) || (ctx.isSSL ? 443 : 80);
     const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken);
     if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
     inFlight++;
-    forward(req, res, { client, host, port, isSSL: ctx.isSSL, refused }, hooks, upstream).catch((err: Error) => {
+    // The name the phone checked our certificate against is the one the server's must carry.
+    const servername = (req.socket as tls.TLSSocket).servername || undefined;
+    forward(req, res, { client, mode: interception?.mode ?? 'regular', host, port, isSSL: ctx.isSSL, servername, refused }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);
@@ -339,6 +363,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       server.on('error', (e) => log.error({ err: e.message }, 'proxy server error'));
       resolve({
         port: proxy.httpPort,
+        interceptConnection: (socket, interception) => proxy.intercept(socket, interception),
         close: async () => {
           const srv = proxy.httpServer;
           // Stop taking connections (idle keep-alives go too), let running exchanges finish for a while,

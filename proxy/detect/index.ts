@@ -19,6 +19,8 @@ export interface ScanInput {
 export interface Detector {
   scanRequest(input: ScanInput): Promise<ScanResult>;
   scanWebSocket(url: string, message: Buffer | string, client?: string): Promise<ScanResult>;
+  /** bytes of a raw stream (a tunnel that is not HTTP), with no framing to go by: findings are `where: "tcp"` */
+  scanStream(data: Buffer, client?: string): Promise<ScanResult>;
 }
 
 export interface DetectorOptions {
@@ -39,6 +41,10 @@ export function createDetector(identifiers: Identifiers, options: DetectorOption
     },
     async scanWebSocket(_url, message) {
       const segments = messageSegments(message, maxScanBytes);
+      return analyze(Array.isArray(segments) ? segments : await segments, index);
+    },
+    async scanStream(data) {
+      const segments = messageSegments(data, maxScanBytes, 'tcp');
       return analyze(Array.isArray(segments) ? segments : await segments, index);
     },
   };

@@ -3,8 +3,8 @@
 // export of a day's capture never sits whole in memory.
 import type { Body, Flow, Headers } from '../../shared/types';
 import { headerValue } from '../capture/body';
+import { VERSION } from '../version';
 
-const VERSION = '0.1.0';
 
 type HarHeader = { name: string; value: string };
 
@@ -83,15 +83,20 @@ export function harEntry(flow: Flow) {
     ...(flow.destination?.ip ? { serverIPAddress: flow.destination.ip } : {}),
     _leakscope: {
       id: flow.id,
+      ...(flow.mode ? { mode: flow.mode } : {}),
       findings: flow.findings,
       client: flow.client,
       device: flow.device ?? null,
       destination: flow.destination ?? {},
+      ...(flow.hostHeader ? { hostHeader: flow.hostHeader } : {}),
       tags: flow.tags,
       ...(flow.action ? { action: flow.action } : {}),
       ...(flow.error ? { error: flow.error } : {}),
       ...(flow.sentBody ? { sentBody: flow.sentBody } : {}),
       ...(flow.sentUrl ? { sentUrl: flow.sentUrl } : {}),
+      // HAR 1.2 has no place for trailers; they are kept here as headers are, name/value pairs
+      ...(flow.requestTrailers ? { requestTrailers: harHeaders(flow.requestTrailers) } : {}),
+      ...(flow.responseTrailers ? { responseTrailers: harHeaders(flow.responseTrailers) } : {}),
     },
   };
 }

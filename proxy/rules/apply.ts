@@ -62,14 +62,34 @@ async function redacted(stage: RulesStage, request: CapturedRequest, decision: D
   };
 }
 
-export async function applyRules(stage: RulesStage, request: CapturedRequest, scan: ScanResult, device?: string): Promise<RulesOutcome> {
+/** The rules' decision over a request's findings, each rule that decided something marked as used. */
+function decided(stage: RulesStage, request: CapturedRequest, scan: ScanResult, device?: string): Decision {
   const decision = decide(stage.rules.get().rules, scan.findings, { host: request.host, client: request.client, device });
   for (const rule of decision.touched) stage.rules.touched(rule);
+  return decision;
+}
+
+export async function applyRules(stage: RulesStage, request: CapturedRequest, scan: ScanResult, device?: string): Promise<RulesOutcome> {
+  const decision = decided(stage, request, scan, device);
   if (decision.block) return blocked(blockReason(decision));
   if (decision.redact.length > 0) {
     // A capped scan did not list every value, so a redaction could miss some: fail closed.
     if (scan.tags.includes(SCAN_CAPPED_TAG)) return blocked('blocked: too many identifiers in this request to redact them all');
     return redacted(stage, request, decision);
+  }
+  return { verdict: {}, record: {}, passed: decision.passed };
+}
+
+/**
+ * The rules over what a raw stream (a tunnel that is not HTTP) just sent: `block` cuts it. There is no framing
+ * to rewrite a value within, so a `redact` rule blocks too, and says so.
+ */
+export function applyStreamRules(stage: RulesStage, request: CapturedRequest, scan: ScanResult, device?: string): RulesOutcome {
+  const decision = decided(stage, request, scan, device);
+  if (decision.block) return blocked(blockReason(decision));
+  if (decision.redact.length > 0) {
+    const types = [...new Set(decision.redact.map((f) => f.type))].join(', ');
+    return blocked(`blocked: a redact rule matched ${types} in a raw stream, whose framing leakscope cannot know to rewrite it`);
   }
   return { verdict: {}, record: {}, passed: decision.passed };
 }

@@ -1,9 +1,10 @@
-// socket.io: every completed flow goes out as `flow`, every refused certificate as `tls-error`.
+// socket.io: every completed flow goes out as `flow`, every refused certificate as `tls-error`, UDP the
+// WireGuard tunnel did not pass on as `udp-dropped`.
 // A client that connects with `auth.after = lastSeenId` first gets every flow it missed, then the live ones.
 import type http from 'node:http';
 import { Server } from 'socket.io';
 import { SOCKET_EVENTS, type SocketAuth } from '../../shared/api';
-import type { FlowSummary, TlsErrorEvent } from '../../shared/types';
+import type { FlowSummary, TlsErrorEvent, UdpDroppedEvent } from '../../shared/types';
 import type { FlowStore } from '../store/flow-store';
 import { hasToken } from './auth';
 import { allowHandshake, type HostCheck } from './host-check';
@@ -46,6 +47,10 @@ export class LiveHub {
 
   publishTlsError(event: TlsErrorEvent): void {
     this.io.to(LIVE_ROOM).emit(SOCKET_EVENTS.tlsError, event);
+  }
+
+  publishUdpDropped(event: UdpDroppedEvent): void {
+    this.io.to(LIVE_ROOM).emit(SOCKET_EVENTS.udpDropped, event);
   }
 
   close(): Promise<void> {

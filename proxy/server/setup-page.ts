@@ -1,9 +1,11 @@
-// The phone setup page: proxy address, QR code of this page, CA downloads, install steps.
+// The phone setup page: proxy address, QR code of this page, CA downloads, install steps, and in WireGuard mode
+// each phone's tunnel config (a file and a QR code the WireGuard app scans).
 // Served by the dashboard (/setup) and through the proxy (http://leakscope.setup/). Everything
 // interpolated is escaped; nothing captured from traffic ever appears here.
 import QRCode from 'qrcode';
 import express from 'express';
 import { pemToDer } from '../certs/authority';
+import type { Peer } from '../wireguard/peers';
 
 export const SETUP_HOST = 'leakscope.setup';
 
@@ -11,10 +13,36 @@ export interface SetupInfo {
   proxyPort: number;
   lanAddresses: string[];
   caPem: string;
+  /** WireGuard mode's peers (one per phone), when it runs */
+  wireguard?: Peer[];
 }
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** The config file of one peer: `?peer=NAME`, or the first peer. */
+export function peerConfig(peers: Peer[] | undefined, name: unknown): Peer | undefined {
+  if (!peers?.length) return undefined;
+  return typeof name === 'string' ? peers.find((p) => p.name === name) : peers[0];
+}
+
+async function wireguardSection(peers: Peer[] | undefined): Promise<string> {
+  if (!peers?.length) return '';
+  const cards = await Promise.all(
+    peers.map(async (peer) => {
+      const qr = await QRCode.toDataURL(peer.conf, { margin: 1, width: 260, errorCorrectionLevel: 'L' });
+      const href = `/wireguard.conf?peer=${encodeURIComponent(peer.name)}`;
+      return `<div class="box"><strong>${escapeHtml(peer.name)}</strong>: tunnel address <code>${escapeHtml(peer.address)}</code>
+<img src="${qr}" alt="WireGuard QR code for ${escapeHtml(peer.name)}" width="260" height="260">
+<a class="button" href="${escapeHtml(href)}">${escapeHtml(peer.name)}.conf</a></div>`;
+    }),
+  );
+  return `<h2>WireGuard: capture every app, proxy setting or not</h2>
+<p>Install the WireGuard app on the phone, add a tunnel by scanning its QR code (or import the file), install the CA
+above, and switch the tunnel on. Leave the Wi-Fi proxy off: everything the phone sends goes through leakscope.
+One QR code per phone: each is a device of its own, named by its tunnel address.</p>
+${cards.join('\n')}`;
 }
 
 export async function renderSetupPage(info: SetupInfo): Promise<string> {
@@ -54,6 +82,7 @@ Set this as the phone's Wi-Fi proxy (manual, host and port). Then open <code>${e
 HTTPS fails through the proxy (these hosts show up as TLS errors in the dashboard). To see their traffic, use an emulator
 with the CA in the system store, a debug build whose network security config trusts user CAs, or an app-side
 unpinning tool.</div>
+${await wireguardSection(info.wireguard)}
 </body></html>`;
 }
 
@@ -67,6 +96,15 @@ export function setupRouter(info: SetupInfo): express.Router {
     page.then((html) => res.type('html').set('cache-control', 'no-store').send(html), next);
   };
   router.get('/setup', sendPage);
+  router.get('/wireguard.conf', (req, res) => {
+    const peer = peerConfig(info.wireguard, req.query.peer);
+    if (!peer) return void res.status(404).type('text').send(info.wireguard ? 'no such peer\n' : 'WireGuard mode is not running (start --mode wireguard)\n');
+    res
+      .type('text/plain')
+      .set('cache-control', 'no-store')
+      .set('content-disposition', `attachment; filename="leakscope-${peer.name.replace(/[^A-Za-z0-9_-]/g, '_')}.conf"`)
+      .send(peer.conf);
+  });
   router.get('/ca.pem', (_req, res) => {
     res.type('application/x-pem-file').set('content-disposition', 'attachment; filename="leakscope-ca.pem"').send(info.caPem);
   });

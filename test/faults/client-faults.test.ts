@@ -58,7 +58,7 @@ describe('client faults', () => {
   it.each([
     ['plain text', Buffer.from('this is not TLS at all\r\n\r\n')],
     ['a TLS record header followed by noise', Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40]), Buffer.alloc(64, 0xee)])],
-  ])('closes a tunnel that carries %s instead of a ClientHello', async (_label, bytes) => {
+  ])('closes a tunnel that carries %s instead of a ClientHello once the other end gives up (relayed raw, or a failed handshake)', async (_label, bytes) => {
     const r = await withBystander(env.app, env.upstream, async () => {
       const socket = await tunnel(env.app.proxyPort, `127.0.0.1:${env.upstream.port}`);
       socket.write(bytes);
@@ -67,7 +67,7 @@ describe('client faults', () => {
     expect(r.closed).toBe(true);
   });
 
-  it('closes a tunnel that starts with an SSLv2-style hello, and mints nothing for its host', async () => {
+  it('relays a tunnel that starts with an SSLv2-style hello raw (here to a name that does not resolve), and mints nothing for its host', async () => {
     const host = `sslv2-${Date.now()}.example`;
     const r = await withBystander(env.app, env.upstream, async () => {
       const socket = await tunnel(env.app.proxyPort, `${host}:443`);
@@ -152,10 +152,5 @@ describe('client faults', () => {
     });
     expect(r.closed).toBe(true);
     expect(r.elapsed).toBeLessThan(HEADERS_TIMEOUT * 4);
-  });
-
-  it('cuts a CONNECT tunnel that never starts TLS', async () => {
-    const r = await withBystander(env.app, env.upstream, async () => collect(await tunnel(env.app.proxyPort, `127.0.0.1:${env.upstream.port}`), 5000));
-    expect(r.closed).toBe(true);
   });
 });

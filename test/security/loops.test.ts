@@ -137,7 +137,7 @@ describe('a phone on the LAN (network namespace)', () => {
   });
 
   it('cannot reach a service on the tester\'s loopback, the dashboard or the metadata address', async () => {
-    for (const url of [`http://127.0.0.1:${localPort}/`, `http://localhost:${localPort}/`, `http://127.0.0.1:${app.uiPort}/api/flows`, 'http://169.254.169.254/latest/meta-data/']) {
+    for (const url of [`http://127.0.0.1:${localPort}/`, `http://localhost:${localPort}/`, `http://[::1]:${localPort}/`, `http://127.0.0.1:${app.uiPort}/api/flows`, 'http://169.254.169.254/latest/meta-data/']) {
       const r = await fromPhone(url);
       expect(r.out, url).toMatch(/^leakscope: refused: [\s\S]*403$/);
       expect(r.out, url).not.toMatch(/private|"findings"/);

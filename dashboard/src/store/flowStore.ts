@@ -20,21 +20,29 @@ const HISTORY_LIMIT = 100_000;
  */
 const FLUSH_GAP_MS = 100;
 
+/** The first position in an id-ascending array whose id is not below `id`. */
+function lowerBound(list: FlowSummary[], id: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Insert into an id-ascending array: append when newest (the normal case), binary insert otherwise. */
 function insertById(list: FlowSummary[], flow: FlowSummary): void {
   const n = list.length;
-  if (n === 0 || list[n - 1].id < flow.id) {
-    list.push(flow);
-    return;
-  }
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid].id < flow.id) lo = mid + 1;
-    else hi = mid;
-  }
-  list.splice(lo, 0, flow);
+  if (n === 0 || list[n - 1].id < flow.id) list.push(flow);
+  else list.splice(lowerBound(list, flow.id), 0, flow);
+}
+
+/** Index of the flow with `id` in an id-ascending array, or -1. */
+function indexById(list: FlowSummary[], id: number): number {
+  const i = lowerBound(list, id);
+  return i < list.length && list[i].id === id ? i : -1;
 }
 
 export class FlowStore {
@@ -216,7 +224,11 @@ export class FlowStore {
     this.queue = [];
     let flagged = false;
     for (const f of batch) {
-      if (this.ids.has(f.id)) continue; // replay overlap, or a duplicate event
+      if (this.ids.has(f.id)) {
+        // A flow still open (a tunnel) is published again as it grows; a replay overlap replaces a row with itself.
+        if (this.replace(f)) flagged = true;
+        continue;
+      }
       this.ids.add(f.id);
       if (!this.devices.has(f.client) || (f.device && this.devices.get(f.client) !== f.device))
         this.devices.set(f.client, f.device);
@@ -229,6 +241,22 @@ export class FlowStore {
     }
     if (flagged) this.flaggedVersion++;
     this.emit();
+  }
+
+  /** Puts a newer version of a flow already held in its place; true when it has just gained its first findings. */
+  private replace(f: FlowSummary): boolean {
+    const list = indexById(this.all, f.id) >= 0 ? this.all : this.held;
+    const i = indexById(list, f.id);
+    if (i < 0) return false;
+    const gained = list[i].findings.length === 0 && f.findings.length > 0;
+    list[i] = f;
+    if (list === this.all) {
+      const v = indexById(this.visible, f.id);
+      if (v >= 0) this.visible.splice(v, 1);
+      if (this.matches(f)) insertById(this.visible, f);
+    }
+    if (gained) this.flaggedSeen++;
+    return gained;
   }
 
   private show(f: FlowSummary): void {
