@@ -8,8 +8,11 @@ import type { Client, Device, DeviceClient } from '@devicefarmer/adbkit';
 import { UsageError } from '../cli/errors';
 import type { AndroidDevice } from './device';
 
-// adbkit is CommonJS whose named exports Node's ESM loader cannot see; require gives the real module.
-const { Adb } = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
+/**
+ * adbkit is CommonJS whose named exports Node's ESM loader cannot see; require gives the real module. Loaded on
+ * first use, so `leakscope start` does not pay for it until the Setup view asks for devices.
+ */
+const loadAdbkit = () => createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
 
 export const DEFAULT_ADB_PORT = 5037;
 const SHELL_TIMEOUT_MS = 30_000;
@@ -107,8 +110,14 @@ function deviceFor(client: Client, serial: string): AndroidDevice {
       } catch {
         return false; // "adbd cannot run as root in production builds"
       }
-      await withTimeout(device.waitForDevice(), ROOT_RESTART_TIMEOUT_MS, `${serial} after adb root`);
-      return true;
+      // adbd restarts: the device drops off the server and comes back; until then shells fail or run as before.
+      const deadline = Date.now() + ROOT_RESTART_TIMEOUT_MS;
+      while (Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        const uid = await withTimeout<string>(device.shell('id -u').then(readAll), 5000, 'id -u').catch(() => '');
+        if (uid.trim() === '0') return true;
+      }
+      return false;
     },
   };
 }
@@ -126,7 +135,7 @@ export async function connectAdb(endpoint: AdbEndpoint = adbEndpoint()): Promise
       `no adb server on ${endpoint.host}:${endpoint.port}: start it with \`adb start-server\` (Debian package adb), connect the phone with USB debugging on, and run this again`,
     );
   }
-  const client = Adb.createClient({ host: endpoint.host, port: endpoint.port });
+  const client = loadAdbkit().Adb.createClient({ host: endpoint.host, port: endpoint.port });
   client.on('error', () => {}); // each call reports its own failure
   return {
     endpoint,

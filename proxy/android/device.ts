@@ -14,7 +14,7 @@ export interface AndroidDevice {
   reverse(port: number): Promise<void>;
   /** `adb reverse --remove tcp:PORT`; nothing to remove is not an error */
   removeReverse(port: number): Promise<void>;
-  /** `adb root`: adbd restarts as root where the build allows it (emulators, userdebug); false where it does not */
+  /** `adb root`, then wait for a root shell: true once `id -u` says 0; false where the build does not allow it */
   restartAdbdAsRoot(): Promise<boolean>;
 }
 
