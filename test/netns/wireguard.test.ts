@@ -103,7 +103,7 @@ describe('WireGuard mode', () => {
     expect(await leftBehind()).toEqual([]);
   });
 
-  it('after a crash (kill -9), the next start removes the stale table and comes up', async () => {
+  it('after a crash (kill -9), the next start removes the stale table and comes up', { timeout: 120_000 }, async () => {
     cli = await world.leakscope(['--mode', 'wireguard', '--wireguard-port', String(PORT), '--wireguard-endpoint', world.machineAddress]);
     cli.child.kill('SIGKILL');
     await cli.exited;
