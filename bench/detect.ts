@@ -105,7 +105,7 @@ export function identifiersWith(base: Identifiers, total: number): Identifiers {
     const take = Math.min(missing, Object.keys(values).length);
     const entries = Object.entries(values).slice(0, take);
     missing -= take;
-    const empty: Values = { imei: [], meid: [], imsi: [], iccid: [], phone_number: [], android_id: [], advertising_id: [], mac_address: [], serial_number: [], email: [], contacts: [], sms: [], location: [] };
+    const empty: Values = { imei: [], meid: [], imsi: [], iccid: [], phone_number: [], android_id: [], advertising_id: [], mac_address: [], serial_number: [], email: [], contacts: [], sms: [], location: [], wifi: [] };
     devices.push({ name: `filler ${i}`, ...empty, ...Object.fromEntries(entries) });
   }
   return { devices };

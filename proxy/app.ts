@@ -4,14 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServerConfig } from '../shared/api';
+import type { SessionInfo } from '../shared/audit';
 import type { CaptureMode, TlsErrorEvent, UdpDroppedEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
-import { startMitm, type MitmProxy } from './capture/mitm';
 import { startEntrances, type Entrances } from './capture/entrances';
-import { isTunnelInterface } from './wireguard/tunnel';
-import { dashboardGuard } from './capture/own-dashboard';
+import { startMitm, type MitmProxy } from './capture/mitm';
+import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
+import { listenError } from './config/listen-error';
 import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
@@ -20,8 +21,11 @@ import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
 import { isLoopbackHost } from './util/addresses';
 import { SETUP_HOST, setupApp, type SetupInfo } from './server/setup-page';
+import { AndroidSessions } from './server/android-api';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
+import { VERSION } from './version';
+import { isTunnelInterface } from './wireguard/tunnel';
 
 export interface StartOptions {
   proxyHost?: string;
@@ -47,9 +51,13 @@ export interface StartOptions {
   rulesFile?: string;
   /** ISO country code: identifiers leaving for any other country tag the flow `foreign` */
   homeCountry?: string;
+  /** the capture session flows go to: continued if the name exists; default a new one named by the start time */
+  session?: string;
   /** more names the dashboard answers to (`--ui-allowed-host`), besides loopback, its bind address and, beyond
    * loopback, the machine's own names */
   uiAllowedHosts?: string[];
+  /** let clients beyond loopback reach loopback and link-local addresses through the proxy */
+  allowLocalTargets?: boolean;
   /** the entrances besides the explicit proxy (which always runs): `transparent`, `wireguard` */
   modes?: CaptureMode[];
   /** transparent mode's port (default 8082), on proxyHost */
@@ -74,12 +82,14 @@ export interface Leakscope {
   store: FlowStore;
   /** hands a connection from another entrance (transparent, WireGuard) to the classifier; see capture/classify.ts */
   interceptConnection: MitmProxy['interceptConnection'];
+  /** the session this run started in */
+  session: SessionInfo;
   /** the transparent and WireGuard entrances that run */
   entrances: Entrances;
   close(): Promise<void>;
 }
 
-export const VERSION = '0.1.0';
+export { VERSION };
 const MAX_TLS_ERRORS = 500;
 
 export function lanAddresses(): string[] {
@@ -110,14 +120,19 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const lan = lanAddresses();
   const config: ServerConfig = { proxy: { port: opts.proxyPort ?? 8080, lanAddresses: lan }, setupUrl: `http://${SETUP_HOST}/`, version: VERSION };
   const setupInfo: SetupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
+  const android = new AndroidSessions({ caPem: ca.certPem, proxyPort: () => config.proxy.port });
 
+  const uiPort = opts.uiPort ?? 8081;
   const ui = await startUiServer({
     host: uiHost,
-    port: opts.uiPort ?? 8081,
+    port: uiPort,
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, udpDropped: () => udpDropped(), config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, udpDropped: () => udpDropped(), config, dataDir: opts.dataDir, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+  }).catch((err: NodeJS.ErrnoException) => {
+    store.close();
+    throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
   });
   const pipeline = createPipeline({
     detector: () => detector,
@@ -129,6 +144,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   });
 
   const phoneSetup = setupApp(setupInfo);
+  // What the guard keeps clients away from; each listener joins once it has its port.
+  const listeners: OwnListener[] = [{ role: 'dashboard', host: uiHost, port: ui.port }];
   const proxy = await startMitm({
     host: opts.proxyHost ?? '0.0.0.0',
     port: opts.proxyPort ?? 8080,
@@ -141,7 +158,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     headersTimeout: opts.headersTimeout ?? 20_000,
     stopGrace: opts.stopGrace ?? 5_000,
     clientAllowed,
-    refuseTarget: dashboardGuard({ port: ui.port, hosts: [uiHost, ...lan] }),
+    guard: targetGuard({ listeners: () => listeners, allowLocalTargets: opts.allowLocalTargets }),
+    viaToken: newViaToken(),
     localHandler: (host) => (host === SETUP_HOST ? phoneSetup : undefined),
     onTlsError: (event) => {
       tlsErrors.unshift(event);
@@ -151,12 +169,16 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
       ui.live.publishTlsError(event);
     },
     onWebSocketMessage: (message) => pipeline.webSocketMessage(message),
-  }).catch(async (err: Error) => {
+  }).catch(async (err: NodeJS.ErrnoException) => {
     await ui.close();
     store.close();
-    throw err;
+    throw listenError(err, { hostOption: '--proxy-host', portOption: '--proxy-port', host: opts.proxyHost ?? '0.0.0.0', port: opts.proxyPort ?? 8080 });
   });
+  // Begun once the proxy listens (in the same turn, before any flow can complete), so a start that fails on a
+  // port in use leaves no empty session behind.
+  const session = store.sessions.begin(opts.session);
   config.proxy.port = proxy.port;
+  listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: proxy.port });
   setupInfo.proxyPort = proxy.port;
 
   let entrances: Entrances | undefined;
@@ -176,9 +198,11 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   } catch (err) {
     await proxy.close();
     await ui.close();
+    store.sessions.endCurrent();
     store.close();
     throw err;
   }
+  listeners.push(...entrances.listeners);
   setupInfo.wireguard = entrances.wireguard?.peers;
   udpDropped = () => entrances?.wireguard?.udpDropped() ?? [];
 
@@ -194,14 +218,18 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     caPem: ca.certPem,
     store,
     interceptConnection: proxy.interceptConnection,
+    session,
     entrances,
     close() {
       closed ??= (async () => {
-        // The tunnel and its rules stay up while the flows under way get their grace, then go.
+        // Phones set up from the dashboard first: a proxy setting pointing at nothing leaves them offline.
+        await android.undoAll();
         await proxy.close();
+        // The tunnel and its rules stay up while the flows under way get their grace, then go.
         await entrances.close();
         await pipeline.drain();
         await ui.close();
+        store.sessions.endCurrent();
         store.close();
       })();
       return closed;

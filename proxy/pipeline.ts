@@ -3,6 +3,7 @@
 import type { Destination, Finding, Flow, FlowSummary } from '../shared/types';
 import { summarize } from '../shared/types';
 import { storedBody } from './capture/body';
+import { parseAuthority } from './capture/connect-target';
 import { REQUEST_CAPTURE_BYTES } from './capture/limits';
 import type { CapturedRequest, Exchange, ForwardHooks, Verdict } from './capture/forward';
 import type { WebSocketMessage, WebSocketVerdict } from './capture/mitm';
@@ -120,7 +121,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const scan = scans.get(req) ?? { findings: [], tags: [] };
     const device = deviceOf(req.client, scan);
     const outcome = outcomes.get(req);
-    const destination = lookupDestination(req.host, exchange.remoteAddress);
+    // The domain is the one the app named (an app resolving names itself dials an address); ip and country are
+    // those of the address connected to.
+    const named = req.hostHeader ? parseAuthority(req.hostHeader, req.port)?.host : undefined;
+    const destination = lookupDestination(named ?? req.host, exchange.remoteAddress);
     const draft: Omit<Flow, 'id'> = {
       kind: 'http',
       ...(req.mode ? { mode: req.mode } : {}),
@@ -129,6 +133,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       method: req.method,
       url: req.url,
       host: req.host,
+      ...(req.hostHeader ? { hostHeader: req.hostHeader } : {}),
       httpVersion: req.httpVersion,
       requestHeaders: req.headers,
       requestBody: await storedBody(req.body, exchange.requestSize, req.headers, req.bodyTruncated),

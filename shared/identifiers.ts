@@ -32,6 +32,8 @@ export const deviceSchema = z.object({
   contacts: z.array(contactSchema).default([]),
   sms: strings,
   location: z.array(locationSchema).default([]),
+  /** Wi-Fi networks the phone sees or joins: SSIDs (names) and BSSIDs (access-point MACs) */
+  wifi: strings,
 });
 
 export const identifiersSchema = z.object({
@@ -44,10 +46,13 @@ export type Identifiers = z.infer<typeof identifiersSchema>;
 
 /**
  * The device fields that are plain lists of values: every identifier type but contacts and locations, which
- * have their own shapes. One list, so a new type is a new field everywhere at once.
+ * have their own shapes, and installed apps, which are found by their number, not by known values. One list,
+ * so a new type is a new field everywhere at once.
  */
-export type ValueField = Exclude<IdentifierType, 'contact' | 'location'>;
-export const VALUE_FIELDS: readonly ValueField[] = IDENTIFIER_TYPES.filter((t): t is ValueField => t !== 'contact' && t !== 'location');
+export type ValueField = Exclude<IdentifierType, 'contact' | 'location' | 'installed_apps'>;
+export const VALUE_FIELDS: readonly ValueField[] = IDENTIFIER_TYPES.filter(
+  (t): t is ValueField => t !== 'contact' && t !== 'location' && t !== 'installed_apps',
+);
 
 export const EMPTY_IDENTIFIERS: Identifiers = { devices: [] };
 

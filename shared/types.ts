@@ -15,11 +15,22 @@ export const IDENTIFIER_TYPES = [
   'contact',
   'sms',
   'location',
+  /** a Wi-Fi network's BSSID (access point MAC) or SSID: they stand in for location */
+  'wifi',
+  /** a list of package names of the apps installed on the phone */
+  'installed_apps',
 ] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 
 export type Where = 'url' | 'header' | 'cookie' | 'body' | 'websocket' | 'tcp';
-export type Confidence = 'known' | 'pattern';
+/** `tracker`: a field that a known tracker's format (trackhar's adapters) names as this identifier. */
+export type Confidence = 'known' | 'pattern' | 'tracker';
+
+/** A known tracker or SDK whose endpoint a flow went to (trackhar's tracker slug and legal name). */
+export interface Tracker {
+  slug: string;
+  name: string;
+}
 
 /** One identifier occurrence in one request. */
 export interface Finding {
@@ -33,6 +44,10 @@ export interface Finding {
   encoding: string;
   confidence: Confidence;
   device?: string;
+  /** slug of the known tracker whose endpoint received it (Flow.tracker) */
+  tracker?: string;
+  /** `installed_apps`: how many distinct package names */
+  count?: number;
 }
 
 export type Headers = Record<string, string | string[]>;
@@ -97,8 +112,12 @@ export interface Flow {
   client: string;
   device?: string;
   method: string;
+  /** as the app addressed it: the Host header's name, the port actually connected to */
   url: string;
+  /** the host actually connected to: the CONNECT target (obeyed), or an absolute URI's host */
   host: string;
+  /** the Host header as sent, when it named another host or port than the one connected to (recorded, not obeyed) */
+  hostHeader?: string;
   httpVersion: string;
   requestHeaders: Headers;
   requestBody?: Body;
@@ -119,6 +138,10 @@ export interface Flow {
   /** when redacted: what actually left for the upstream */
   sentBody?: Body;
   sentUrl?: string;
+  /** the known tracker or SDK whose endpoint this went to */
+  tracker?: Tracker;
+  /** id of the capture session the flow belongs to (the one current when it was stored) */
+  session?: number;
 }
 
 /** What the live feed needs of a flow; what socket.io event `flow` carries. */
@@ -138,6 +161,8 @@ export interface FlowSummary {
   tags: string[];
   destination?: Destination;
   action?: FlowAction;
+  tracker?: Tracker;
+  session?: number;
 }
 
 /** socket.io event `tls-error`: a client refused our certificate (pinning, or CA not installed). */
@@ -199,5 +224,7 @@ export function summarize(flow: Flow): FlowSummary {
     tags: flow.tags,
     destination: flow.destination,
     action: flow.action,
+    ...(flow.tracker ? { tracker: flow.tracker } : {}),
+    session: flow.session,
   };
 }

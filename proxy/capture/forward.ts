@@ -3,18 +3,24 @@
 // (and block or rewrite it) before anything leaves. Bodies past the caps stream through untouched.
 import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
+import net, { type LookupFunction, type Socket } from 'node:net';
 import type { CaptureMode, Headers } from '../../shared/types';
+import { formatAuthority, parseAuthority } from './connect-target';
 import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
+import { isThisMachine, RefusedTarget, type Refusal } from './target-guard';
 
 export interface CapturedRequest {
   client: string;
   /** the entrance it came through (absent: regular) */
   mode?: CaptureMode;
   method: string;
+  /** as the app addressed it: the Host header's name (else the host dialled), the port dialled */
   url: string;
+  /** the host dialled: the CONNECT target, or an absolute URI's */
   host: string;
   port: number;
+  /** the Host header as sent, when it names another host or port than the one dialled */
+  hostHeader?: string;
   isSSL: boolean;
   path: string;
   httpVersion: string;
@@ -57,9 +63,19 @@ export interface ForwardHooks {
   complete(exchange: Exchange, verdict: Verdict): Promise<void>;
 }
 
+/** Keep-alive agents for one trust level of client (loopback, or any other): their pools are never shared. */
+export interface UpstreamAgents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
 export interface UpstreamOptions {
-  httpAgent: http.Agent;
-  httpsAgent: https.Agent;
+  /** the agents for loopback clients (`local`) or for every other client */
+  agents(local: boolean): UpstreamAgents;
+  /** the guard's DNS lookup for dialling `port`: refuses what the client may not reach (target-guard.ts) */
+  lookup(local: boolean, port: number): LookupFunction;
+  /** leakscope's own `Via` entry (RFC 9110 §7.6.3): a request arriving with it has looped through another proxy */
+  via: string;
   /** ms to wait for response headers before answering 504 */
   timeout: number;
   /** ms a response (or an upload) may go without a byte either way, once its headers came, before it is cut */
@@ -121,6 +137,7 @@ function rawToHeaders(raw: string[]): Headers {
 }
 
 function describeUpstreamError(err: NodeJS.ErrnoException, target: string): { status: number; text: string } {
+  if (err instanceof RefusedTarget) return err.refusal;
   switch (err.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -187,9 +204,16 @@ function captureRequestBody(req: http.IncomingMessage): Promise<{ body: Buffer; 
 export interface ForwardTarget {
   client: string;
   mode?: CaptureMode;
+  /** a redirected connection's name from the tunnel's DNS log, when its target is an address */
+  name?: string;
+  /** what is dialled: the CONNECT target, or an absolute URI's host and port */
   host: string;
   port: number;
   isSSL: boolean;
+  /** a guard's refusal (target-guard.ts): the request is recorded and answered with it, never forwarded */
+  refused?: Refusal;
+  /** the SNI name the phone sent us, sent on to the server and checked against its certificate */
+  servername?: string;
 }
 
 /** One exchange under way: what the steps of `forward` share. */
@@ -208,9 +232,41 @@ interface Run {
   complete(error?: string): Promise<void>;
 }
 
+const defaultPortOf = (target: ForwardTarget) => (target.isSSL ? 443 : 80);
+
 function authorityOf(target: ForwardTarget): string {
-  const defaultPort = target.isSSL ? 443 : 80;
-  return target.port === defaultPort ? target.host : `${target.host}:${target.port}`;
+  return formatAuthority(target.host, target.port, defaultPortOf(target));
+}
+
+/** Host, or HTTP/2's :authority. */
+function hostHeaderOf(req: http.IncomingMessage): string | undefined {
+  const value = req.headers.host ?? req.headers[':authority'];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The URL as the app addressed it, the way mitmproxy and HTTP Toolkit show it: an app that resolves names itself
+ * (HTTPDNS) CONNECTs to an address and names the host in Host, and `https://api.example.cn/` reads as what it is
+ * where `https://203.0.113.7/` would not. The port is the one dialled, so the URL never names a port that was
+ * not connected to; the flow keeps the Host header as sent (`hostHeader`) and the address (`destination.ip`).
+ */
+function addressedAs(req: http.IncomingMessage, target: ForwardTarget): { url: string; hostHeader?: string } {
+  const sent = hostHeaderOf(req);
+  const named = parseAuthority(sent, defaultPortOf(target));
+  const name = named?.host ?? target.host;
+  const url = `${target.isSSL ? 'https' : 'http'}://${formatAuthority(name, target.port, defaultPortOf(target))}${req.url ?? '/'}`;
+  const differs = sent !== undefined && (named?.host !== target.host || named.port !== target.port);
+  return differs ? { url, hostHeader: sent } : { url };
+}
+
+/**
+ * The host a flow is filed under: the target dialled. A redirected connection's target (transparent, WireGuard)
+ * is only the address conntrack gave, so its flow goes under the name the app used instead: the Host header,
+ * the SNI, or the name it resolved through the tunnel's DNS.
+ */
+function recordedHost(req: http.IncomingMessage, target: ForwardTarget): string {
+  if (!target.mode || target.mode === 'regular' || !net.isIP(target.host)) return target.host;
+  return parseAuthority(hostHeaderOf(req), defaultPortOf(target))?.host ?? target.servername ?? target.name ?? target.host;
 }
 
 function capturedRequest(
@@ -224,8 +280,8 @@ function capturedRequest(
     client: target.client,
     ...(target.mode ? { mode: target.mode } : {}),
     method: req.method ?? 'GET',
-    url: `${target.isSSL ? 'https' : 'http'}://${authorityOf(target)}${path}`,
-    host: target.host,
+    ...addressedAs(req, target),
+    host: recordedHost(req, target),
     port: target.port,
     isSSL: target.isSSL,
     path,
@@ -291,15 +347,25 @@ function answerUpstreamError(run: Run, err: NodeJS.ErrnoException): void {
 function upstreamRequestOptions(run: Run, target: ForwardTarget, upstream: UpstreamOptions): https.RequestOptions {
   const rewrite = run.verdict.rewrite;
   const rawHeaders = rewrite ? headersToRaw(rewrite.headers) : forwardableRawHeaders(run.req.rawHeaders);
+  rawHeaders.push('via', `${run.req.httpVersion} ${upstream.via}`);
+  const local = isThisMachine(target.client);
+  const agents = upstream.agents(local);
   return {
     host: target.host,
     port: target.port,
     method: run.exchange.request.method,
     path: rewrite?.path ?? run.exchange.request.path,
     headers: rawHeaders as unknown as http.OutgoingHttpHeaders,
-    agent: target.isSSL ? upstream.httpsAgent : upstream.httpAgent,
-    servername: target.isSSL && !/^[\d.:]+$/.test(target.host) ? target.host : undefined,
+    agent: target.isSSL ? agents.https : agents.http,
+    lookup: upstream.lookup(local, target.port),
+    servername: target.isSSL ? serverName(target) : undefined,
   };
+}
+
+/** SNI for the server: the phone's, else the host dialled; an address gets none (SNI carries names, RFC 6066). */
+function serverName(target: ForwardTarget): string | undefined {
+  const name = target.servername ?? target.host;
+  return net.isIP(name) ? undefined : name;
 }
 
 /** The one place an upstream request is created. Throws (bad ports and the like) rather than emitting 'error'. */
@@ -490,6 +556,11 @@ export async function forward(
     return;
   }
   run.verdict = await inspect(run, hooks);
+  if (target.refused) {
+    if (captured.truncated) req.destroy();
+    answerAfterStoring(run, target.refused.status, target.refused.text, target.refused.text.replace(/^leakscope: /, ''));
+    return;
+  }
   const block = run.verdict.block;
   if (block) {
     if (captured.truncated) req.destroy();

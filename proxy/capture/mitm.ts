@@ -2,19 +2,21 @@
 // every decrypted (or plain) request is then handed to `forward`, which owns the upstream exchange.
 import { setMaxListeners } from 'node:events';
 import http from 'node:http';
-import https from 'node:https';
 import type net from 'node:net';
 import type stream from 'node:stream';
 import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
 import { Proxy, type IContext } from 'http-mitm-proxy';
 import type { TlsErrorEvent } from '../../shared/types';
 import type { LeafMinter } from '../certs/authority';
 import { log } from '../log';
 import { classifier, rawDial, type Interception, type PlainSide } from './classify';
-import { parseConnectTarget } from './connect-target';
-import { forward, type ForwardHooks } from './forward';
+import { parseConnectTarget, requestDestination } from './connect-target';
+import { agentPool } from './agents';
+import { forward, type ForwardHooks, type UpstreamOptions } from './forward';
 import { limitHeaderTime } from './header-timeout';
 import { relayRaw, type TunnelHooks } from './raw';
+import { isThisMachine, RefusedTarget, viaLoop, type TargetGuard } from './target-guard';
 import { MintFailed, TlsTerminator, type Terminated } from './tls-terminate';
 import { dialRaw, upstreamTrust, type RawDial } from './upstream';
 
@@ -36,8 +38,10 @@ export interface MitmOptions {
   stopGrace: number;
   /** which clients may use the proxy */
   clientAllowed: (address: string) => boolean;
-  /** a reason to refuse this client this destination (403), if any */
-  refuseTarget: (client: string, host: string, port: number) => string | undefined;
+  /** where clients may not go (loopback services, the dashboard, leakscope itself) */
+  guard: TargetGuard;
+  /** leakscope's own `Via` entry: added to what it forwards, and a loop when a request arrives carrying it */
+  viaToken: string;
   /** requests for these hosts are answered locally (the setup page) instead of forwarded */
   localHandler: (host: string) => http.RequestListener | undefined;
   onTlsError: (event: TlsErrorEvent) => void;
@@ -82,6 +86,8 @@ class LeakscopeProxy extends Proxy {
   /** Every connection handed to the classifier and still open: cut when leakscope stops. */
   private readonly tunnels = new Set<Duplex>();
   readonly interceptConnection: (socket: Duplex, interception: Interception) => void;
+  /** each request's target as its request line had it: the library cuts an absolute URI down to its path */
+  readonly requestLines = new WeakMap<http.IncomingMessage, string>();
 
   constructor(
     private readonly opts: MitmOptions,
@@ -95,8 +101,9 @@ class LeakscopeProxy extends Proxy {
     const trust = upstreamTrust(opts.upstreamCa);
     // The guards apply to the address really dialled, whatever the phone said inside the tunnel.
     const dial = (target: RawDial, client: string) => {
-      const refusal = opts.refuseTarget(client, target.host, target.port);
-      return refusal ? Promise.reject(new Error(refusal)) : dialRaw(target, trust);
+      const refusal = opts.guard.check(client, target.host, target.port);
+      if (refusal) return Promise.reject(new RefusedTarget(refusal));
+      return dialRaw(target, trust, opts.guard.lookup(isThisMachine(client), target.port));
     };
     const raw = (side: PlainSide, dialled?: net.Socket) =>
       relayRaw(side.socket, side.interception, rawDial(side), { hooks, stopping, dial: (t) => dial(t, side.interception.client) }, dialled);
@@ -145,17 +152,18 @@ class LeakscopeProxy extends Proxy {
       return;
     }
     const client = normalizeAddress(socket.remoteAddress);
-    const refusal = this.opts.refuseTarget(client, target.host, target.port);
-    if (refusal) {
-      log.warn({ client, host: target.host, port: target.port }, refusal);
-      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nleakscope: ${refusal}\n`);
-      return;
-    }
+    // A target the guard refuses is refused inside the tunnel, by the request or the dial it carries: that
+    // refusal is then recorded as a flow, as every other answer is.
     const key = `${socket.remotePort}:${socket.localPort}`;
     this.connectRequests[key] = req;
     socket.once('close', () => delete this.connectRequests[key]);
     socket.write('HTTP/1.1 200 OK\r\n\r\n');
     this.intercept(socket, { client, target, mode: 'regular', head });
+  }
+
+  override _onHttpServerRequest(isSSL: boolean, req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.requestLines.set(req, req.url ?? '');
+    super._onHttpServerRequest(isSSL, req, res);
   }
 
   /** `interceptConnection`, keeping the socket among those to cut at stop. */
@@ -198,7 +206,11 @@ class LeakscopeProxy extends Proxy {
     this.opts.onTlsError(event);
   }
 
+  /** Set while the listener is starting: the library reports a failed listen() here, not to listen's callback. */
+  listenFailed?: (err: Error) => void;
+
   override _onError(kind: string, ctx: IContext | null, err: Error): void {
+    if (kind === 'HTTP_SERVER_ERROR' && this.listenFailed) return this.listenFailed(err);
     log.debug({ kind, err: err.message }, 'proxy error');
     if (ctx?.proxyToClientResponse && !ctx.proxyToClientResponse.headersSent) {
       ctx.proxyToClientResponse.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
@@ -217,11 +229,6 @@ export interface MitmProxy {
   close(): Promise<void>;
 }
 
-function refuse(res: http.ServerResponse, text: string): void {
-  res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-  res.end(`leakscope: ${text}\n`);
-}
-
 export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   const stop = new AbortController();
   // One listener per in-flight exchange: the default cap of 10 would warn under ordinary load.
@@ -237,38 +244,72 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       return stored;
     },
   };
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, secureContext: upstreamTrust(opts.upstreamCa) });
-  const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout, idleTimeout: opts.idleTimeout, stopping: stop.signal };
+  const pool = agentPool(opts.upstreamCa);
+  const upstream: UpstreamOptions = {
+    agents: pool.agents,
+    lookup: opts.guard.lookup,
+    via: opts.viaToken,
+    timeout: opts.upstreamTimeout,
+    idleTimeout: opts.idleTimeout,
+    stopping: stop.signal,
+  };
 
   proxy.onRequest((ctx, _callback) => {
     // We never call the library's callback: `forward` answers the phone itself.
     const req = ctx.clientToProxyRequest;
     const res = ctx.proxyToClientResponse;
-    const target = ctx.proxyToServerRequestOptions!;
     const interception = interceptions.get(req.socket);
     const client = interception?.client ?? normalizeAddress(req.socket.remoteAddress);
-    const host = String(target.host ?? '').toLowerCase();
-    const local = opts.localHandler(host);
+    // Inside a tunnel, the target the app chose (the CONNECT target); the Host header is recorded, not obeyed.
+    const destination = interception?.target ?? requestDestination(proxy.requestLines.get(req) ?? '', req.headers.host, ctx.isSSL ? 443 : 80);
+    if (!destination) {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end('leakscope: the request names no valid host\n');
+      return;
+    }
+    const { host, port } = destination;
+    // A redirected connection's target is an address: the setup page is known by the name the phone asked for.
+    const redirected = interception && interception.mode !== 'regular';
+    const local = opts.localHandler(host) ?? (redirected ? opts.localHandler(String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()) : undefined);
     if (local) {
       req.resume();
       local(req, res);
       return;
     }
-    const port = Number(target.port) || (ctx.isSSL ? 443 : 80);
-    const refusal = opts.refuseTarget(client, host, port);
-    if (refusal) {
-      log.warn({ client, host, port }, refusal);
-      req.resume();
-      refuse(res, refusal);
-      return;
-    }
+    const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken);
+    if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
     inFlight++;
-    forward(req, res, { client, mode: interception?.mode ?? 'regular', host, port, isSSL: ctx.isSSL }, hooks, upstream).catch((err: Error) => {
+    // The name the phone checked our certificate against is the one the server's must carry.
+    const servername = (req.socket as tls.TLSSocket).servername || undefined;
+    forward(req, res, { client, mode: interception?.mode ?? 'regular', ...(interception?.name ? { name: interception.name } : {}), host, port, isSSL: ctx.isSSL, servername, refused }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);
     });
+  });
+
+  // The library dials WebSocket upgrades itself, by the URL it built: the same guard, agents and lookup as requests.
+  proxy.onWebSocketConnection((ctx, callback) => {
+    const options = ctx.proxyToServerWebSocketOptions as { url: string; agent?: http.Agent; lookup?: net.LookupFunction };
+    const client = normalizeAddress((ctx.connectRequest?.socket ?? (ctx.clientToProxyWebSocket as unknown as { _socket?: net.Socket })._socket)?.remoteAddress);
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      return callback(new Error(`bad WebSocket URL ${options.url.slice(0, 200)}`));
+    }
+    const port = Number(url.port) || (url.protocol === 'wss:' ? 443 : 80);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const refused = opts.guard.check(client, host, port);
+    if (refused) {
+      log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
+      return callback(new Error(refused.text));
+    }
+    const local = isThisMachine(client);
+    options.agent = ctx.isSSL ? pool.agents(local).https : pool.agents(local).http;
+    options.lookup = opts.guard.lookup(local, port);
+    callback();
   });
 
   // Each connection's phone-to-server messages, chained: every one is scanned as it arrives, and leaves only
@@ -298,9 +339,17 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   });
 
   return new Promise((resolve, reject) => {
-    // WebSocket upgrades are forwarded by the library itself: hand it our agents so it trusts what we trust.
-    const listenOptions = { host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false, httpAgent, httpsAgent };
+    // WebSocket upgrades are forwarded by the library itself: hand it our agents so it trusts what we trust
+    // (each upgrade then gets its client's agents and the guard's lookup, in onWebSocketConnection).
+    const remote = pool.agents(false);
+    const listenOptions = { host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false, httpAgent: remote.http, httpsAgent: remote.https };
+    proxy.listenFailed = (err) => {
+      proxy.listenFailed = undefined;
+      pool.destroy();
+      reject(err);
+    };
     proxy.listen(listenOptions, (err) => {
+      proxy.listenFailed = undefined;
       if (err) return reject(err);
       const server = proxy.httpServer!;
       server.requestTimeout = 0;
@@ -331,8 +380,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
           stop.abort();
           srv?.closeAllConnections();
           proxy.closeTunnels();
-          httpAgent.destroy();
-          httpsAgent.destroy();
+          pool.destroy();
         },
       });
     });

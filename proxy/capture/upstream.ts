@@ -25,9 +25,10 @@ export interface RawDial {
 
 /**
  * A connection to the target for a raw relay. Resolves once it is up (for TLS: the handshake done and the
- * certificate checked), so a failure is known before any of the phone's bytes are sent.
+ * certificate checked), so a failure is known before any of the phone's bytes are sent. `lookup` is the guard's
+ * (target-guard.ts), judging the address a name resolves to.
  */
-export function dialRaw(dial: RawDial, trust: tls.SecureContext | undefined): Promise<net.Socket> {
+export function dialRaw(dial: RawDial, trust: tls.SecureContext | undefined, lookup: net.LookupFunction): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = dial.tls
       ? tls.connect({
@@ -36,8 +37,9 @@ export function dialRaw(dial: RawDial, trust: tls.SecureContext | undefined): Pr
           servername: dial.tls.servername ?? serverName(dial.host),
           ALPNProtocols: dial.tls.alpn,
           secureContext: trust,
+          lookup,
         })
-      : net.connect({ host: dial.host, port: dial.port });
+      : net.connect({ host: dial.host, port: dial.port, lookup });
     const fail = (err: Error) => {
       socket.destroy();
       reject(err);

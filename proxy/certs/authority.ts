@@ -59,6 +59,12 @@ function caPaths(dir: string) {
   };
 }
 
+/** The CA certificate in `dir` (PEM) if one was made there; never creates one. */
+export function existingCaPem(dir: string): string | undefined {
+  const file = caPaths(dir).cert;
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+}
+
 /** Loads the CA from `dir`, creating it on first use. The private key file is mode 0600. */
 export async function ensureCa(dir: string): Promise<CaFiles> {
   const files = caPaths(dir);

@@ -80,7 +80,7 @@ function positiveCount(value: string): number {
 }
 
 /** The file as the user wrote it (unknown fields kept) and as validated, or a fresh one. */
-function readIdentifiers(path: string): { raw: Record<string, unknown>; current: Identifiers } {
+export function readIdentifiers(path: string): { raw: Record<string, unknown>; current: Identifiers } {
   if (!existsSync(path)) return { raw: {}, current: EMPTY_IDENTIFIERS };
   const current = loadIdentifiersFile(path); // validates, with a message naming what is wrong
   return { raw: JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>, current };

@@ -1,10 +1,15 @@
-// The leakscope command line (CONTRACT.md): start, scan, export, canaries. Exit 2 on bad usage or input.
+// The leakscope command line (CONTRACT.md): start, scan, export, canaries, sessions, diff, report, android. Exit 2 on
+// bad usage or input.
 import { Command, CommanderError } from 'commander';
-import { VERSION } from '../app';
+import { VERSION } from '../version';
 import { UsageError } from './errors';
+import { androidCommand } from './android';
 import { exportCommand } from './export';
 import { canariesCommand } from './canaries';
+import { diffCommand } from './diff';
+import { reportCommand } from './report';
 import { scanCommand } from './scan';
+import { sessionsCommand } from './sessions';
 import { startCommand } from './start';
 
 const program = new Command('leakscope')
@@ -15,7 +20,11 @@ const program = new Command('leakscope')
   .addCommand(startCommand())
   .addCommand(scanCommand())
   .addCommand(exportCommand())
-  .addCommand(canariesCommand());
+  .addCommand(canariesCommand())
+  .addCommand(sessionsCommand())
+  .addCommand(diffCommand())
+  .addCommand(reportCommand())
+  .addCommand(androidCommand());
 
 for (const cmd of program.commands) cmd.exitOverride();
 

@@ -7,6 +7,7 @@ import { loadIdentifiersFile } from '../config/load-identifiers';
 import { createDetector } from '../detect';
 import { parseHar, type HarRequestEntry } from '../detect/har';
 import { UsageError } from './errors';
+import { textTable } from './text-table';
 
 export interface ScanReportFinding extends Finding {
   entry: number;
@@ -60,13 +61,9 @@ export async function scanHar(file: string, identifiersFile?: string): Promise<S
 function printTable(report: ScanReport): void {
   const rows = report.findings.map((f) => [String(f.entry), f.host, f.type, f.value, f.where, f.path, f.encoding, f.confidence, f.device ?? '']);
   const header = ['entry', 'host', 'type', 'value', 'where', 'path', 'encoding', 'confidence', 'device'];
-  const widths = header.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i].length))));
-  const line = (cells: string[]) => cells.map((c, i) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c.padEnd(widths[i]))).join('  ').trimEnd();
   console.log(`${report.entries} requests, ${report.flagged} leaking, ${report.findings.length} findings`);
   if (rows.length === 0) return;
-  console.log(line(header));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const row of rows) console.log(line(row));
+  for (const line of textTable(header, rows)) console.log(line);
 }
 
 export function scanCommand(): Command {

@@ -3,19 +3,28 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import QRCode from 'qrcode';
 import { CAPTURE_MODES, type CaptureMode } from '../../shared/types';
-import { startLeakscope, type Leakscope } from '../app';
+import type { Leakscope } from '../app';
 import { loadIdentifiersFile } from '../config/load-identifiers';
 import { parseHomeCountry } from '../destination/foreign';
 import { log } from '../log';
 import { loadRulesFile } from '../rules/rules-holder';
+import { checkSessionName } from '../store/session-log';
 import { buildDashboardIfStale } from './build-dashboard';
 import { resolveDataDir } from './data-dir';
 import { UsageError } from './errors';
 
-function port(value: string): number {
+export function port(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`port ${value}: expected a number from 0 to 65535`);
   return n;
+}
+
+function sessionNameOption(value: string): string {
+  try {
+    return checkSessionName(value);
+  } catch (err) {
+    throw new UsageError(`--session: ${(err as Error).message}`);
+  }
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -51,6 +60,8 @@ export function startCommand(): Command {
     .option('--rules <file>', 'rules file (JSON): block, redact or allow identifiers (default DATA_DIR/rules.json)')
     .option('--home-country <cc>', 'flag flows whose identifiers leave for any other country (tag "foreign")', parseHomeCountry)
     .option('--allow <cidr>', 'also accept proxy clients from this range (repeatable)', collect, [])
+    .option('--session <name>', 'capture session to record into (continued if it exists; default: a new one named by the start time)', sessionNameOption)
+    .option('--allow-local-targets', 'let phones reach loopback and link-local addresses of this machine through the proxy (a local test server)')
     .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
     .option('--mode <mode>', 'an entrance besides the explicit proxy: transparent, wireguard (repeatable; regular, the proxy, always runs)', mode, [])
     .option('--transparent-port <port>', 'transparent mode: the port redirected connections arrive on', port, 8082)
@@ -73,6 +84,8 @@ export function startCommand(): Command {
         }
       });
       await buildDashboardIfStale(say);
+      // Loaded here, not at the top: the proxy's modules take seconds to load, which the offline commands need not wait for.
+      const { startLeakscope } = await import('../app');
       const app = await startLeakscope({
         proxyHost: opts.proxyHost,
         proxyPort: opts.proxyPort,
@@ -84,11 +97,13 @@ export function startCommand(): Command {
         rulesFile: opts.rules,
         homeCountry: opts.homeCountry,
         allow: opts.allow,
+        allowLocalTargets: opts.allowLocalTargets === true,
         upstreamCa,
         upstreamTimeout: opts.upstreamTimeout,
         idleTimeout: opts.idleTimeout,
         headersTimeout: opts.headersTimeout,
         stopGrace: opts.stopGrace,
+        session: opts.session,
         modes: opts.mode,
         transparentPort: opts.transparentPort,
         wireguardPort: opts.wireguardPort,
@@ -102,6 +117,7 @@ export function startCommand(): Command {
       if (app.entrances.transparent) say(`transparent          ${opts.proxyHost}:${app.entrances.transparent.port}  (redirect TCP here; the original destination comes from conntrack)`);
       await sayWireguard(app, say);
       say(`data dir             ${resolveDataDir(opts.dataDir)}`);
+      say(`session              ${app.session.name}${app.session.flows ? ` (continued: ${app.session.flows} flows so far)` : ''}`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

@@ -5,6 +5,7 @@ import { coordinateHits, knownHits, type CoordinateHit, type KnownIndex } from '
 import type { PatternHit, Span } from './patterns/run';
 import { ScanBudget } from './patterns/budget';
 import { confirmHit, patternHits } from './patterns/run';
+import { INSTALLED_APPS_MIN, packageNames } from './patterns/installed-apps';
 import { encodingName, type Segment } from './segment';
 
 export interface ScanResult {
@@ -18,6 +19,11 @@ const CONTACT_LIST_CONTACTS = 3;
 const CONTACT_LIST_NUMBERS = 5;
 /** Valid numbers in one list that make its unlabelled elements phone numbers. */
 const PHONE_LIST_MIN = 3;
+
+/** Distinct access points (BSSIDs) in one request that make it a Wi-Fi scan: a location fix by another name. */
+const WIFI_SCAN_BSSIDS = 3;
+export const WIFI_SCAN_TAG = 'wifi-scan';
+const BSSID = /^[0-9a-f]{2}(?:[:-]?[0-9a-f]{2}){5}$/i;
 
 const NO_SPANS: readonly Span[] = [];
 
@@ -87,7 +93,7 @@ function pairKnownCoordinates(hits: Placed<CoordinateHit>[], out: FindingSet): v
       value: lat.hit.value,
       where: lat.segment.where,
       path: pairPath(lat.segment, lon.segment),
-      encoding: encodingName(lat.segment.chain),
+      encoding: encodingName(lat.hit.datum ? [lat.hit.datum, ...lat.segment.chain] : lat.segment.chain),
       confidence: 'known',
       device: lat.hit.device,
     });
@@ -101,6 +107,34 @@ function pairPatternCoordinates(parts: Placed<PatternHit>[], out: FindingSet): v
     if (!lat || !lon) continue;
     out.add(patternFinding({ ...lat.hit, value: `${lat.hit.value},${lon.hit.value}` }, lat.segment, pairPath(lat.segment, lon.segment)));
   }
+}
+
+/** The path the paths share, cut at a step: `$.apps[0].pkg` and `$.apps[1].pkg` → `$.apps`. */
+function commonPath(paths: string[]): string {
+  let common = paths[0];
+  for (const p of paths) {
+    let i = 0;
+    while (i < common.length && i < p.length && common[i] === p[i]) i++;
+    common = common.slice(0, i);
+  }
+  if (paths.every((p) => p === common)) return common;
+  const cut = Math.max(common.lastIndexOf('.'), common.lastIndexOf('['));
+  return cut > 0 ? common.slice(0, cut) : common.replace(/[.[]$/, '');
+}
+
+/** One finding for the request's package names, where most of them sit, with their number. */
+function installedApps(apps: Map<string, Segment>): Finding {
+  const segments = [...apps.values()];
+  const first = segments[0];
+  return {
+    type: 'installed_apps',
+    value: [...apps.keys()].join(','),
+    where: first.where,
+    path: commonPath(segments.filter((s) => s.where === first.where).map((s) => s.path)),
+    encoding: encodingName(first.chain),
+    confidence: 'pattern',
+    count: apps.size,
+  };
 }
 
 function patternFinding(hit: PatternHit, segment: Segment, path = segment.path): Finding {
@@ -118,8 +152,10 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
   const weakPhones: Placed<PatternHit>[] = [];
   const strongPatterns: Placed<PatternHit>[] = [];
   const budget = new ScanBudget();
+  const apps = new Map<string, Segment>();
 
   for (const segment of segments) {
+    for (const name of packageNames(segment.text)) if (!apps.has(name)) apps.set(name, segment);
     const known = knownHits(segment.text, index);
     for (const { form } of known) {
       const encoding = encodingName([...form.chain, ...segment.chain]);
@@ -162,8 +198,11 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
   }
   pairKnownCoordinates(coordinates, found);
   pairPatternCoordinates(coordinateParts, found);
+  if (apps.size >= INSTALLED_APPS_MIN) found.add(installedApps(apps));
 
   const tags = contacts.size >= CONTACT_LIST_CONTACTS || phoneNumbers.size >= CONTACT_LIST_NUMBERS ? ['contact-list'] : [];
+  const bssids = new Set(found.all.filter((f) => f.type === 'wifi' && BSSID.test(f.value)).map((f) => f.value.toLowerCase().replace(/[:-]/g, '')));
+  if (bssids.size >= WIFI_SCAN_BSSIDS) tags.push(WIFI_SCAN_TAG);
   const findings = kept(found.all);
   if (budget.exhausted || findings.length < found.size) tags.push(SCAN_CAPPED_TAG);
   return { findings, tags };

@@ -46,6 +46,10 @@ function requestOf(entry: unknown, i: number): HarRequestEntry {
     const text = postData.text;
     if (text !== undefined && typeof text !== 'string') throw new Error(`${where}.postData.text: expected a string`);
     if (typeof text === 'string') body = Buffer.from(text, postData.encoding === 'base64' ? 'base64' : 'utf8');
+    // Many HAR writers keep the body's type only here, not among the headers.
+    if (typeof postData.mimeType === 'string' && postData.mimeType && parsedHeaders['content-type'] === undefined) {
+      parsedHeaders['content-type'] = postData.mimeType;
+    }
     else if (Array.isArray(postData.params)) {
       body = Buffer.from(
         (postData.params as { name: string; value?: string }[])

@@ -14,6 +14,11 @@ export interface Segment {
   parent: string;
   /** The value is an element of a list (a JSON array). */
   inList: boolean;
+  /**
+   * The key of the object holding this value, for keys that say nothing alone: `value` in
+   * `phoneNumbers[].value`. Empty where there is none.
+   */
+  parentKey: string;
 }
 
 export function encodingName(chain: readonly string[]): string {

@@ -3,8 +3,8 @@
 // export of a day's capture never sits whole in memory.
 import type { Body, Flow, Headers } from '../../shared/types';
 import { headerValue } from '../capture/body';
+import { VERSION } from '../version';
 
-const VERSION = '0.1.0';
 
 type HarHeader = { name: string; value: string };
 
@@ -88,6 +88,7 @@ export function harEntry(flow: Flow) {
       client: flow.client,
       device: flow.device ?? null,
       destination: flow.destination ?? {},
+      ...(flow.hostHeader ? { hostHeader: flow.hostHeader } : {}),
       tags: flow.tags,
       ...(flow.action ? { action: flow.action } : {}),
       ...(flow.error ? { error: flow.error } : {}),

@@ -1,5 +1,5 @@
 // The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from the store; the few
-// mutations (identifiers, device names, rules) go through requireSameOriginJson, downloads through
+// mutations (identifiers, device names, rules, Android setup) go through requireSameOriginJson, downloads through
 // requireOwnOriginDownload.
 import express from 'express';
 import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
@@ -12,9 +12,11 @@ import type { IdentifiersHolder } from '../config/identifiers-holder';
 import { writeHar } from '../har/export';
 import type { RulesHolder } from '../rules/rules-holder';
 import type { FlowQuery, FlowStore } from '../store/flow-store';
+import { androidRouter, type AndroidSessions } from './android-api';
 import { requireSameOriginJson } from './auth';
 import { requireOwnOriginDownload, type HostCheck } from './host-check';
 import { eventLoopDelay } from './loop-delay';
+import { sessionErrors, sessionParam, sessionsRouter } from './sessions-api';
 
 export interface ApiDeps {
   store: FlowStore;
@@ -24,8 +26,12 @@ export interface ApiDeps {
   /** UDP from the WireGuard tunnel that was not passed on, newest first (empty without WireGuard mode) */
   udpDropped?: () => UdpDroppedEvent[];
   config: ServerConfig;
+  /** where report bundles are written (DATA_DIR/reports) and the CA is read from */
+  dataDir: string;
   /** the dashboard's own host names (DNS rebinding guard) */
   hostAllowed: HostCheck;
+  /** the phones set up over ADB from the Setup view */
+  android: AndroidSessions;
 }
 
 function str(v: unknown): string | undefined {
@@ -72,8 +78,10 @@ export function apiRouter(deps: ApiDeps): express.Router {
   api.get('/config', (_req, res) => {
     res.json(deps.config);
   });
+  // `session` (a name or id) narrows the flows, the summary, the devices and the export to one capture session.
+  const scoped = (q: Record<string, unknown>): FlowQuery => ({ ...flowQuery(q), session: sessionParam(store, q.session) });
   api.get('/flows', (req, res) => {
-    res.json(store.summaries(flowQuery(req.query)));
+    res.json(store.summaries(scoped(req.query)));
   });
   api.get('/flows/:id', (req, res) => {
     const id = int(req.params.id);
@@ -81,20 +89,20 @@ export function apiRouter(deps: ApiDeps): express.Router {
     if (!flow) return void res.status(404).json({ error: `no flow ${req.params.id}` });
     res.json(flow);
   });
-  api.get('/summary', (_req, res) => {
-    const body: SummaryResponse = { rows: store.summary() };
+  api.get('/summary', (req, res) => {
+    const body: SummaryResponse = { rows: store.summary({ session: sessionParam(store, req.query.session) }) };
     res.json(body);
   });
   api.get('/export.har', requireOwnOriginDownload(deps.hostAllowed), (req, res) => {
-    const query = flowQuery(req.query);
+    const query = scoped(req.query);
     res.type('application/json');
     res.set('content-disposition', `attachment; filename="leakscope-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.har"`);
     writeHar(store.flows({ ...query, limit: undefined }), (chunk) => res.write(chunk));
     res.end();
   });
-  api.get('/devices', (_req, res) => {
+  api.get('/devices', (req, res) => {
     const named = identifiers.get();
-    const devices: DeviceInfo[] = store.devices().map((d) => ({
+    const devices: DeviceInfo[] = store.devices({ session: sessionParam(store, req.query.session) }).map((d) => ({
       ...d,
       name: d.name ?? named.devices.find((x) => x.client === d.client)?.name ?? undefined,
     }));
@@ -147,10 +155,13 @@ export function apiRouter(deps: ApiDeps): express.Router {
     deps.rules.set(parsed.value);
     res.json(rulesResponse());
   });
+  api.use('/android', androidRouter(deps.android));
   api.get('/udp-dropped', (_req, res) => void res.json(deps.udpDropped?.() ?? []));
   api.get('/tls-errors', (_req, res) => {
     res.json(deps.tlsErrors());
   });
+  api.use(sessionsRouter({ store, dataDir: deps.dataDir, version: deps.config.version, hostAllowed: deps.hostAllowed }));
+  api.use(sessionErrors);
   api.use((_req, res) => {
     res.status(404).json({ error: 'no such API route' });
   });

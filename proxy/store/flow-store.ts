@@ -3,8 +3,11 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DestinationUse, LeakGroup, SessionLeaks } from '../../shared/audit';
 import type { Finding, Flow, FlowSummary, SummaryRow } from '../../shared/types';
 import { summarize } from '../../shared/types';
+import { migrate } from './migrate';
+import { SessionLog } from './session-log';
 
 export interface FlowQuery {
   flagged?: boolean;
@@ -17,6 +20,15 @@ export interface FlowQuery {
   confidence?: string;
   q?: string;
   ids?: number[];
+  /** session id */
+  session?: number;
+}
+
+/** Which flows a summary, device list or leak grouping covers. */
+export interface ScopeQuery {
+  session?: number;
+  /** a device name or client address */
+  device?: string;
 }
 
 const SCHEMA = `
@@ -60,6 +72,7 @@ export class FlowStore {
   private readonly replaceFlow: (flow: Flow) => void;
   private queue: { draft: Omit<Flow, 'id'>; resolve: (flow: Flow) => void; reject: (err: Error) => void }[] = [];
   private readonly names: Map<string, string>;
+  readonly sessions: SessionLog;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -68,12 +81,14 @@ export class FlowStore {
     // NORMAL in WAL mode survives a process crash (kill -9); only a power cut can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    migrate(this.db);
+    this.sessions = new SessionLog(this.db);
     // Asked for every request: kept in memory, written through on rename.
     const rows = this.db.prepare('SELECT client, name FROM device_names').all() as { client: string; name: string }[];
     this.names = new Map(rows.map((r) => [r.client, r.name]));
     this.insertFlow = this.db.prepare(
-      `INSERT INTO flows (start, client, device, method, host, url, status, flagged, summary, flow)
-       VALUES (@start, @client, @device, @method, @host, @url, @status, @flagged, '', '')`,
+      `INSERT INTO flows (start, client, device, method, host, url, status, flagged, summary, flow, session_id)
+       VALUES (@start, @client, @device, @method, @host, @url, @status, @flagged, '', '', @session)`,
     );
     const setJson = this.db.prepare('UPDATE flows SET summary = ?, flow = ? WHERE id = ?');
     this.insertFinding = this.db.prepare(
@@ -112,8 +127,10 @@ export class FlowStore {
       }
     };
     const insert = (draft: Omit<Flow, 'id'>): Flow => {
-      const info = this.insertFlow.run(columns(draft));
-      const flow: Flow = { id: Number(info.lastInsertRowid), ...draft };
+      // The session current when the flow is stored: the one the tester sees running while it completes.
+      const session = this.sessions.currentId();
+      const info = this.insertFlow.run({ ...columns(draft), session });
+      const flow: Flow = { id: Number(info.lastInsertRowid), ...draft, session };
       setJson.run(JSON.stringify(summarize(flow)), JSON.stringify(flow), flow.id);
       insertFindings(flow);
       return flow;
@@ -174,8 +191,8 @@ export class FlowStore {
   }
 
   get(id: number): Flow | undefined {
-    const row = this.db.prepare('SELECT flow FROM flows WHERE id = ?').get(id) as { flow: string } | undefined;
-    return row ? (JSON.parse(row.flow) as Flow) : undefined;
+    const row = this.db.prepare('SELECT flow, session_id FROM flows WHERE id = ?').get(id) as StoredRow<'flow'> | undefined;
+    return row ? withSession<Flow>(row.flow, row.session_id) : undefined;
   }
 
   private where(q: FlowQuery): { sql: string; params: unknown[] } {
@@ -188,6 +205,7 @@ export class FlowStore {
     if (q.host) (clauses.push("host LIKE ? ESCAPE '\\'"), params.push(`%${escapeLike(q.host)}%`));
     if (q.q) (clauses.push("url LIKE ? ESCAPE '\\'"), params.push(`%${escapeLike(q.q)}%`));
     if (q.ids) clauses.push(`id IN (${q.ids.map(() => '?').join(',') || 'NULL'})`), params.push(...q.ids);
+    if (q.session !== undefined) (clauses.push('session_id = ?'), params.push(q.session));
     if (q.type || q.confidence) {
       const sub: string[] = [];
       if (q.type) (sub.push('type = ?'), params.push(q.type));
@@ -203,39 +221,79 @@ export class FlowStore {
     const order = q.after !== undefined ? 'ASC' : 'DESC';
     const limit = Math.min(Math.max(q.limit ?? 200, 1), 5000);
     const rows = this.db
-      .prepare(`SELECT summary FROM flows ${sql} ORDER BY id ${order} LIMIT ${limit}`)
-      .all(...params) as { summary: string }[];
-    return rows.map((r) => JSON.parse(r.summary) as FlowSummary);
+      .prepare(`SELECT summary, session_id FROM flows ${sql} ORDER BY id ${order} LIMIT ${limit}`)
+      .all(...params) as StoredRow<'summary'>[];
+    return rows.map((r) => withSession<FlowSummary>(r.summary, r.session_id));
   }
 
   /** Full flows matching `q`, oldest first, one at a time (exports can be large). */
   *flows(q: FlowQuery): Generator<Flow> {
     const { sql, params } = this.where(q);
-    const stmt = this.db.prepare(`SELECT flow FROM flows ${sql} ORDER BY id ASC`);
-    for (const row of stmt.iterate(...params) as Iterable<{ flow: string }>) yield JSON.parse(row.flow) as Flow;
+    const stmt = this.db.prepare(`SELECT flow, session_id FROM flows ${sql} ORDER BY id ASC`);
+    for (const row of stmt.iterate(...params) as Iterable<StoredRow<'flow'>>) yield withSession<Flow>(row.flow, row.session_id);
   }
 
-  summary(): SummaryRow[] {
+  summary(scope: ScopeQuery = {}): SummaryRow[] {
+    const inSession = scope.session !== undefined ? 'WHERE flow_id IN (SELECT id FROM flows WHERE session_id = ?)' : '';
     return this.db
       .prepare(
         `SELECT host, domain, country, org, type, device, COUNT(DISTINCT flow_id) AS count,
                 MIN(time) AS firstSeen, MAX(time) AS lastSeen
-         FROM findings GROUP BY host, type, device ORDER BY domain, host, type`,
+         FROM findings ${inSession} GROUP BY host, type, device ORDER BY domain, host, type`,
       )
-      .all()
+      .all(...(scope.session !== undefined ? [scope.session] : []))
       .map((r) => dropNulls(r as Record<string, unknown>)) as unknown as SummaryRow[];
   }
 
-  devices(): { client: string; name?: string; flows: number; flagged: number; findings: number; firstSeen: number; lastSeen: number }[] {
+  devices(scope: ScopeQuery = {}): { client: string; name?: string; flows: number; flagged: number; findings: number; firstSeen: number; lastSeen: number }[] {
+    const inSession = scope.session !== undefined ? 'AND y.session_id = @session' : '';
     return this.db
       .prepare(
         `SELECT f.client, n.name, COUNT(*) AS flows, SUM(f.flagged) AS flagged,
-                (SELECT COUNT(*) FROM findings x JOIN flows y ON x.flow_id = y.id WHERE y.client = f.client) AS findings,
+                (SELECT COUNT(*) FROM findings x JOIN flows y ON x.flow_id = y.id WHERE y.client = f.client ${inSession}) AS findings,
                 MIN(f.start) AS firstSeen, MAX(f.start) AS lastSeen
-         FROM flows f LEFT JOIN device_names n ON n.client = f.client GROUP BY f.client ORDER BY lastSeen DESC`,
+         FROM flows f LEFT JOIN device_names n ON n.client = f.client
+         ${scope.session !== undefined ? 'WHERE f.session_id = @session' : ''} GROUP BY f.client ORDER BY lastSeen DESC`,
       )
-      .all()
+      .all(scope.session !== undefined ? { session: scope.session } : {})
       .map((r) => dropNulls(r as Record<string, unknown>)) as never;
+  }
+
+  /**
+   * What left in a session, for the diff and the report: one group per device, identifier type, destination
+   * (registrable domain) and encoding, counted in requests; the destinations talked to; the countries that got an
+   * identifier. A finding's own device (from the identifiers file) comes first, then the flow's, then its client.
+   */
+  leaks(scope: ScopeQuery & { session: number }): SessionLeaks {
+    const params = { session: scope.session, device: scope.device ?? null };
+    const device = "coalesce(json_extract(j.value, '$.device'), f.device, f.client)";
+    const destination = "coalesce(json_extract(f.summary, '$.destination.domain'), f.host)";
+    const ofDevice = scope.device ? `AND (${device} = @device OR f.device = @device OR f.client = @device)` : '';
+    const groups = this.db
+      .prepare(
+        `SELECT ${device} AS device, json_extract(j.value, '$.type') AS type, ${destination} AS destination,
+                json_extract(j.value, '$.encoding') AS encoding, COUNT(DISTINCT f.id) AS count,
+                MIN(f.start) AS firstSeen, MAX(f.start) AS lastSeen,
+                group_concat(DISTINCT json_extract(f.summary, '$.destination.country')) AS countries,
+                MAX(json_extract(f.summary, '$.destination.org')) AS org
+         FROM flows f, json_each(f.summary, '$.findings') j
+         WHERE f.session_id = @session AND f.flagged = 1 ${ofDevice}
+         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+      )
+      .all(params)
+      .map((r) => {
+        const row = dropNulls(r as Record<string, unknown>) as unknown as Omit<LeakGroup, 'countries'> & { countries?: string };
+        return { ...row, countries: row.countries ? row.countries.split(',').sort() : [] };
+      });
+    const ofFlowDevice = scope.device ? 'AND (device = @device OR client = @device)' : '';
+    const destinations = this.db
+      .prepare(
+        `SELECT coalesce(json_extract(summary, '$.destination.domain'), host) AS destination, COUNT(*) AS flows, SUM(flagged) AS flagged
+         FROM flows WHERE session_id = @session ${ofFlowDevice} GROUP BY 1 ORDER BY 1`,
+      )
+      .all(params) as DestinationUse[];
+    const countries = [...new Set(groups.flatMap((g) => g.countries))].sort();
+    return { groups, destinations, countries };
   }
 
   /** The name the tester gave `client`, if any. */
@@ -264,6 +322,15 @@ export class FlowStore {
       this.db.close();
     }
   }
+}
+
+type StoredRow<K extends 'flow' | 'summary'> = Record<K, string> & { session_id: number | null };
+
+/** A stored flow or summary with its session, which the column holds (flows from before sessions lack it in JSON). */
+function withSession<T extends { session?: number }>(json: string, session: number | null): T {
+  const value = JSON.parse(json) as T;
+  if (session !== null) value.session = session;
+  return value;
 }
 
 function escapeLike(s: string): string {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { barren, base64Text, decodeBase64ToScratch, decodeHexToScratch, hexText, scratch, validUtf8 } from '../../proxy/detect/decode/bytes';
 import { expandBytes } from '../../proxy/detect/decode/expand';
+import { protobufFields, protobufShaped } from '../../proxy/detect/decode/protobuf';
 import { SegmentSink, type Place } from '../../proxy/detect/decode/sink';
 
 const RUNS = 3000;
@@ -13,7 +14,7 @@ const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const bytes = fc
   .array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0x80, max: 0xf5 }), fc.integer({ min: 0x20, max: 0x7e })), { maxLength: 40 })
   .map((a) => Uint8Array.from(a));
-const place: Place = { where: 'body', path: '', chain: [], key: '', parent: '', inList: false };
+const place: Place = { where: 'body', path: '', chain: [], key: '', parent: '', inList: false, parentKey: '' };
 
 describe('decode checks before a Buffer is made', () => {
   it('decode base64 text (standard, URL-safe, padded) as Buffer.from does', () => {
@@ -58,11 +59,17 @@ describe('decode checks before a Buffer is made', () => {
       }), { numRuns: RUNS * 3 });
   });
 
-  it('a barren blob yields no segment', () => {
+  it('protobufShaped says yes only to what protobufFields reads whole', () => {
+    fc.assert(fc.property(bytes, (b) => {
+        if (protobufShaped(b, b.length)) expect(protobufFields(Buffer.from(b))).toBeDefined();
+      }), { numRuns: RUNS * 3 });
+  });
+
+  it('a barren blob that is no protobuf message yields no segment', () => {
     let seen = 0;
     fc.assert(
       fc.property(bytes, (b) => {
-        if (b.length < 6 || !barren(b, b.length)) return;
+        if (b.length < 6 || !barren(b, b.length) || protobufShaped(b, b.length)) return;
         seen++;
         const sink = new SegmentSink(1 << 20);
         expect(expandBytes(Buffer.from(b), place, sink)).toBeUndefined();

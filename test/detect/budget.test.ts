@@ -34,7 +34,7 @@ describe('scan budget', () => {
 
   it('keeps at most FINDINGS_PER_SCAN findings, the known values first, and tags the flow', async () => {
     const imei = '865123456789012';
-    const known = createDetector({ devices: [{ name: 'RedMi 1S', imei: [imei], meid: [], imsi: [], iccid: [], phone_number: [], android_id: [], advertising_id: [], mac_address: [], serial_number: [], email: [], contacts: [], sms: [], location: [] }] });
+    const known = createDetector({ devices: [{ name: 'RedMi 1S', imei: [imei], meid: [], imsi: [], iccid: [], phone_number: [], android_id: [], advertising_id: [], mac_address: [], serial_number: [], email: [], contacts: [], sms: [], location: [], wifi: [] }] });
     // The known value comes last in the body, after more pattern findings than a flow keeps.
     const emails = Array.from({ length: FINDINGS_PER_SCAN + 100 }, (_, i) => `user${i}@example.net`);
     const r = await known.scanRequest({ ...upload([]), body: Buffer.from(JSON.stringify({ emails, device: { imei } })) });

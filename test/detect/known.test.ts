@@ -104,7 +104,7 @@ describe('known values', () => {
     const text = await detector.scanWebSocket('wss://x', JSON.stringify({ op: 'hello', imei: '865123456789012' }));
     expect(pick(text.findings)).toEqual(['imei websocket $.imei plain known']);
     const binary = Buffer.concat([Buffer.from([0x0a, 0x0f]), Buffer.from('865123456789012'), Buffer.from([0x12, 0x01, 0x00])]);
-    expect(pick((await detector.scanWebSocket('wss://x', binary)).findings)).toEqual(['imei websocket @2 plain known']);
+    expect(pick((await detector.scanWebSocket('wss://x', binary)).findings)).toEqual(['imei websocket $.1 protobuf known']);
   });
 
   it('deduplicates the same occurrence found through several forms', async () => {

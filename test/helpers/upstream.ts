@@ -47,7 +47,8 @@ function sharedTestCa() {
   return testCa;
 }
 
-export async function startUpstream(opts: { tls?: boolean; handler?: Handler; webSocket?: boolean } = {}): Promise<Upstream> {
+/** `certificateFor`: the name (or address) its certificate is for; 127.0.0.1 unless said */
+export async function startUpstream(opts: { tls?: boolean; handler?: Handler; webSocket?: boolean; certificateFor?: string } = {}): Promise<Upstream> {
   const tls = opts.tls ?? true;
   const handler = opts.handler ?? defaultHandler;
   const received: ReceivedRequest[] = [];
@@ -63,7 +64,7 @@ export async function startUpstream(opts: { tls?: boolean; handler?: Handler; we
   const { caPem, minter } = await sharedTestCa();
   let server: http.Server | https.Server;
   if (tls) {
-    const leaf = await minter.certificateFor('127.0.0.1');
+    const leaf = await minter.certificateFor(opts.certificateFor ?? '127.0.0.1');
     server = https.createServer({ key: leaf.key, cert: leaf.cert }, listener);
   } else {
     server = http.createServer(listener);

@@ -1,6 +1,7 @@
 // The command line as a tester runs it: real processes, exit codes and messages from CONTRACT.md.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import harValidator from 'har-validator';
@@ -33,6 +34,31 @@ describe('leakscope start', () => {
     const r = await run(['start', '--identifiers', file, '--data-dir', tempDir(), '--proxy-port', '0', '--ui-port', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not valid JSON/);
+  });
+
+  it.each([
+    ['--proxy-port', ['--ui-port', '0']],
+    ['--ui-port', ['--proxy-port', '0']],
+  ])('exits 2 with one line naming %s when its port is in use', async (option, others) => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = String((taken.address() as net.AddressInfo).port);
+    try {
+      const r = await run(['start', '--data-dir', tempDir(), '--proxy-host', '127.0.0.1', option, port, ...others]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`leakscope: ${option} ${port}: 127.0.0.1:${port} is already in use (another leakscope or proxy?); choose another port with ${option}\n`);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it.each([
+    [['--proxy-host', '192.0.2.254'], /^leakscope: --proxy-host 192\.0\.2\.254: not an address of this machine\n$/],
+    [['--ui-host', 'no-such-name.invalid', '--proxy-host', '127.0.0.1'], /^leakscope: --ui-host no-such-name\.invalid: not an address or a name of this machine\n$/],
+  ])('exits 2 with one line for a listen address that is not ours: %s', async (args, message) => {
+    const r = await run(['start', '--data-dir', tempDir(), '--proxy-port', '0', '--ui-port', '0', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
   });
 
   it('exits 2 on an unknown option', async () => {

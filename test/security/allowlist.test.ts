@@ -1,9 +1,10 @@
 // Who may use the proxy, and where they may not go through it.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startMitm, type MitmOptions, type MitmProxy } from '../../proxy/capture/mitm';
-import { dashboardGuard } from '../../proxy/capture/own-dashboard';
+import { targetGuard, viaLoop, type TargetGuard } from '../../proxy/capture/target-guard';
 import { ensureCa, LeafMinter } from '../../proxy/certs/authority';
 import { UsageError } from '../../proxy/cli/errors';
 import { clientAllowlist } from '../../proxy/config/client-allowlist';
@@ -37,18 +38,65 @@ describe('client allowlist', () => {
   });
 });
 
-describe('dashboard guard', () => {
-  const guard = dashboardGuard({ port: 8081, hosts: ['127.0.0.1', '192.168.1.5'] });
+describe('target guard', () => {
+  const guard = targetGuard({
+    listeners: () => [
+      { role: 'dashboard', host: '127.0.0.1', port: 8081 },
+      { role: 'proxy', host: '0.0.0.0', port: 8080 },
+    ],
+  });
+  const phone = '192.168.1.23';
 
-  it.each(['127.0.0.1', '127.0.0.2', 'localhost', 'LOCALHOST.', '0.0.0.0', '::1', '192.168.1.5'])(
-    'refuses a phone asking for %s:8081',
-    (host) => expect(guard('192.168.1.23', host, 8081)).toMatch(/dashboard/),
+  it.each(['127.0.0.1', 'localhost', 'LOCALHOST.'])('refuses a phone asking for the dashboard at %s:8081', (host) => {
+    expect(guard.check(phone, host, 8081)).toEqual({ status: 403, text: expect.stringMatching(/dashboard is not reachable/) });
+  });
+
+  it('does not take another address of the machine for the dashboard bound to 127.0.0.1', () => {
+    expect(guard.check('127.0.0.1', '127.0.0.2', 8081)).toBeUndefined();
+  });
+
+  it.each(['127.0.0.1', '127.0.0.2', 'localhost', '::1', '0.0.0.0', os.hostname()])('calls %s:8080 a loop (508), for every client', (host) => {
+    for (const client of [phone, '127.0.0.1']) expect(guard.check(client, host, 8080)?.status, client).toBe(508);
+  });
+
+  it.each(['127.0.0.1', '127.9.9.9', 'localhost', '::1', '169.254.169.254', '169.254.1.1', 'fe80::1', '[fe80::1]', '::ffff:127.0.0.1', '0.0.0.0', 'fd00:ec2::254'])(
+    'refuses a phone a loopback or link-local target %s on any port',
+    (host) => {
+      const refusal = guard.check(phone, host, 5432);
+      expect(refusal?.status).toBe(403);
+      expect(refusal?.text).toMatch(/tester's machine .*--allow-local-targets/);
+    },
   );
 
-  it('lets other destinations and loopback clients through', () => {
-    expect(guard('192.168.1.23', 'example.com', 8081)).toBeUndefined();
-    expect(guard('192.168.1.23', '127.0.0.1', 8082)).toBeUndefined();
-    expect(guard('127.0.0.1', '127.0.0.1', 8081)).toBeUndefined();
+  it('lets loopback clients reach local services and the dashboard, and phones reach everything else', () => {
+    expect(guard.check('127.0.0.1', '127.0.0.1', 5432)).toBeUndefined();
+    expect(guard.check('::1', 'localhost', 8081)).toBeUndefined();
+    expect(guard.check(phone, 'example.com', 8081)).toBeUndefined();
+    expect(guard.check(phone, '192.168.1.99', 5432)).toBeUndefined();
+    expect(guard.check(phone, '10.0.0.1', 80)).toBeUndefined();
+  });
+
+  it('opens local targets with --allow-local-targets, but never a loop or the dashboard', () => {
+    const open = targetGuard({ listeners: () => [{ role: 'proxy', host: '0.0.0.0', port: 8080 }, { role: 'dashboard', host: '127.0.0.1', port: 8081 }], allowLocalTargets: true });
+    expect(open.check(phone, '127.0.0.1', 5432)).toBeUndefined();
+    expect(open.check(phone, '127.0.0.1', 8080)?.status).toBe(508);
+    expect(open.check(phone, '127.0.0.1', 8081)?.status).toBe(403);
+  });
+
+  it('judges the address a name resolves to when it is dialled', async () => {
+    const resolve = (g: TargetGuard, local: boolean, name: string, port: number) =>
+      new Promise<string>((done) => g.lookup(local, port)(name, { all: true }, (err) => done(err ? (err as Error).message : 'ok')));
+    expect(await resolve(guard, false, 'localhost', 5432)).toMatch(/tester's machine/);
+    expect(await resolve(guard, true, 'localhost', 5432)).toBe('ok');
+    expect(await resolve(guard, true, 'localhost', 8080)).toMatch(/loop/);
+  });
+
+  it('finds its own Via token, and only its own', () => {
+    expect(viaLoop('1.1 leakscope-abc', 'leakscope-abc')?.status).toBe(508);
+    expect(viaLoop(['1.1 squid', '1.1 leakscope-abc (x)'], 'leakscope-abc')?.status).toBe(508);
+    expect(viaLoop('1.0 fred, 1.1 leakscope-abc', 'leakscope-abc')?.status).toBe(508);
+    expect(viaLoop('1.1 leakscope-abcd', 'leakscope-abc')).toBeUndefined();
+    expect(viaLoop(undefined, 'leakscope-abc')).toBeUndefined();
   });
 });
 
@@ -65,7 +113,7 @@ describe('refusals on the wire', () => {
   afterAll(() => upstream?.close());
 
   // Only loopback is available to a test, so the policies under test are swapped in whole.
-  async function proxyWith(policy: Pick<MitmOptions, 'clientAllowed' | 'refuseTarget'>): Promise<MitmProxy> {
+  async function proxyWith(policy: Pick<MitmOptions, 'clientAllowed' | 'guard'>): Promise<MitmProxy> {
     return startMitm({
       host: '127.0.0.1',
       port: 0,
@@ -79,13 +127,14 @@ describe('refusals on the wire', () => {
       localHandler: () => undefined,
       onTlsError: () => {},
       onWebSocketMessage: async () => ({}),
+      viaToken: 'leakscope-test',
       ...policy,
     });
   }
 
   it('answers a client outside the allowed ranges 403 and logs it', async () => {
     const warn = vi.spyOn(log, 'warn');
-    const proxy = await proxyWith({ clientAllowed: () => false, refuseTarget: () => undefined });
+    const proxy = await proxyWith({ clientAllowed: () => false, guard: targetGuard({ listeners: () => [] }) });
     try {
       const r = await exchange(proxy.port, `GET ${upstream.url}/outsider HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
       expect(r.data).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*client not allowed/);
@@ -99,12 +148,12 @@ describe('refusals on the wire', () => {
 
   it('answers 403 to a request for a refused destination, without contacting it', async () => {
     const warn = vi.spyOn(log, 'warn');
-    const proxy = await proxyWith({ clientAllowed: () => true, refuseTarget: (_c, _h, port) => (port === upstream.port ? 'the dashboard is not reachable through the proxy' : undefined) });
+    const proxy = await proxyWith({ clientAllowed: () => true, guard: targetGuard({ listeners: () => [{ role: 'proxy', host: '127.0.0.1', port: upstream.port }] }) });
     try {
-      const r = await exchange(proxy.port, `GET ${upstream.url}/dashboard HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-      expect(r.data).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*dashboard is not reachable/);
+      const r = await exchange(proxy.port, `GET ${upstream.url}/own HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      expect(r.data).toMatch(/^HTTP\/1\.1 508 Loop Detected\r\n[\s\S]*loop back into the proxy/);
       expect(upstream.received).toEqual([]);
-      expect(warn).toHaveBeenCalledWith({ client: '127.0.0.1', host: '127.0.0.1', port: upstream.port }, expect.stringMatching(/dashboard/));
+      expect(warn).toHaveBeenCalledWith({ client: '127.0.0.1', host: '127.0.0.1', port: upstream.port }, expect.stringMatching(/loop/));
     } finally {
       warn.mockRestore();
       await proxy.close();

@@ -1,6 +1,7 @@
 import type { ServerConfig } from '../../../shared/api';
 import { useApi, useStore } from '../store/useStore';
 import { formatDateTime } from '../lib/format';
+import { AndroidDevices } from './AndroidDevices';
 
 export function Setup() {
   const s = useStore();
@@ -25,6 +26,8 @@ export function Setup() {
         </p>
       ) : null}
 
+      <AndroidDevices />
+
       <div className="warning-box" role="note">
         <h3>Android 7 and later: apps ignore user-installed CAs</h3>
         <p>
@@ -32,7 +35,7 @@ export function Setup() {
         </p>
         <ul>
           <li>
-            <b>Use an emulator (or a rooted test phone) with the CA in the system store.</b> A Google APIs emulator image (not Google Play) with a writable system partition, or a root module that copies user CAs into the system store.
+            <b>Use an emulator (or a rooted test phone) with the CA in the system store.</b> "Set up" above (or <code>leakscope android</code>) puts it there over ADB on a rooted phone or an emulator image that allows <code>adb root</code> (Google APIs, not Google Play), until the next reboot.
           </li>
           <li>
             <b>Build the app in debug with a network security config</b> that trusts user CAs (<code>&lt;debug-overrides&gt;</code> or <code>&lt;certificates src="user"/&gt;</code>), when you have its source.

@@ -15,6 +15,8 @@ export const TYPE_INFO: Record<IdentifierType, { label: string; color: string }>
   contact: { label: 'Contact', color: '#d84315' },
   sms: { label: 'SMS', color: '#4e342e' },
   location: { label: 'Location', color: '#37474f' },
+  wifi: { label: 'Wi-Fi', color: '#0277bd' },
+  installed_apps: { label: 'Apps', color: '#6d4c41' },
 };
 
 export function typeLabel(type: string): string {

@@ -9,6 +9,8 @@ export interface Leaf {
   /** path suffix of the container holding this leaf (list or object) */
   parent: string;
   inList: boolean;
+  /** the key of the object holding the leaf (JSON) */
+  parentKey?: string;
 }
 
 const LONG_INTEGER = /([:,[]\s*)(-?\d{16,})(?=\s*[,\]}])/g;
@@ -78,24 +80,24 @@ function keyShape(k: string): KeyShape {
   return shape;
 }
 
-function jsonLeaves(value: unknown, path: string, key: string, parent: string, inList: boolean, out: JsonLeaves): void {
+function jsonLeaves(value: unknown, path: string, key: string, parent: string, inList: boolean, parentKey: string, out: JsonLeaves): void {
   if (typeof value === 'string') {
-    if (value.length >= MIN_SEGMENT) out.leaves.push({ path, key, value, parent, inList });
+    if (value.length >= MIN_SEGMENT) out.leaves.push({ path, key, value, parent, inList, parentKey });
   } else if (typeof value === 'number') {
     if (Number.isInteger(value) && !Number.isSafeInteger(value)) out.lossy = true;
     if (tooShort(value)) return;
     const text = String(value);
-    if (text.length >= MIN_SEGMENT) out.leaves.push({ path, key, value: text, parent, inList });
+    if (text.length >= MIN_SEGMENT) out.leaves.push({ path, key, value: text, parent, inList, parentKey });
   } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) jsonLeaves(value[i], `${path}[${i}]`, key, path, true, out);
+    for (let i = 0; i < value.length; i++) jsonLeaves(value[i], `${path}[${i}]`, key, path, true, parentKey, out);
   } else if (value && typeof value === 'object') {
     const object = value as Record<string, unknown>;
     // for-in, not Object.entries: no array of pairs per object; JSON.parse objects have no inherited keys.
     for (const k in object) {
       const shape = keyShape(k);
       const childPath = path + shape.step;
-      if (shape.mayBeValue) out.leaves.push({ path: childPath, key, value: k, parent: path, inList: false });
-      jsonLeaves(object[k], childPath, k, path, false, out);
+      if (shape.mayBeValue) out.leaves.push({ path: childPath, key, value: k, parent: path, inList: false, parentKey });
+      jsonLeaves(object[k], childPath, k, path, false, key, out);
     }
   }
 }
@@ -103,7 +105,7 @@ function jsonLeaves(value: unknown, path: string, key: string, parent: string, i
 function leavesOf(value: unknown, root: string): JsonLeaves | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const out: JsonLeaves = { leaves: [], lossy: false };
-  jsonLeaves(value, root, '', root, false, out);
+  jsonLeaves(value, root, '', root, false, '', out);
   return out;
 }
 
@@ -136,10 +138,14 @@ const ONE_FIELD_OR_MORE = /^[\w.\-[\]%]+=[^&\s]*(?:&[\w.\-[\]%]+=[^&\s]*)*$/;
 
 /**
  * `a=1&b=2`: the raw (still percent-encoded) values, so the caller records `urlencoded` when it undoes it.
- * Undeclared text needs two fields to be taken for a form: a lone `a=b` is as likely prose or a token.
+ * Undeclared text needs two fields, or one whose value is long, to be taken for a form: a short lone `a=b`
+ * is as likely prose or a token.
  */
+/** One field, undeclared: a word for a key and a long value (`data=eyJ…`), no space anywhere. */
+const LONE_FIELD = /^[A-Za-z_][\w.\-[\]]{0,31}=[^&\s]{16,}$/;
+
 export function form(text: string, declared = false): Leaf[] | undefined {
-  if (!text.includes('=') || !(declared ? ONE_FIELD_OR_MORE : FORM).test(text)) return undefined;
+  if (!text.includes('=') || !(declared ? ONE_FIELD_OR_MORE : FORM).test(text) && !LONE_FIELD.test(text)) return undefined;
   return formPairs(text);
 }
 

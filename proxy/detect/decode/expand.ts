@@ -6,6 +6,8 @@
 import { asText, barren, base64Text, binaryText, decodeBase64ToScratch, decodeHexToScratch, hexText, percentDecode, printableRuns, scratch, sniffCompression, utf8Text } from './bytes';
 import { form, jsonAt, vcard, xml, type Leaf } from './containers';
 import { inflate } from './inflate';
+import { jwtPayload } from './jwt';
+import { coordinateText, grpcFrames, integerTexts, protobufFields, protobufShaped, type ProtoField } from './protobuf';
 import { child, MIN_SEGMENT, within, type Place, type SegmentSink } from './sink';
 
 /** Layers undone at most: three wrappings like gzip+base64 inside a URL-encoded field, with room to spare. */
@@ -13,6 +15,17 @@ const MAX_CHAIN = 8;
 
 /** Finished, or a Promise for the remaining work. */
 export type Pending = Promise<void> | undefined;
+
+/** One part of a container's scan, each run only once the previous one (sync or not) has finished. */
+export type Step = () => Pending;
+
+export function runSteps(steps: Step[], from = 0): Pending {
+  for (let i = from; i < steps.length; i++) {
+    const pending = steps[i]();
+    if (pending) return pending.then(() => runSteps(steps, i + 1));
+  }
+  return undefined;
+}
 
 /** After JSON, which `jsonAt` handles with paths built in place. */
 const OTHER_CONTAINERS = [form, xml, vcard];
@@ -33,7 +46,7 @@ function expandLeaves(leaves: Leaf[], from: number, place: Place, sink: SegmentS
     const leaf = leaves[i];
     const path = absolute ? leaf.path : joinPath(place.path, leaf.path, false);
     const parent = absolute ? leaf.parent : joinPath(place.path, leaf.parent, false);
-    const pending = expandValue(leaf.value, child(place, path, leaf.key || place.key, leaf.inList, parent), sink);
+    const pending = expandValue(leaf.value, child(place, path, leaf.key || place.key, leaf.inList, parent, leaf.parentKey), sink);
     if (pending) return pending.then(() => expandLeaves(leaves, i + 1, place, sink, absolute));
   }
   return undefined;
@@ -60,19 +73,92 @@ function expandNotJson(text: string, trimmed: string, place: Place, sink: Segmen
   if (unescaped !== undefined && unescaped !== trimmed) return expandValue(unescaped, within(place, 'urlencoded'), sink);
   sink.emit(text, place);
   if (place.chain.length >= MAX_CHAIN) return undefined;
+  const claims = jwtPayload(trimmed);
+  if (claims !== undefined) return expandValue(claims, within(place, 'jwt'), sink);
+  const encoded = expandEncoded(trimmed, place, sink);
+  return encoded === null ? expandEmbedded(trimmed, place, sink) : encoded;
+}
 
-  // What decodes to noise is dropped here, before it is a Buffer and a Place: `barren` says when scanning it
-  // would find nothing.
-  if (hexText(trimmed)) {
-    if (barren(scratch(), decodeHexToScratch(trimmed))) return undefined;
-    return expandBytes(Buffer.from(trimmed, 'hex'), within(place, 'hex'), sink);
+/**
+ * Hex or base64 text decoded and scanned; undefined when `text` is neither. What decodes to noise is dropped
+ * here, before it is a Buffer and a Place: `barren` says when scanning it would find nothing (a message of
+ * protobuf varints has no printable run, so it is looked at first).
+ */
+function expandEncoded(text: string, place: Place, sink: SegmentSink): Pending | null {
+  if (hexText(text)) {
+    const n = decodeHexToScratch(text);
+    if (barren(scratch(), n) && !protobufShaped(scratch(), n)) return undefined;
+    return expandBytes(Buffer.from(text, 'hex'), within(place, 'hex'), sink);
   }
-  if (base64Text(trimmed)) {
-    const n = decodeBase64ToScratch(trimmed);
-    if (n < 6 || barren(scratch(), n)) return undefined;
-    return expandBytes(Buffer.from(trimmed, 'base64'), within(place, 'base64'), sink);
+  if (base64Text(text)) {
+    const n = decodeBase64ToScratch(text);
+    if (n < 6 || (barren(scratch(), n) && !protobufShaped(scratch(), n))) return undefined;
+    return expandBytes(Buffer.from(text, 'base64'), within(place, 'base64'), sink);
   }
+  return null;
+}
+
+/** Runs of base64 or hex characters long enough to hold an identifier's encoding (16 base64 = 12 bytes). */
+const ENCODED_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
+
+/** Base64 and hex runs inside plain text (`token=… data=eyJ…`, a log line), each decoded and scanned. */
+function expandEmbedded(text: string, place: Place, sink: SegmentSink): Pending {
+  if (text.length < 24) return undefined;
+  const runs: string[] = [];
+  ENCODED_RUN.lastIndex = 0;
+  for (let m = ENCODED_RUN.exec(text); m !== null; m = ENCODED_RUN.exec(text)) if (m[0].length < text.length) runs.push(m[0]);
+  if (runs.length === 0) return undefined;
+  return runSteps(runs.map((run) => () => expandEncoded(run, place, sink) ?? undefined));
+}
+
+/** Nested messages followed at most: hostile nesting must not cost a stack frame per byte. */
+const MAX_MESSAGE_DEPTH = 32;
+
+/** A message's fields, each at `$.1.3.2` (field numbers); a field that repeats is a list. */
+function expandMessage(fields: ProtoField[], place: Place, sink: SegmentSink, depth: number): Pending {
+  const parent = place.path || '$';
+  const repeats = new Map<number, number>();
+  for (const f of fields) repeats.set(f.field, (repeats.get(f.field) ?? 0) + 1);
+  return runSteps(
+    fields.map((f) => () => expandField(f, child(place, joinPath(place.path, `.${f.field}`, true), '', repeats.get(f.field)! > 1, parent), sink, depth)),
+  );
+}
+
+function expandField(f: ProtoField, place: Place, sink: SegmentSink, depth: number): Pending {
+  if (sink.exhausted) return undefined;
+  if (f.wire === 2) return expandLengthDelimited(f.bytes, place, sink, depth);
+  // Numbers are matched as their digits: an IMEI as an int64, an Android ID as a (signed) 64-bit integer.
+  if (f.wire === 0 || f.wire === 1) for (const text of integerTexts(f.low, f.high)) sink.emit(text, place);
+  const real = f.wire === 1 ? coordinateText(f.double) : f.wire === 5 ? coordinateText(f.float) : undefined;
+  if (real !== undefined) sink.emit(real, place);
   return undefined;
+}
+
+/** A string, a nested message, or bytes: text is text, what parses whole is a message, the rest a blob. */
+function expandLengthDelimited(bytes: Buffer, place: Place, sink: SegmentSink, depth: number): Pending {
+  if (bytes.length === 0) return undefined;
+  const text = asText(bytes);
+  if (text !== undefined) return expandValue(text, place, sink);
+  const fields = depth < MAX_MESSAGE_DEPTH ? protobufFields(bytes) : undefined;
+  if (fields) return expandMessage(fields, place, sink, depth + 1);
+  return expandBytes(bytes, place, sink);
+}
+
+/** A protobuf message when the bytes parse whole as one, whatever they look like; else any blob. */
+function expandMessageOrBytes(buf: Buffer, place: Place, sink: SegmentSink): Pending {
+  const fields = place.chain.length < MAX_CHAIN ? protobufFields(buf) : undefined;
+  return fields ? expandMessage(fields, within(place, 'protobuf'), sink, 0) : expandBytes(buf, place, sink);
+}
+
+/** gRPC messages, each a protobuf message (compressed ones are inflated by the blob path first). */
+function expandGrpc(frames: { compressed: boolean; message: Buffer }[], place: Place, sink: SegmentSink): Pending {
+  return runSteps(frames.map((f) => () => (f.compressed ? expandBytes(f.message, place, sink) : expandMessageOrBytes(f.message, place, sink))));
+}
+
+/** A body declared protobuf or gRPC: frames when it is framed, a message when it parses as one. */
+export function expandProtobufBody(buf: Buffer, place: Place, sink: SegmentSink): Pending {
+  const frames = grpcFrames(buf);
+  return frames ? expandGrpc(frames, place, sink) : expandMessageOrBytes(buf, place, sink);
 }
 
 async function expandInflating(pending: Promise<Buffer>, buf: Buffer, place: Place, compression: string, sink: SegmentSink): Promise<void> {
@@ -106,6 +192,9 @@ export function expandFormBody(buf: Buffer, place: Place, sink: SegmentSink): Pe
 }
 
 function expandUncompressed(buf: Buffer, place: Place, sink: SegmentSink): Pending {
+  // A gRPC frame opens with a 0 or 1 byte, which no text does; its few control bytes would pass for text.
+  const frames = buf.length >= 5 && buf[0] <= 1 ? grpcFrames(buf) : undefined;
+  if (frames) return expandGrpc(frames, place, sink);
   const text = utf8Text(buf);
   if (text !== undefined) {
     // JSON holds no raw control characters, so a body that parses needs no count of them (a scan of the
@@ -115,6 +204,8 @@ function expandUncompressed(buf: Buffer, place: Place, sink: SegmentSink): Pendi
     if (jsonLeaves) return expandLeaves(jsonLeaves, 0, place, sink, true);
     if (!binaryText(text, buf.length)) return expandNotJson(text, trimmed, place, sink);
   }
+  const fields = place.chain.length < MAX_CHAIN ? protobufFields(buf) : undefined;
+  if (fields) return expandMessage(fields, within(place, 'protobuf'), sink, 0);
   return expandRuns(printableRuns(buf), 0, place, sink);
 }
 

@@ -2,7 +2,7 @@
 import type { Headers, Where } from '../../../shared/types';
 import type { Segment } from '../segment';
 import { formPairs } from './containers';
-import { expandBytes, expandFormBody, expandValue, type Pending } from './expand';
+import { expandBytes, expandFormBody, expandProtobufBody, expandValue, runSteps, type Pending, type Step } from './expand';
 import { undoContentEncoding, type Undone } from './inflate';
 import { SegmentSink, type Place } from './sink';
 
@@ -13,7 +13,7 @@ export interface RequestParts {
 }
 
 function top(where: Where, path: string, key: string): Place {
-  return { where, path, chain: [], key, parent: '', inList: false };
+  return { where, path, chain: [], key, parent: '', inList: false, parentKey: '' };
 }
 
 function header(headers: Headers, name: string): string | undefined {
@@ -22,17 +22,6 @@ function header(headers: Headers, name: string): string | undefined {
       const v = headers[k];
       return Array.isArray(v) ? v.join(', ') : v;
     }
-  }
-  return undefined;
-}
-
-/** The scans of a request part, each run only once the previous one (sync or not) has finished. */
-type Step = () => Pending;
-
-function runSteps(steps: Step[], from = 0): Pending {
-  for (let i = from; i < steps.length; i++) {
-    const pending = steps[i]();
-    if (pending) return pending.then(() => runSteps(steps, i + 1));
   }
   return undefined;
 }
@@ -78,6 +67,15 @@ function multipartBoundary(contentType: string | undefined): string | undefined 
   return m ? (m[1] ?? m[2]) : undefined;
 }
 
+/** `--boundary` and a part's headers on the first lines: multipart, whatever Content-Type said. */
+function sniffedBoundary(body: Buffer): string | undefined {
+  if (body[0] !== 0x2d || body[1] !== 0x2d) return undefined; // --
+  const m = /^--([!-~]{1,70})\r?\nContent-(?:Disposition|Type):/i.exec(body.toString('latin1', 0, 200));
+  return m?.[1];
+}
+
+const PROTOBUF_TYPES = /^application\/(?:(?:x-)?(?:google-)?protobuf|vnd\.google\.protobuf|grpc)\b/i;
+
 function multipartSteps(body: Buffer, boundary: string, chain: string[], sink: SegmentSink): Step[] {
   const steps: Step[] = [];
   const delimiter = Buffer.from(`--${boundary}`);
@@ -92,7 +90,7 @@ function multipartSteps(body: Buffer, boundary: string, chain: string[], sink: S
     const name = /name="([^"]*)"/i.exec(head)?.[1] ?? '';
     let content = part.subarray(headEnd + 4);
     if (content.subarray(-2).toString('latin1') === '\r\n') content = content.subarray(0, -2);
-    let place: Place = { where: 'body', path: name, chain, key: name, parent: '', inList: false };
+    let place: Place = { where: 'body', path: name, chain, key: name, parent: '', inList: false, parentKey: '' };
     if (/content-transfer-encoding:\s*base64/i.test(head)) {
       const decoded = Buffer.from(content.toString('latin1'), 'base64');
       content = decoded;
@@ -108,10 +106,13 @@ function multipartSteps(body: Buffer, boundary: string, chain: string[], sink: S
 function bodyFrom(decoded: Undone, parts: RequestParts, sink: SegmentSink): Pending {
   const chain = decoded.chain;
   const contentType = header(parts.headers, 'content-type');
-  const boundary = multipartBoundary(contentType);
+  // The declared type is trusted where it says more than the bytes could (a boundary, protobuf that reads
+  // as text); otherwise the bytes say what the body is: JSON, a form, compression, protobuf or gRPC frames.
+  const boundary = multipartBoundary(contentType) ?? sniffedBoundary(decoded.data);
   if (boundary) return runSteps(multipartSteps(decoded.data, boundary, chain, sink));
-  const place: Place = { where: 'body', path: '', chain, key: '', parent: '', inList: false };
+  const place: Place = { where: 'body', path: '', chain, key: '', parent: '', inList: false, parentKey: '' };
   if (contentType && /^application\/x-www-form-urlencoded\b/i.test(contentType)) return expandFormBody(decoded.data, place, sink);
+  if (contentType && PROTOBUF_TYPES.test(contentType)) return expandProtobufBody(decoded.data, place, sink);
   return expandBytes(decoded.data, place, sink);
 }
 
@@ -137,7 +138,7 @@ export function requestSegments(parts: RequestParts, byteLimit: number): Segment
 /** A WebSocket message (text or binary frame payload) or a read of a raw stream, decoded like a body. */
 export function messageSegments(message: Buffer | string, byteLimit: number, where: 'websocket' | 'tcp' = 'websocket'): Segment[] | Promise<Segment[]> {
   const sink = new SegmentSink(byteLimit);
-  const place: Place = { where, path: '', chain: [], key: '', parent: '', inList: false };
+  const place: Place = { where, path: '', chain: [], key: '', parent: '', inList: false, parentKey: '' };
   const pending = typeof message === 'string' ? expandValue(message.slice(0, byteLimit), place, sink) : expandBytes(message.subarray(0, byteLimit), place, sink);
   return pending ? pending.then(() => sink.segments) : sink.segments;
 }

@@ -30,15 +30,16 @@ export class SegmentSink {
       key: place.key,
       parent: place.parent,
       inList: place.inList,
+      parentKey: place.parentKey,
     });
   }
 }
 
 /** The place one more encoding deeper: the layer just undone is inner to everything undone before. */
 export function within(place: Place, encoding: string): Place {
-  return { where: place.where, path: place.path, chain: [encoding, ...place.chain], key: place.key, parent: place.parent, inList: place.inList };
+  return { where: place.where, path: place.path, chain: [encoding, ...place.chain], key: place.key, parent: place.parent, inList: place.inList, parentKey: place.parentKey };
 }
 
-export function child(place: Place, path: string, key: string, inList = false, parent = place.path): Place {
-  return { where: place.where, path, chain: place.chain, key, parent, inList };
+export function child(place: Place, path: string, key: string, inList = false, parent = place.path, parentKey = ''): Place {
+  return { where: place.where, path, chain: place.chain, key, parent, inList, parentKey };
 }

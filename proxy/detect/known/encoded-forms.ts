@@ -18,6 +18,17 @@ function stableBase64(bytes: Buffer): string {
   return bytes.toString('base64').slice(0, full);
 }
 
+/**
+ * Hex as Java's `Integer.toHexString(b & 0xff)` per byte writes it, without the leading zero of bytes below
+ * 0x10: a common bug in hand-rolled hashing (seen in an audience-measurement SDK). Listed even when it equals
+ * the right hex, so the forms of two values pair up position by position.
+ */
+function hexWithoutLeadingZeros(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16);
+  return out;
+}
+
 export function encodedForms(form: string): EncodedForm[] {
   const bytes = Buffer.from(form, 'utf8');
   const out: EncodedForm[] = [{ text: form, chain: [] }];
@@ -36,6 +47,7 @@ export function encodedForms(form: string): EncodedForm[] {
       { text: digestHex, chain: [algorithm, 'hex'] },
       { text: digestHex.toUpperCase(), chain: [algorithm, 'hex'] },
       { text: stableBase64(digest), chain: [algorithm, 'base64'] },
+      { text: hexWithoutLeadingZeros(digest), chain: [algorithm, 'hex'] },
     );
   }
   return out;

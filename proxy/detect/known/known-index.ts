@@ -1,6 +1,7 @@
 // Known-value matching: every form of every identifiers-file value in one matcher, built once per file.
 import type { Identifiers } from '../../../shared/identifiers';
 import type { IdentifierType } from '../../../shared/types';
+import { datumVariants } from './datums';
 import { encodedForms } from './encoded-forms';
 import { MultiMatcher, WINDOW } from './multi-matcher';
 import { normalForms, NORMAL_FORMS } from './normal-forms';
@@ -29,6 +30,8 @@ export interface KnownForm {
 
 export interface KnownCoordinate {
   location: number;
+  /** written in another datum than the tester gave (see `datumVariants`) */
+  datum?: string;
   part: 'lat' | 'lon';
   value: string;
   device: string;
@@ -109,14 +112,17 @@ export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
       for (const phone of contact.phone) add('contact', 'phone_number', phone, device.name, id);
       for (const email of contact.email) add('contact', 'email', email, device.name, id);
     }
-    for (const { lat, lon } of device.location) {
-      const location = locationCount++;
-      const value = `${lat},${lon}`;
-      for (const [part, n] of [['lat', lat], ['lon', lon]] as const) {
-        for (const key of coordinateKeys(String(n))) {
-          const list = coordinates.get(key) ?? [];
-          list.push({ location, part, value, device: device.name });
-          coordinates.set(key, list);
+    for (const given of device.location) {
+      const value = `${given.lat},${given.lon}`;
+      // Each datum's reading is a location of its own: its lat pairs only with its own lon.
+      for (const { lat, lon, datum } of datumVariants(given.lat, given.lon)) {
+        const location = locationCount++;
+        for (const [part, n] of [['lat', lat], ['lon', lon]] as const) {
+          for (const key of coordinateKeys(String(n))) {
+            const list = coordinates.get(key) ?? [];
+            list.push({ location, part, value, device: device.name, ...(datum ? { datum } : {}) });
+            coordinates.set(key, list);
+          }
         }
       }
     }

@@ -1,6 +1,6 @@
 // How each kind of identifier can be written in plain text: the normal forms of one known value.
 import parsePhoneNumber, { type CountryCode } from 'libphonenumber-js/max';
-import type { IdentifierType } from '../../../shared/types';
+import type { ValueField } from '../../../shared/identifiers';
 import { luhnCheckDigit } from '../patterns/validators';
 
 /** Countries tried for numbers written without a country code, in order. */
@@ -60,6 +60,27 @@ function uuidForms(raw: string): string[] {
   return [...cases(dashed), ...cases(h)];
 }
 
+/**
+ * An Android ID is a random 64-bit number written as hex (Long.toHexString, so leading zeros may be
+ * missing); SDKs that send it as a number (protobuf int64/uint64/fixed64, JSON) write its decimal digits,
+ * unsigned or as a signed 64-bit integer. Both always listed (equal below 2^63), so a fake's forms pair up
+ * with the original's position by position.
+ */
+function androidIdForms(raw: string): string[] {
+  const id = raw.trim();
+  if (!/^[0-9a-fA-F]{1,16}$/.test(id)) return cases(id);
+  const unsigned = BigInt(`0x${id}`);
+  const signed = unsigned >= 1n << 63n ? unsigned - (1n << 64n) : unsigned;
+  return [...cases(id), unsigned.toString(), signed.toString()];
+}
+
+const MAC_LIKE = /^[0-9a-fA-F]{2}(?:[:-]?[0-9a-fA-F]{2}){5}$/;
+
+/** A BSSID is written as any MAC is; an SSID (a network's name) as the tester typed it, case and all. */
+function wifiForms(raw: string): string[] {
+  return MAC_LIKE.test(raw.trim()) ? macForms(raw) : [raw];
+}
+
 /** JSON-escaped forms: as a serializer writes the text inside a string, also with non-ASCII as \uXXXX. */
 function smsForms(raw: string): string[] {
   const escaped = JSON.stringify(raw).slice(1, -1);
@@ -67,7 +88,7 @@ function smsForms(raw: string): string[] {
   return [raw, escaped, asciiEscaped];
 }
 
-export const NORMAL_FORMS: Record<Exclude<IdentifierType, 'contact' | 'location'>, (raw: string) => string[]> = {
+export const NORMAL_FORMS: Record<ValueField, (raw: string) => string[]> = {
   imei: imeiForms,
   meid: (raw) => cases(hex(raw)),
   imsi: (raw) => [digits(raw)],
@@ -76,12 +97,14 @@ export const NORMAL_FORMS: Record<Exclude<IdentifierType, 'contact' | 'location'
     return d.length === 20 ? [d, d.slice(0, 19)] : [d];
   },
   phone_number: phoneForms,
-  android_id: (raw) => cases(raw.trim()),
+  android_id: androidIdForms,
   advertising_id: uuidForms,
   mac_address: macForms,
   serial_number: (raw) => cases(raw.trim()),
-  email: (raw) => [raw.trim(), raw.trim().toLowerCase()],
+  // upper-cased too: SDKs hash `email.toUpperCase()` as often as the lower-cased address
+  email: (raw) => [raw.trim(), raw.trim().toLowerCase(), raw.trim().toUpperCase()],
   sms: smsForms,
+  wifi: wifiForms,
 };
 
 /** Distinct forms, in order, without the ones too short to mean anything. */

@@ -3,7 +3,8 @@ import type { IdentifierType } from '../../../shared/types';
 import type { Segment } from '../segment';
 import { ScanBudget } from './budget';
 import { keyHasAny, NOT_AN_IDENTIFIER } from './keys';
-import { PATTERN_DETECTORS, textTraits, type DetectorContext, type PatternDetector, type TextTraits } from './table';
+import { flatKey, PATTERN_DETECTORS, textTraits, type DetectorContext, type PatternDetector, type TextTraits } from './table';
+import { GENERIC_KEYS, VALUE_PREFIXES, WIFI_ENTRY_KEYS } from './telling-keys';
 
 export interface PatternHit {
   type: IdentifierType;
@@ -29,20 +30,42 @@ export interface Span {
 const traits: TextTraits = { digitRun: 0, at: false, separator: false };
 
 /**
- * Each row's context for one key (in a list or not), built once: keys repeat across segments and
- * requests, and every row asks about them.
+ * Each row's context for one key (with its parent key, in a list or not), built once: keys repeat across
+ * segments and requests, and every row asks about them.
  */
 const contexts = [new Map<string, readonly DetectorContext[]>(), new Map<string, readonly DetectorContext[]>()];
 
-function contextsFor(key: string, inList: boolean): readonly DetectorContext[] {
+/** The parent key matters only under a key that says nothing alone, or an entry's key of a Wi-Fi list. */
+const PARENT_MATTERS = new Set([...GENERIC_KEYS, ...WIFI_ENTRY_KEYS]);
+
+function contextsFor(key: string, parentKey: string, inList: boolean): readonly DetectorContext[] {
+  const parent = parentKey && PARENT_MATTERS.has(flatKey(key)) ? parentKey : '';
   const byKey = contexts[inList ? 1 : 0];
-  let rows = byKey.get(key);
+  const cacheKey = parent ? `${key}\u0000${parent}` : key;
+  let rows = byKey.get(cacheKey);
   if (rows) return rows;
   const negative = keyHasAny(key, NOT_AN_IDENTIFIER);
-  rows = PATTERN_DETECTORS.map((row) => ({ key, inList, telling: keyHasAny(key, row.tellingKeys), negative }));
+  const generic = GENERIC_KEYS.has(flatKey(key));
+  rows = PATTERN_DETECTORS.map((row) => ({
+    key,
+    parentKey: parent,
+    inList,
+    telling: row.tells ? row.tells(key, parent) : keyHasAny(key, row.tellingKeys) || (generic && keyHasAny(parent, row.tellingKeys)),
+    negative,
+  }));
   if (byKey.size > 10_000) byKey.clear();
-  byKey.set(key, rows);
+  byKey.set(cacheKey, rows);
   return rows;
+}
+
+/** `ifa:38400000-…`, `imei=8651…`: a telling word that opens the value stands for its key. */
+const PREFIXED = /^([A-Za-z][A-Za-z0-9_]{1,15})[:=](?=[^\s:=])/;
+
+function prefixOf(text: string): RegExpExecArray | undefined {
+  const c = text.charCodeAt(0);
+  if (text.length < 8 || !((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return undefined;
+  const m = PREFIXED.exec(text);
+  return m && keyHasAny(m[1], VALUE_PREFIXES) ? m : undefined;
 }
 
 const overlaps = (spans: readonly Span[], start: number, end: number) => spans.some((k) => k.start < end && start < k.end);
@@ -55,10 +78,21 @@ const overlaps = (spans: readonly Span[], start: number, end: number) => spans.s
  */
 export function patternHits(segment: Segment, known: readonly Span[] = [], holdWeak = false, budget = new ScanBudget()): PatternHit[] {
   const hits: PatternHit[] = [];
-  const text = segment.text;
   // Nothing any row looks for can be in a segment without a digit or an @.
-  if (!textTraits(text, traits)) return hits;
-  const ctxs = contextsFor(segment.key, segment.inList);
+  if (!textTraits(segment.text, traits)) return hits;
+  const prefix = prefixOf(segment.text);
+  if (prefix) {
+    const offset = prefix[0].length;
+    const rest = segment.text.slice(offset);
+    if (textTraits(rest, traits)) rowHits(rest, offset, contextsFor(prefix[1], '', segment.inList), known, holdWeak, budget, hits);
+    return hits;
+  }
+  rowHits(segment.text, 0, contextsFor(segment.key, segment.parentKey, segment.inList), known, holdWeak, budget, hits);
+  return hits;
+}
+
+/** Every row's hits in `text` (which starts `offset` into the segment), the traits already taken. */
+function rowHits(text: string, offset: number, ctxs: readonly DetectorContext[], known: readonly Span[], holdWeak: boolean, budget: ScanBudget, hits: PatternHit[]): void {
   for (let r = 0; r < PATTERN_DETECTORS.length; r++) {
     const row = PATTERN_DETECTORS[r];
     const ctx = ctxs[r];
@@ -68,7 +102,7 @@ export function patternHits(segment: Segment, known: readonly Span[] = [], holdW
     candidates.lastIndex = 0;
     for (let m = candidates.exec(text); m !== null; m = candidates.exec(text)) {
       if (m[0].length === 0) candidates.lastIndex++; // as matchAll steps past an empty match (none match empty)
-      const start = m.index;
+      const start = offset + m.index;
       const end = start + m[0].length;
       if (known.length > 0 && overlaps(known, start, end)) continue;
       if (holdWeak && row.weakUnlessTelling && !ctx.telling) {
@@ -81,7 +115,6 @@ export function patternHits(segment: Segment, known: readonly Span[] = [], holdW
       hits.push({ type: row.type, start, end, ...hit });
     }
   }
-  return hits;
 }
 
 /** What `patternHits` would have returned, without `holdWeak`, for a held-back candidate; undefined: nothing. */

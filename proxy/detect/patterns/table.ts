@@ -6,6 +6,24 @@ import { parsePhone } from '../known/normal-forms';
 import type { ScanBudget } from './budget';
 import { keyHasAny } from './keys';
 import {
+  ADVERTISING_ID_KEYS,
+  ANDROID_ID_KEYS,
+  EMAIL_KEYS,
+  GENERIC_KEYS,
+  ICCID_KEYS,
+  IMEI_KEYS,
+  IMSI_KEYS,
+  LAT_KEYS,
+  LON_KEYS,
+  MAC_KEYS,
+  MEID_KEYS,
+  OWN_MAC_KEYS,
+  PAIR_KEYS,
+  PHONE_KEYS,
+  WIFI_ENTRY_KEYS,
+  WIFI_KEYS,
+} from './telling-keys';
+import {
   luhnValid,
   majorHomeNetwork,
   mixedHex,
@@ -17,6 +35,8 @@ import {
 
 export interface DetectorContext {
   key: string;
+  /** the key of the object around the value, where the value's own key says nothing (see `contextsFor`) */
+  parentKey: string;
   inList: boolean;
   /** the key names this row's identifier */
   telling: boolean;
@@ -67,6 +87,11 @@ export interface Accepted {
 export interface PatternDetector {
   type: IdentifierType;
   tellingKeys: ReadonlySet<string>;
+  /**
+   * Whether a key (with the key of the object around it) names this row's identifier; default: a telling
+   * key, or a generic one (`value`) inside an object under a telling key (`phoneNumbers[].value`).
+   */
+  tells?: (key: string, parentKey: string) => boolean;
   /** global regex finding candidates in a decoded value */
   candidates: RegExp;
   /**
@@ -83,17 +108,30 @@ export interface PatternDetector {
   weakUnlessTelling?: boolean;
 }
 
-const words = (s: string) => new Set(s.split(' '));
+const WIFI_CHILD_OR_GENERIC = new Set([...WIFI_ENTRY_KEYS, ...GENERIC_KEYS]);
 
-const IMEI_KEYS = words('imei imei1 imei2 deviceimei');
-const IMSI_KEYS = words('imsi subscriberid subscriber simsubscriberid');
-const ICCID_KEYS = words('iccid simserial simserialnumber icc simid');
-const LAT_KEYS = words('lat latitude');
-const LON_KEYS = words('lon lng long longitude');
-const PAIR_KEYS = words('location loc ll latlng latlon lnglat coords coordinates coordinate gps geo position pos');
+/** A key written as one lower-case word (`phone_Number` → `phonenumber`), to look up whole keys. */
+export const flatKey = (key: string) => key.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** Whether a key names a Wi-Fi access point: its own words, or an entry's key inside a Wi-Fi list. */
+export function wifiKey(key: string, parentKey: string): boolean {
+  if (keyHasAny(key, OWN_MAC_KEYS)) return false;
+  if (keyHasAny(key, WIFI_KEYS)) return true;
+  return parentKey !== '' && WIFI_CHILD_OR_GENERIC.has(flatKey(key)) && keyHasAny(parentKey, WIFI_KEYS) && !keyHasAny(parentKey, OWN_MAC_KEYS);
+}
 
 const FIFTEEN_DIGITS = /(?<![\d.])\d{15}(?!\d|\.\d)/g;
 const FAKE_MACS = new Set(['02:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff']);
+const MAC_CANDIDATES = /(?<![0-9A-Za-z:-])(?:[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{12})(?![0-9A-Za-z:-])/g;
+const MAC_SHAPED = /[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]/;
+
+/** `A0-86-C6-12-34-56` → `a0:86:c6:12:34:56`; undefined for mixed separators, placeholders, bare hex untold. */
+function normalMac(c: string, telling: boolean): string | undefined {
+  const separators = new Set(c.replace(/[0-9A-Fa-f]/g, ''));
+  if (separators.size > 1 || (separators.size === 0 && !telling) || placeholderHex(c)) return undefined;
+  const mac = (c.replace(/[:-]/g, '').toLowerCase().match(/../g) ?? []).join(':');
+  return FAKE_MACS.has(mac) ? undefined : mac;
+}
 
 function coordinate(s: string, limit: number): boolean {
   const n = Number(s);
@@ -113,7 +151,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
   },
   {
     type: 'meid',
-    tellingKeys: words('meid esn deviceid imei'),
+    tellingKeys: MEID_KEYS,
     candidates: /(?<![0-9A-Za-z])[0-9A-Fa-f]{14}(?![0-9A-Za-z])/g,
     worthALook: (_, ctx) => ctx.telling,
     // Hex MEIDs have a manufacturer code of A0–FF; decimal-only strings are IMEI territory.
@@ -139,19 +177,23 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
   },
   {
     type: 'mac_address',
-    tellingKeys: words('mac macaddress macaddr wifimac wlanmac btmac bluetoothmac bluetoothaddress bssid ethmac hwaddr'),
-    candidates: /(?<![0-9A-Za-z:-])(?:[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{12})(?![0-9A-Za-z:-])/g,
-    worthALook: (t, ctx, traits) => ctx.telling || (traits.separator && /[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]/.test(t)),
-    accept: (c, ctx) => {
-      const separators = new Set(c.replace(/[0-9A-Fa-f]/g, ''));
-      if (separators.size > 1 || (separators.size === 0 && !ctx.telling) || placeholderHex(c)) return undefined;
-      const mac = (c.replace(/[:-]/g, '').toLowerCase().match(/../g) ?? []).join(':');
-      return FAKE_MACS.has(mac) ? undefined : mac;
-    },
+    tellingKeys: MAC_KEYS,
+    candidates: MAC_CANDIDATES,
+    worthALook: (t, ctx, traits) => ctx.telling || (traits.separator && MAC_SHAPED.test(t)),
+    // under a Wi-Fi key it is an access point's: the `wifi` row's
+    accept: (c, ctx) => (wifiKey(ctx.key, ctx.parentKey) ? undefined : normalMac(c, ctx.telling)),
+  },
+  {
+    type: 'wifi',
+    tellingKeys: WIFI_KEYS,
+    tells: wifiKey,
+    candidates: MAC_CANDIDATES,
+    worthALook: (_, ctx) => ctx.telling,
+    accept: (c, ctx) => (ctx.telling ? normalMac(c, true) : undefined),
   },
   {
     type: 'email',
-    tellingKeys: words('email mail emailaddress'),
+    tellingKeys: EMAIL_KEYS,
     candidates: /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w-])/g,
     worthALook: (_, __, traits) => traits.at,
     accept: (c) => {
@@ -161,25 +203,21 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
   },
   {
     type: 'android_id',
-    tellingKeys: words('androidid android ssaid deviceid did udid devid'),
+    tellingKeys: ANDROID_ID_KEYS,
     candidates: /(?<![0-9A-Za-z-])[0-9a-fA-F]{16}(?![0-9A-Za-z-])/g,
     worthALook: (_, ctx) => ctx.telling,
     accept: (c, ctx) => (ctx.telling && mixedHex(c) && !placeholderHex(c) ? c.toLowerCase() : undefined),
   },
   {
     type: 'advertising_id',
-    tellingKeys: words(
-      'adid gaid aaid idfa ifa oaid rdid advertisingid advertiserid adsid googleadid gpsadid advid adtrackingid',
-    ),
+    tellingKeys: ADVERTISING_ID_KEYS,
     candidates: /(?<![0-9A-Za-z-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Za-z-])/g,
     worthALook: (_, ctx) => ctx.telling,
     accept: (c, ctx) => (ctx.telling && !placeholderHex(c) ? c.toLowerCase() : undefined),
   },
   {
     type: 'phone_number',
-    tellingKeys: words(
-      'phone phonenumber phoneno mobile mobileno mobilephone msisdn tel telephone cell cellphone line1number mdn callerid',
-    ),
+    tellingKeys: PHONE_KEYS,
     candidates: /(?<![\w+])\+?\d[\d ().-]{4,20}\d(?!\w)/g,
     weakUnlessTelling: true,
     worthALook: (_, ctx) => (ctx.telling || ctx.inList) && !ctx.negative,
