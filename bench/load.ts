@@ -12,10 +12,10 @@ export interface LoadResult {
   p99: number;
 }
 
-/** A dispatcher trusting `ca`, through `proxyPort` when given. */
-export function dispatcher(ca: string, connections: number, proxyPort?: number): Dispatcher {
+/** A dispatcher trusting `ca`, through the proxy at proxyHost:proxyPort when a port is given. */
+export function dispatcher(ca: string, connections: number, proxyPort?: number, proxyHost = '127.0.0.1'): Dispatcher {
   if (proxyPort === undefined) return new Agent({ connect: { ca }, connections });
-  return new ProxyAgent({ uri: `http://127.0.0.1:${proxyPort}`, requestTls: { ca }, connections });
+  return new ProxyAgent({ uri: `http://${proxyHost}:${proxyPort}`, requestTls: { ca }, connections });
 }
 
 // Each request is bounded too, so a phase ends at most this long after its time is up.

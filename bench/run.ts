@@ -8,6 +8,7 @@ import { benchFirstRequest, benchMint } from './first-request';
 import { dispatcher, runLoad, type LoadResult } from './load';
 import { benchIdle } from './idle';
 import { benchMemory } from './memory';
+import { benchWireguard } from './wireguard';
 import { mitmdumpInstalled, startLeakscope, startMitmdump, startUpstream, type Started } from './processes';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -85,6 +86,11 @@ async function main(): Promise<void> {
     await quiet.stop();
 
     for (const line of dashboardReport(await benchDashboard())) say(line);
+
+    const wg = await benchWireguard(CONNECTIONS, SECONDS);
+    say(`WireGuard mode (phone namespace → wireguard-go → leakscope → upstream namespace, small answers): explicit proxy ${fmt(wg.explicit)}`);
+    say(`WireGuard mode                                                                     : through the tunnel ${fmt(wg.wireguard)}`);
+    say(`WireGuard mode/explicit proxy ${(wg.wireguard.rps / wg.explicit.rps).toFixed(2)}× req/s; ${wg.mitmdumpNote}`);
   } finally {
     await Promise.all(running.map((p) => p.stop()));
   }

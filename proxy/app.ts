@@ -7,8 +7,8 @@ import type { ServerConfig } from '../shared/api';
 import type { SessionInfo } from '../shared/audit';
 import type { CaptureMode, TlsErrorEvent, UdpDroppedEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
-import { startMitm, type MitmProxy } from './capture/mitm';
 import { startEntrances, type Entrances } from './capture/entrances';
+import { startMitm, type MitmProxy } from './capture/mitm';
 import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
@@ -198,10 +198,11 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   } catch (err) {
     await proxy.close();
     await ui.close();
+    store.sessions.endCurrent();
     store.close();
     throw err;
   }
-  if (entrances.transparent) listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: entrances.transparent.port });
+  listeners.push(...entrances.listeners);
   setupInfo.wireguard = entrances.wireguard?.peers;
   udpDropped = () => entrances?.wireguard?.udpDropped() ?? [];
 
@@ -223,8 +224,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
       closed ??= (async () => {
         // Phones set up from the dashboard first: a proxy setting pointing at nothing leaves them offline.
         await android.undoAll();
-        // The tunnel and its rules stay up while the flows under way get their grace, then go.
         await proxy.close();
+        // The tunnel and its rules stay up while the flows under way get their grace, then go.
         await entrances.close();
         await pipeline.drain();
         await ui.close();

@@ -14,7 +14,7 @@ export interface AndroidDevice {
   reverse(port: number): Promise<void>;
   /** `adb reverse --remove tcp:PORT`; nothing to remove is not an error */
   removeReverse(port: number): Promise<void>;
-  /** `adb root`, then wait for a root shell: true once `id -u` says 0; false where the build does not allow it */
+  /** `adb root`, then wait until a shell runs as root; resolves true once `id -u` says 0; false where the build does not allow it */
   restartAdbdAsRoot(): Promise<boolean>;
 }
 

@@ -6,6 +6,7 @@ import type { CaptureMode, UdpDroppedEvent } from '../../shared/types';
 import { DnsLog, startWireguard, type Wireguard } from '../wireguard';
 import { checkPrerequisites } from '../wireguard/prerequisites';
 import type { Interception } from './classify';
+import type { OwnListener } from './target-guard';
 import { startTransparent, type RedirectedConnection, type TransparentListener } from './transparent';
 
 export interface EntrancesOptions {
@@ -25,6 +26,8 @@ export interface EntrancesOptions {
 export interface Entrances {
   transparent?: TransparentListener;
   wireguard?: Wireguard;
+  /** their TCP listeners, for the target guard: a flow to one of them would loop */
+  listeners: OwnListener[];
   /** the tester's name for a WireGuard peer's tunnel address */
   peerName(client: string): string | undefined;
   close(): Promise<void>;
@@ -70,5 +73,8 @@ export async function startEntrances(opts: EntrancesOptions): Promise<Entrances>
     await close();
     throw err;
   }
-  return { transparent, wireguard, peerName: (client) => wireguard?.peerName(client), close };
+  const listeners: OwnListener[] = [];
+  if (transparent) listeners.push({ role: 'transparent', host: opts.host, port: transparent.port });
+  if (wireguard) listeners.push({ role: 'wireguard', host: wireguard.tcpListener.host, port: wireguard.tcpListener.port });
+  return { transparent, wireguard, listeners, peerName: (client) => wireguard?.peerName(client), close };
 }

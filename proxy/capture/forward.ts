@@ -203,8 +203,9 @@ function captureRequestBody(req: http.IncomingMessage): Promise<{ body: Buffer; 
 /** Where the phone's request goes, and who sent it. */
 export interface ForwardTarget {
   client: string;
-  /** the entrance it came through (absent: regular) */
   mode?: CaptureMode;
+  /** a redirected connection's name from the tunnel's DNS log, when its target is an address */
+  name?: string;
   /** what is dialled: the CONNECT target, or an absolute URI's host and port */
   host: string;
   port: number;
@@ -258,6 +259,16 @@ function addressedAs(req: http.IncomingMessage, target: ForwardTarget): { url: s
   return differs ? { url, hostHeader: sent } : { url };
 }
 
+/**
+ * The host a flow is filed under: the target dialled. A redirected connection's target (transparent, WireGuard)
+ * is only the address conntrack gave, so its flow goes under the name the app used instead: the Host header,
+ * the SNI, or the name it resolved through the tunnel's DNS.
+ */
+function recordedHost(req: http.IncomingMessage, target: ForwardTarget): string {
+  if (!target.mode || target.mode === 'regular' || !net.isIP(target.host)) return target.host;
+  return parseAuthority(hostHeaderOf(req), defaultPortOf(target))?.host ?? target.servername ?? target.name ?? target.host;
+}
+
 function capturedRequest(
   req: http.IncomingMessage,
   target: ForwardTarget,
@@ -270,7 +281,7 @@ function capturedRequest(
     ...(target.mode ? { mode: target.mode } : {}),
     method: req.method ?? 'GET',
     ...addressedAs(req, target),
-    host: target.host,
+    host: recordedHost(req, target),
     port: target.port,
     isSSL: target.isSSL,
     path,

@@ -269,7 +269,9 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       return;
     }
     const { host, port } = destination;
-    const local = opts.localHandler(host);
+    // A redirected connection's target is an address: the setup page is known by the name the phone asked for.
+    const redirected = interception && interception.mode !== 'regular';
+    const local = opts.localHandler(host) ?? (redirected ? opts.localHandler(String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()) : undefined);
     if (local) {
       req.resume();
       local(req, res);
@@ -280,7 +282,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     inFlight++;
     // The name the phone checked our certificate against is the one the server's must carry.
     const servername = (req.socket as tls.TLSSocket).servername || undefined;
-    forward(req, res, { client, mode: interception?.mode ?? 'regular', host, port, isSSL: ctx.isSSL, servername, refused }, hooks, upstream).catch((err: Error) => {
+    forward(req, res, { client, mode: interception?.mode ?? 'regular', ...(interception?.name ? { name: interception.name } : {}), host, port, isSSL: ctx.isSSL, servername, refused }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);

@@ -20,7 +20,7 @@ export interface Refusal {
 
 export interface OwnListener {
   /** what listens: 'dashboard' is refused to remote clients, every other listener to everyone (a loop) */
-  role: 'dashboard' | 'proxy';
+  role: 'dashboard' | 'proxy' | 'transparent' | 'wireguard';
   /** the address it is bound to; `0.0.0.0` or `::` for every address of the machine */
   host: string;
   port: number;
@@ -90,7 +90,7 @@ export function targetGuard(opts: TargetGuardOptions): TargetGuard {
     if (!isThisMachine(address)) return undefined;
     for (const listener of opts.listeners()) {
       if (listener.port !== port || !reaches(address, listener.host)) continue;
-      if (listener.role === 'proxy') return LOOP(port);
+      if (listener.role !== 'dashboard') return LOOP(port);
       if (!local) return DASHBOARD;
     }
     if (!local && !opts.allowLocalTargets && (isLocalTarget(address) || isLoopbackHost(address))) return LOCAL(address);

@@ -2,14 +2,14 @@
 // proxies. Up in this order, down in the reverse: keys, a stale table or interface removed, the tunnel, the
 // listeners on the tunnel address (TCP → the transparent entrance, DNS, the UDP sink), then the rules that send
 // the tunnel's traffic to them.
+import dgram from 'node:dgram';
+import type net from 'node:net';
 import path from 'node:path';
 import type { UdpDroppedEvent } from '../../shared/types';
 import type { Endpoint } from '../capture/conntrack';
 import { startTransparent, type RedirectedConnection } from '../capture/transparent';
-import type net from 'node:net';
 import { log } from '../log';
 import { bindUdp } from '../util/listen';
-import dgram from 'node:dgram';
 import { startDns } from './dns';
 import { DnsLog } from './dns-log';
 import { installRules, removeRules, removeStale } from './firewall';
@@ -42,6 +42,8 @@ export interface Wireguard {
   iface: string;
   port: number;
   peers: Peer[];
+  /** where the tunnel's TCP is redirected to */
+  tcpListener: { host: string; port: number };
   /** the tester's name of the peer with this tunnel address */
   peerName(address: string): string | undefined;
   /** newest first */
@@ -80,6 +82,7 @@ export async function startWireguard(opts: WireguardOptions): Promise<Wireguard>
   const tunnel = await startTunnel({ iface, secretDir: dir, listenPort: opts.port, privateKey: keys.server.privateKey, address: SERVER_ADDRESS, prefixLength: 24, peers });
   const events: UdpDroppedEvent[] = [];
   const parts: { close(): Promise<void> }[] = [tunnel];
+  let tcpPort = 0;
   const close = async () => {
     await removeRules();
     for (const part of parts.reverse()) await part.close().catch((err: Error) => log.error({ err: err.message }, 'stopping WireGuard mode'));
@@ -95,6 +98,7 @@ export async function startWireguard(opts: WireguardOptions): Promise<Wireguard>
       intercept: opts.intercept,
     });
     parts.push(tcp);
+    tcpPort = tcp.port;
     const dns = await startDns({ host: SERVER_ADDRESS, dnsLog: opts.dnsLog, setupAddress: SERVER_ADDRESS });
     parts.push(dns);
     const sink = await startUdpSink({
@@ -117,6 +121,7 @@ export async function startWireguard(opts: WireguardOptions): Promise<Wireguard>
     iface,
     port: opts.port,
     peers,
+    tcpListener: { host: SERVER_ADDRESS, port: tcpPort },
     peerName: (address) => names.get(address),
     udpDropped: () => events,
     close,

@@ -1,8 +1,10 @@
 // The real CLI in a child process, as a tester starts it; the ports it chose are read from what it prints.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const BIN = path.resolve(__dirname, '../../bin/leakscope.js');
+// import.meta rather than __dirname: the WireGuard bench (plain node, ESM) starts the CLI through this too
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/leakscope.js');
 
 export interface CliProcess {
   child: ChildProcess;

@@ -12,9 +12,9 @@ export interface Started {
   exited: Promise<number | NodeJS.Signals>;
 }
 
-export function sh(program: string, args: string[], input?: string): Promise<string> {
+export function sh(program: string, args: string[], input?: string, timeoutMs = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(program, args, { timeout: 20_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(program, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${program} ${args.join(' ')}: ${stderr.trim() || err.message}`));
       else resolve(stdout);
     });
@@ -58,8 +58,8 @@ export class Lab {
     fs.writeFileSync(path.join(dir, name), text);
   }
 
-  exec(ns: string, program: string, args: string[], input?: string): Promise<string> {
-    return sh('ip', ['netns', 'exec', ns, program, ...args], input);
+  exec(ns: string, program: string, args: string[], input?: string, timeoutMs?: number): Promise<string> {
+    return sh('ip', ['netns', 'exec', ns, program, ...args], input, timeoutMs);
   }
 
   /** A long-running process in a namespace, killed at cleanup if it is still running. */

@@ -13,25 +13,6 @@ const PORT = 40_000 + Math.floor(Math.random() * 20_000);
 const IFACE = `leakscope${PORT}`;
 let world: World;
 let cli: CliProcess;
-let phoneIface: string;
-
-/** Connects the phone's namespace to leakscope with the config leakscope serves, as the WireGuard app would. */
-async function connectPhone(conf: string): Promise<void> {
-  const { lab, phone, dir } = world;
-  phoneIface = `lsph${lab.suffix}`;
-  lab.start(phone, 'wireguard-go', ['-f', phoneIface], { WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1' });
-  await until('the phone tunnel', () => fs.existsSync(`/var/run/wireguard/${phoneIface}.sock`) || undefined);
-  // `wg setconf` takes the [Interface] key and the [Peer]; Address and DNS are what wg-quick would apply
-  const address = /^Address = (\S+)$/m.exec(conf)![1];
-  const dns = /^DNS = (\S+)$/m.exec(conf)![1];
-  const file = path.join(dir, 'phone.conf');
-  fs.writeFileSync(file, conf.replace(/^(Address|DNS) = .*\n/gm, ''), { mode: 0o600 });
-  await lab.exec(phone, 'wg', ['setconf', phoneIface, file]);
-  await lab.exec(phone, 'ip', ['address', 'add', address, 'dev', phoneIface]);
-  await lab.exec(phone, 'ip', ['link', 'set', phoneIface, 'up']);
-  await lab.exec(phone, 'ip', ['route', 'add', 'default', 'dev', phoneIface]);
-  lab.etcFile(phone, 'resolv.conf', `nameserver ${dns}\n`);
-}
 
 async function flows(): Promise<FlowSummary[]> {
   return world.api<FlowSummary[]>(cli, '/api/flows?limit=100');
@@ -52,7 +33,7 @@ beforeAll(async () => {
   world = await makeWorld();
   cli = await world.leakscope(['--mode', 'wireguard', '--wireguard-port', String(PORT), '--wireguard-endpoint', world.machineAddress]);
   const conf = await world.lab.exec(world.machine, 'curl', ['-sS', '--fail', '-H', 'Sec-Fetch-Site: same-origin', `${cli.uiUrl}wireguard.conf`]);
-  await connectPhone(conf);
+  await world.connectPhone(conf);
   fs.writeFileSync(path.join(world.dir, 'leakscope-ca.pem'), await world.lab.exec(world.machine, 'curl', ['-sS', `${cli.uiUrl}ca.pem`]));
 }, 90_000);
 
@@ -123,7 +104,7 @@ describe('WireGuard mode', () => {
     expect(await leftBehind()).toEqual([]);
   });
 
-  it('after a crash (kill -9), the next start removes the stale table and comes up', async () => {
+  it('after a crash (kill -9), the next start removes the stale table and comes up', { timeout: 120_000 }, async () => {
     cli = await world.leakscope(['--mode', 'wireguard', '--wireguard-port', String(PORT), '--wireguard-endpoint', world.machineAddress]);
     cli.child.kill('SIGKILL');
     await cli.exited;

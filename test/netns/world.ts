@@ -26,9 +26,28 @@ export interface World {
   /** a GET to the dashboard inside the lab machine's namespace, parsed as JSON */
   api<T>(cli: CliProcess, route: string): Promise<T>;
   /** a command in the phone's namespace */
-  onPhone(program: string, args: string[]): Promise<string>;
+  onPhone(program: string, args: string[], timeoutMs?: number): Promise<string>;
   /** the phone's own client script (test/netns/phone-client.ts) */
   phoneClient(args: string[]): Promise<string>;
+  /** connects the phone to leakscope with the WireGuard config leakscope serves, as the WireGuard app would */
+  connectPhone(conf: string): Promise<void>;
+}
+
+/** The phone's own wireguard-go, configured from `conf`; its default route goes into the tunnel. */
+async function connectPhone(lab: Lab, phone: string, dir: string, conf: string): Promise<void> {
+  const iface = `lsph${lab.suffix}`;
+  lab.start(phone, 'wireguard-go', ['-f', iface], { WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1' });
+  await until('the phone tunnel', () => fs.existsSync(`/var/run/wireguard/${iface}.sock`) || undefined);
+  // `wg setconf` takes the [Interface] key and the [Peer]; Address and DNS are what wg-quick would apply
+  const address = /^Address = (\S+)$/m.exec(conf)![1];
+  const dns = /^DNS = (\S+)$/m.exec(conf)![1];
+  const file = path.join(dir, 'phone.conf');
+  fs.writeFileSync(file, conf.replace(/^(Address|DNS) = .*\n/gm, ''), { mode: 0o600 });
+  await lab.exec(phone, 'wg', ['setconf', iface, file]);
+  await lab.exec(phone, 'ip', ['address', 'add', address, 'dev', iface]);
+  await lab.exec(phone, 'ip', ['link', 'set', iface, 'up']);
+  await lab.exec(phone, 'ip', ['route', 'add', 'default', 'dev', iface]);
+  lab.etcFile(phone, 'resolv.conf', `nameserver ${dns}\n`);
 }
 
 export async function makeWorld(): Promise<World> {
@@ -60,7 +79,8 @@ export async function makeWorld(): Promise<World> {
     upstreamOutput: up.output,
     leakscope: (extra) => startCli(path.join(dir, 'data'), ['--proxy-host', '0.0.0.0', '--upstream-ca', caFile, '--identifiers', identifiers, ...extra], machine),
     api: async <T>(cli: CliProcess, route: string) => JSON.parse(await lab.exec(machine, 'curl', ['-sS', '--fail', `${cli.uiUrl}${route.replace(/^\//, '')}`])) as T,
-    onPhone: (program, args) => lab.exec(phone, program, args),
+    onPhone: (program, args, timeoutMs) => lab.exec(phone, program, args, undefined, timeoutMs),
+    connectPhone: (conf) => connectPhone(lab, phone, dir, conf),
     phoneClient: (args) => lab.exec(phone, process.execPath, ['--import', 'tsx', path.join(HERE, 'phone-client.ts'), ...args]),
   };
 }
