@@ -6,6 +6,8 @@ import { Devices } from './Devices/Devices';
 import { Identifiers } from './Identifiers/Identifiers';
 import { Rules } from './Rules/Rules';
 import { Setup } from './Setup/Setup';
+import { Sessions } from './Sessions/Sessions';
+import { Diff } from './Diff/Diff';
 import { store } from './store/flowStore';
 import { useRoute } from './lib/route';
 
@@ -20,6 +22,8 @@ export function App() {
       <main className="content">
         {route.view === 'feed' ? <Feed openId={route.flowId} /> : null}
         {route.view === 'matrix' ? <Matrix /> : null}
+        {route.view === 'sessions' ? <Sessions /> : null}
+        {route.view === 'diff' ? <Diff /> : null}
         {route.view === 'devices' ? <Devices /> : null}
         {route.view === 'identifiers' ? <Identifiers /> : null}
         {route.view === 'rules' ? <Rules /> : null}

@@ -6,6 +6,7 @@ import { store } from '../store/flowStore';
 import { formatDateTime } from '../lib/format';
 import { EMPTY_FILTER } from '../lib/filter';
 import { navigate } from '../lib/route';
+import { sessionQuery } from '../store/sessionStore';
 
 function RenameForm({ device, onDone }: { device: DeviceInfo; onDone: () => void }) {
   const [name, setName] = useState(device.name ?? '');
@@ -43,7 +44,8 @@ function RenameForm({ device, onDone }: { device: DeviceInfo; onDone: () => void
 /** Every client IP seen, as a device: its flows, findings and last activity. */
 export function Devices() {
   const version = useStoreValue((s) => s.all.length + s.held.length + s.flaggedSeen);
-  const { data, error, reload } = useApi<DeviceInfo[]>('/api/devices', version, 2000);
+  const session = useStoreValue((s) => s.session);
+  const { data, error, reload } = useApi<DeviceInfo[]>(`/api/devices${sessionQuery(session)}`, version, 2000);
   const show = (d: DeviceInfo, flagged: boolean) => {
     store.resetFilter({ ...EMPTY_FILTER, device: d.name || d.client, flagged });
     navigate({ view: 'feed' });

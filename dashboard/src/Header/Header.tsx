@@ -1,10 +1,13 @@
 import { useStore } from '../store/useStore';
 import { filterToQuery, isEmptyFilter } from '../lib/filter';
 import { hrefOf, VIEWS, type Route } from '../lib/route';
+import { sessionQuery } from '../store/sessionStore';
+import { SessionPicker } from './SessionPicker';
 
 export function Header({ route }: { route: Route }) {
   const s = useStore();
-  const query = filterToQuery(s.filter);
+  const query = [filterToQuery(s.filter), sessionQuery(s.session, '')].filter(Boolean).join('&');
+  const unfiltered = isEmptyFilter(s.filter) && s.session === undefined;
   return (
     <header className="header">
       <div className="brand">
@@ -19,6 +22,7 @@ export function Header({ route }: { route: Route }) {
         ))}
       </nav>
       <div className="header-right">
+        <SessionPicker />
         <span className={`conn conn-${s.connection}`} role="status" data-testid="connection">
           {s.connection === 'live' ? '● live' : s.connection === 'connecting' ? '○ connecting' : '○ offline, retrying'}
         </span>
@@ -27,8 +31,8 @@ export function Header({ route }: { route: Route }) {
           <div className="menu">
             <a href="/api/export.har" download>Everything</a>
             <a href="/api/export.har?flagged=1" download>Flagged only</a>
-            <a href={`/api/export.har${query ? `?${query}` : ''}`} download data-testid="export-filter" aria-disabled={isEmptyFilter(s.filter)}>
-              Current filter{isEmptyFilter(s.filter) ? ' (none set)' : ''}
+            <a href={`/api/export.har${query ? `?${query}` : ''}`} download data-testid="export-filter" aria-disabled={unfiltered}>
+              Current filter and session{unfiltered ? ' (none set)' : ''}
             </a>
           </div>
         </details>

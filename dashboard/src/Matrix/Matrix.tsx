@@ -7,6 +7,7 @@ import { typeColor, typeLabel } from '../lib/labels';
 import { formatDateTime } from '../lib/format';
 import { EMPTY_FILTER } from '../lib/filter';
 import { navigate } from '../lib/route';
+import { sessionQuery } from '../store/sessionStore';
 
 interface Cell {
   count: number;
@@ -26,7 +27,8 @@ interface Row {
 /** Collected identifiers: destination (registrable domain) × identifier type, for one device or all. */
 export function Matrix() {
   const flaggedVersion = useStoreValue((s) => s.flaggedVersion);
-  const { data, error } = useApi<SummaryResponse>('/api/summary', flaggedVersion, 1000);
+  const session = useStoreValue((s) => s.session);
+  const { data, error } = useApi<SummaryResponse>(`/api/summary${sessionQuery(session)}`, flaggedVersion, 1000);
   const [device, setDevice] = useState('');
   const rows = data?.rows ?? [];
   const devices = useMemo(() => [...new Set(rows.map((r) => r.device ?? '').filter(Boolean))].sort(), [rows]);

@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'react';
 
-export type View = 'feed' | 'matrix' | 'devices' | 'identifiers' | 'rules' | 'setup';
+export type View = 'feed' | 'matrix' | 'sessions' | 'diff' | 'devices' | 'identifiers' | 'rules' | 'setup';
 export const VIEWS: { id: View; label: string }[] = [
   { id: 'feed', label: 'Live feed' },
   { id: 'matrix', label: 'Collected' },
+  { id: 'sessions', label: 'Sessions' },
+  { id: 'diff', label: 'Diff' },
   { id: 'devices', label: 'Devices' },
   { id: 'identifiers', label: 'Identifiers' },
   { id: 'rules', label: 'Rules' },

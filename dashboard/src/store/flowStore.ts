@@ -56,6 +56,10 @@ export class FlowStore {
   /** Highest id ever received: what we ask the server to resume after. Not reset by "clear view". */
   lastSeenId = 0;
   filter: FeedFilter = EMPTY_FILTER;
+  /** the capture session picked in the header (sessionStore); undefined: all */
+  session: number | undefined;
+  /** the highest session id seen on a flow: a new one means the session list is stale */
+  newestSession: number | undefined;
   private matches = compileFilter(EMPTY_FILTER);
   paused = false;
   /** Flows received while paused; shown on resume. */
@@ -144,6 +148,7 @@ export class FlowStore {
       if (this.ids.has(f.id)) continue;
       this.ids.add(f.id);
       if (!this.devices.has(f.client)) this.devices.set(f.client, f.device);
+      this.noteSession(f);
       if (f.findings.length > 0) flagged++;
       older.push(f);
     }
@@ -232,6 +237,7 @@ export class FlowStore {
       this.ids.add(f.id);
       if (!this.devices.has(f.client) || (f.device && this.devices.get(f.client) !== f.device))
         this.devices.set(f.client, f.device);
+      this.noteSession(f);
       if (f.findings.length > 0) {
         this.flaggedSeen++;
         flagged = true;
@@ -259,6 +265,24 @@ export class FlowStore {
     return gained;
   }
 
+  private noteSession(f: FlowSummary): void {
+    if (f.session !== undefined && (this.newestSession === undefined || f.session > this.newestSession)) this.newestSession = f.session;
+  }
+
+  /** The feed filter and the picked session, as one predicate. */
+  private compile(): void {
+    const base = compileFilter(this.filter);
+    const session = this.session;
+    this.matches = session === undefined ? base : (f) => f.session === session && base(f);
+    this.visible = this.all.filter(this.matches);
+  }
+
+  setSession(session: number | undefined): void {
+    this.session = session;
+    this.compile();
+    this.emit();
+  }
+
   private show(f: FlowSummary): void {
     insertById(this.all, f);
     if (this.matches(f)) insertById(this.visible, f);
@@ -266,15 +290,13 @@ export class FlowStore {
 
   setFilter(patch: Partial<FeedFilter>): void {
     this.filter = { ...this.filter, ...patch };
-    this.matches = compileFilter(this.filter);
-    this.visible = this.all.filter(this.matches);
+    this.compile();
     this.emit();
   }
 
   resetFilter(next: FeedFilter = EMPTY_FILTER): void {
     this.filter = next;
-    this.matches = compileFilter(next);
-    this.visible = this.all.filter(this.matches);
+    this.compile();
     this.emit();
   }
 
