@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow, FlowSummary } from '../../shared/types';
 import { ensureCa, LeafMinter } from '../../proxy/certs/authority';
-import { curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
+import { asDashboard, curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
 
 interface Server {
   server: http.Server;
@@ -87,7 +87,7 @@ describe('the destination the app chose', () => {
     const flow = await flowFor('/which');
     expect(flow).toMatchObject({ host: '127.0.0.1', hostHeader: `localhost:${b.port}`, url: `https://localhost:${a.port}/which` });
     expect(flow.destination).toMatchObject({ ip: '127.0.0.1' });
-    const har = await (await fetch(`${app.uiUrl}api/export.har`)).json();
+    const har = await (await fetch(`${app.uiUrl}api/export.har`, asDashboard(app))).json();
     const entry = har.log.entries.find((e: { request: { url: string } }) => e.request.url.endsWith('/which'));
     expect(entry._leakscope.hostHeader).toBe(`localhost:${b.port}`);
   });

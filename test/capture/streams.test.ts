@@ -7,7 +7,7 @@ import harValidator from 'har-validator';
 import { ProxyAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow, FlowSummary } from '../../shared/types';
-import { startTestLeakscope, waitFor, type TestLeakscope } from '../helpers/leakscope';
+import { asDashboard, startTestLeakscope, waitFor, type TestLeakscope } from '../helpers/leakscope';
 import { startUpstream, type Upstream } from '../helpers/upstream';
 
 /** A signal one side gives and the other waits for, at most `ms` (a missing signal must not hang the test). */
@@ -192,7 +192,7 @@ describe('HTTP/1.1 trailers', () => {
     const flow = (await (await fetch(`${app.uiUrl}api/flows/${summary.id}`)).json()) as Flow;
     expect(flow.requestTrailers).toEqual({ 'x-checksum': 'c0ffee' });
     expect(flow.responseTrailers).toEqual({ 'grpc-status': '0', 'grpc-message': 'OK' });
-    const har = await (await fetch(`${app.uiUrl}api/export.har`)).json();
+    const har = await (await fetch(`${app.uiUrl}api/export.har`, asDashboard(app))).json();
     await expect(harValidator.har(har)).resolves.toBeTruthy();
     expect(har.log.entries[0]._leakscope.responseTrailers).toEqual([
       { name: 'grpc-status', value: '0' },
