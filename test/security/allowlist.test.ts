@@ -71,14 +71,19 @@ describe('refusals on the wire', () => {
       port: 0,
       caDir: ca.dir,
       minter: ca.minter,
-      hooks: { inspect: async () => ({}), complete: async () => {}, inspectStream: async () => ({}), closeTunnel: async () => {} },
+      hooks: {
+        inspect: async () => ({}),
+        complete: async () => {},
+        inspectStream: async () => ({}),
+        closeTunnel: async () => {},
+        openWebSocket: () => ({ send: async () => ({}), receive: () => {}, close: () => {} }),
+      },
       upstreamTimeout: 2000,
       idleTimeout: 60_000,
       headersTimeout: 2000,
       stopGrace: 100,
       localHandler: () => undefined,
       onTlsError: () => {},
-      onWebSocketMessage: async () => ({}),
       ...policy,
     });
   }
