@@ -168,7 +168,6 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
       log.warn({ client: event.client, host: event.host, message: event.message }, 'a client refused our certificate');
       ui.live.publishTlsError(event);
     },
-    onWebSocketMessage: (message) => pipeline.webSocketMessage(message),
   }).catch(async (err: NodeJS.ErrnoException) => {
     await ui.close();
     store.close();

@@ -1,12 +1,12 @@
 // The whole path of a flow on one screen: capture (forward.ts) → detect → rules → store → stream.
 // Each stage is a module with one job; this file only wires them in order.
-import type { Destination, Finding, Flow, FlowSummary } from '../shared/types';
+import type { Destination, Finding, Flow, FlowSummary, WebSocketMessage } from '../shared/types';
 import { summarize } from '../shared/types';
 import { storedBody } from './capture/body';
 import { parseAuthority } from './capture/connect-target';
-import { REQUEST_CAPTURE_BYTES } from './capture/limits';
+import { REQUEST_CAPTURE_BYTES, WEBSOCKET_DATA_BYTES, WEBSOCKET_MESSAGES } from './capture/limits';
 import type { CapturedRequest, Exchange, ForwardHooks, Verdict } from './capture/forward';
-import type { WebSocketMessage, WebSocketVerdict } from './capture/mitm';
+import type { WebSocketData, WebSocketHandshake, WebSocketHooks, WebSocketSession } from './capture/websocket';
 import type { Tunnel, TunnelHooks } from './capture/raw';
 import type { Detector, ScanResult } from './detect';
 import { FINDINGS_PER_SCAN, SCAN_CAPPED_TAG } from './detect/analyze';
@@ -28,22 +28,9 @@ export interface PipelineDeps {
   homeCountry?: string;
 }
 
-export interface Pipeline extends ForwardHooks, TunnelHooks {
-  /**
-   * Scans a message a phone sent over a WebSocket and judges it by the rules; one that carries findings is
-   * stored as a flow of its own before the verdict is given.
-   */
-  webSocketMessage(message: WebSocketMessage): Promise<WebSocketVerdict>;
+export interface Pipeline extends ForwardHooks, TunnelHooks, WebSocketHooks {
   /** Resolves when every flow handed to `complete` so far is stored. */
   drain(): Promise<void>;
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return '';
-  }
 }
 
 /** A tunnel's address as its flow's URL shows it: `tcp://host:port`, or `tls://` when leakscope ended TLS on it. */
@@ -85,22 +72,56 @@ interface TunnelRecord {
 const findingKey = (f: Finding) => `${f.type}\0${f.value}\0${f.path}\0${f.encoding}\0${f.device ?? ''}`;
 
 /** A WebSocket message as the rules stage sees requests: its data is the body. */
-function messageAsRequest(message: WebSocketMessage, data: Buffer, host: string): CapturedRequest {
+function messageAsRequest(handshake: WebSocketHandshake, message: WebSocketData): CapturedRequest {
   return {
-    client: message.client,
+    client: handshake.client,
     method: 'WS',
-    url: message.url,
-    host,
-    port: 0,
-    isSSL: message.url.startsWith('wss:'),
+    url: handshake.url,
+    host: handshake.host,
+    port: handshake.port,
+    isSSL: handshake.url.startsWith('wss:'),
     path: '',
     httpVersion: 'HTTP/1.1',
     headers: {},
-    body: data,
-    bodyTruncated: data.length > REQUEST_CAPTURE_BYTES,
+    body: message.data,
+    bodyTruncated: message.data.length > REQUEST_CAPTURE_BYTES,
     start: message.time,
   };
 }
+
+/**
+ * A flow stored while it is still open (a tunnel, a WebSocket): the first save commits it, each later one
+ * rewrites it in place under the same id; saves run one after another, each with the flow as it then stands.
+ */
+function liveFlow(store: FlowStore, publish: (flow: FlowSummary) => void) {
+  let id: number | undefined;
+  let saved = Promise.resolve();
+  return (draft: () => Promise<Omit<Flow, 'id'>>): Promise<void> => {
+    saved = saved.then(async () => {
+      const made = await draft();
+      const flow = id === undefined ? await store.commit(made) : store.update({ id, ...made });
+      id = flow.id;
+      publish(summarize(flow));
+    });
+    return saved;
+  };
+}
+
+/** A message as its flow lists it: its data as text or base64, cut where the flow's data cap runs out. */
+function listedMessage(type: WebSocketMessage['type'], message: WebSocketData, room: number): WebSocketMessage {
+  const kept = message.data.length > room ? message.data.subarray(0, Math.max(room, 0)) : message.data;
+  return {
+    type,
+    time: message.time,
+    opcode: message.opcode,
+    data: kept.toString(message.opcode === 1 ? 'utf8' : 'base64'),
+    size: message.data.length,
+    ...(kept.length < message.data.length ? { truncated: true } : {}),
+  };
+}
+
+/** How often an open WebSocket's flow is saved with the messages it gained (one with a finding is saved at once). */
+const WEBSOCKET_SAVE_MS = 1000;
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const scans = new WeakMap<CapturedRequest, ScanResult>();
@@ -159,36 +180,98 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return isForeign(destination, passed, deps.homeCountry) ? [...scan.tags, FOREIGN_TAG] : scan.tags;
   }
 
-  async function inspectWebSocketMessage(message: WebSocketMessage): Promise<WebSocketVerdict> {
-    const scan = await deps.detector().scanWebSocket(message.url, message.data, message.client);
-    // Frames are many and mostly chatter: only those that leak something become flows.
-    if (scan.findings.length === 0) return {};
-    const data = typeof message.data === 'string' ? Buffer.from(message.data) : message.data;
-    const host = hostOf(message.url);
-    const request = messageAsRequest(message, data, host);
-    const outcome = await judge(request, scan);
-    const device = deviceOf(message.client, scan);
-    const destination = lookupDestination(host, undefined);
-    const flow = await deps.store.commit({
-      client: message.client,
-      ...(device ? { device } : {}),
-      method: 'WS',
-      url: message.url,
-      host,
-      httpVersion: 'HTTP/1.1',
-      requestHeaders: {},
-      requestBody: await storedBody(data, data.length, undefined, request.bodyTruncated),
-      timings: { start: message.time, total: 0 },
-      findings: scan.findings,
-      tags: [...tagsOf(scan, destination, outcome.passed), 'websocket'],
-      destination,
-      // a redaction's sent URL is the message's own: only what was done and what went out are news
-      ...(outcome.record.action ? { action: outcome.record.action } : {}),
-      ...(outcome.record.sentBody ? { sentBody: outcome.record.sentBody } : {}),
-    });
-    deps.publish(summarize(flow));
-    if (outcome.verdict.block) return { drop: true };
-    return outcome.verdict.rewrite ? { data: outcome.verdict.rewrite.body } : {};
+  /** One WebSocket connection's flow: stored when the server answers, saved again as messages and findings come. */
+  function openWebSocket(handshake: WebSocketHandshake): WebSocketSession {
+    const messages: WebSocketMessage[] = [];
+    let omitted = 0;
+    let dataLeft = WEBSOCKET_DATA_BYTES;
+    const findings: Finding[] = [];
+    const tags = new Set<string>(['websocket']);
+    const passed: Finding[] = [];
+    let action: Flow['action'];
+    let end: { closedBy: Flow['closedBy']; error?: string; time: number } | undefined;
+    const named = handshake.hostHeader ? parseAuthority(handshake.hostHeader, handshake.port)?.host : undefined;
+    const destination = lookupDestination(named ?? handshake.host, handshake.remoteAddress);
+    const save = liveFlow(deps.store, deps.publish);
+    const draft = async (): Promise<Omit<Flow, 'id'>> => {
+      const scan: ScanResult = { findings, tags: [...tags] };
+      const device = deviceOf(handshake.client, scan);
+      return {
+        kind: 'websocket',
+        client: handshake.client,
+        ...(device ? { device } : {}),
+        method: 'GET',
+        url: handshake.url,
+        host: handshake.host,
+        ...(handshake.hostHeader ? { hostHeader: handshake.hostHeader } : {}),
+        httpVersion: 'HTTP/1.1',
+        requestHeaders: handshake.requestHeaders,
+        status: handshake.status,
+        statusText: handshake.statusText,
+        responseHeaders: handshake.responseHeaders,
+        timings: { start: handshake.start, wait: handshake.wait, ...(end ? { total: end.time - handshake.start } : {}) },
+        ...(end ? { closedBy: end.closedBy } : {}),
+        ...(end?.error ? { error: end.error } : {}),
+        findings: [...findings],
+        tags: tagsOf(scan, destination, passed),
+        destination,
+        ...(action ? { action } : {}),
+        messages: [...messages],
+        ...(omitted ? { messagesOmitted: omitted } : {}),
+      };
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const saveNow = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      return track(save(draft), handshake.url);
+    };
+    const saveSoon = () => (timer ??= setTimeout(saveNow, WEBSOCKET_SAVE_MS).unref());
+    /** Lists a message; its index, or undefined past the cap on how many are listed. */
+    const list = (type: WebSocketMessage['type'], message: WebSocketData) => {
+      if (messages.length >= WEBSOCKET_MESSAGES) {
+        omitted++;
+        return undefined;
+      }
+      const listed = listedMessage(type, message, dataLeft);
+      dataLeft -= Math.min(message.data.length, Math.max(dataLeft, 0));
+      return messages.push(listed) - 1;
+    };
+    void saveNow();
+    return {
+      async send(message) {
+        // Listed now, in the order the messages came, whatever the scan takes.
+        const index = list('send', message);
+        const scan = await deps.detector().scanWebSocket(handshake.url, message.data, handshake.client);
+        if (scan.findings.length === 0) {
+          saveSoon();
+          return {};
+        }
+        const outcome = await judge(messageAsRequest(handshake, message), scan);
+        const rewrite = outcome.verdict.rewrite?.body;
+        const done = outcome.verdict.block ? 'blocked' : rewrite ? 'redacted' : undefined;
+        if (index !== undefined && done) {
+          messages[index].action = done;
+          if (rewrite) messages[index].sentData = rewrite.toString(message.opcode === 1 ? 'utf8' : 'base64');
+        }
+        findings.push(...scan.findings.map((f) => (index === undefined ? f : { ...f, message: index })));
+        for (const tag of scan.tags) tags.add(tag);
+        passed.push(...outcome.passed);
+        if (done && action !== 'blocked') action = done;
+        // Shown while the connection is still open, and on disk before the message goes on.
+        await saveNow();
+        if (outcome.verdict.block) return { drop: true };
+        return rewrite ? { data: rewrite } : {};
+      },
+      receive(message) {
+        list('receive', message);
+        saveSoon();
+      },
+      close(how) {
+        end = { ...how, time: Date.now() };
+        saveNow();
+      },
+    };
   }
 
   const tunnels = new WeakMap<Tunnel, TunnelRecord>();
@@ -289,11 +372,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     complete(exchange, verdict) {
       return track(record(exchange, verdict), exchange.request.url);
     },
-    webSocketMessage(message) {
-      const verdict = inspectWebSocketMessage(message);
-      track(verdict.then(() => undefined), message.url);
-      return verdict;
-    },
+    openWebSocket,
     inspectStream,
     closeTunnel(tunnel) {
       return track(saveTunnel(tunnel, tunnelRecord(tunnel)), tunnelUrl(tunnel));

@@ -48,6 +48,8 @@ export interface Finding {
   tracker?: string;
   /** `installed_apps`: how many distinct package names */
   count?: number;
+  /** `where: "websocket"`: the index in its flow's `messages` of the message it was found in */
+  message?: number;
 }
 
 export type Headers = Record<string, string | string[]>;
@@ -107,8 +109,12 @@ export interface Flow {
   kind?: FlowKind;
   /** `tcp` flows: whether leakscope ended TLS on it (the bodies are then the decrypted bytes) */
   tls?: boolean;
-  /** `tcp` flows: who closed it; absent while it is open */
+  /** `tcp` and `websocket` flows: who closed it; absent while it is open */
   closedBy?: ClosedBy;
+  /** `websocket` flows: every message both ways, in order (data capped per flow, WEBSOCKET_DATA_BYTES) */
+  messages?: WebSocketMessage[];
+  /** `websocket` flows: messages past the flow's cap on how many are listed, counted only */
+  messagesOmitted?: number;
   client: string;
   device?: string;
   method: string;
@@ -142,6 +148,25 @@ export interface Flow {
   tracker?: Tracker;
   /** id of the capture session the flow belongs to (the one current when it was stored) */
   session?: number;
+}
+
+/** One WebSocket message, in the terms of Chrome DevTools' HAR `_webSocketMessages`. */
+export interface WebSocketMessage {
+  /** `send`: the phone to the server; `receive`: the server to the phone */
+  type: 'send' | 'receive';
+  /** epoch ms when leakscope had it whole */
+  time: number;
+  /** 1 text, 2 binary */
+  opcode: 1 | 2;
+  /** text as UTF-8; binary as base64 */
+  data: string;
+  /** payload bytes on the wire */
+  size: number;
+  /** the flow's data cap was reached: `data` holds only the first part of the message, or none of it */
+  truncated?: boolean;
+  /** a rule's doing: `blocked` never reached the server; `redacted` went on as `sentData` */
+  action?: FlowAction;
+  sentData?: string;
 }
 
 /** What the live feed needs of a flow; what socket.io event `flow` carries. */

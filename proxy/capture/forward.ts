@@ -126,7 +126,7 @@ function headersToRaw(headers: Headers): string[] {
   return out;
 }
 
-function rawToHeaders(raw: string[]): Headers {
+export function rawToHeaders(raw: string[]): Headers {
   const out: Headers = {};
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i].toLowerCase();
@@ -136,7 +136,7 @@ function rawToHeaders(raw: string[]): Headers {
   return out;
 }
 
-function describeUpstreamError(err: NodeJS.ErrnoException, target: string): { status: number; text: string } {
+export function describeUpstreamError(err: NodeJS.ErrnoException, target: string): { status: number; text: string } {
   if (err instanceof RefusedTarget) return err.refusal;
   switch (err.code) {
     case 'ENOTFOUND':
@@ -250,11 +250,11 @@ function hostHeaderOf(req: http.IncomingMessage): string | undefined {
  * where `https://203.0.113.7/` would not. The port is the one dialled, so the URL never names a port that was
  * not connected to; the flow keeps the Host header as sent (`hostHeader`) and the address (`destination.ip`).
  */
-function addressedAs(req: http.IncomingMessage, target: ForwardTarget): { url: string; hostHeader?: string } {
+export function addressedAs(req: http.IncomingMessage, target: ForwardTarget, scheme = target.isSSL ? 'https' : 'http'): { url: string; hostHeader?: string } {
   const sent = hostHeaderOf(req);
   const named = parseAuthority(sent, defaultPortOf(target));
   const name = named?.host ?? target.host;
-  const url = `${target.isSSL ? 'https' : 'http'}://${formatAuthority(name, target.port, defaultPortOf(target))}${req.url ?? '/'}`;
+  const url = `${scheme}://${formatAuthority(name, target.port, defaultPortOf(target))}${req.url ?? '/'}`;
   const differs = sent !== undefined && (named?.host !== target.host || named.port !== target.port);
   return differs ? { url, hostHeader: sent } : { url };
 }
@@ -363,13 +363,13 @@ function upstreamRequestOptions(run: Run, target: ForwardTarget, upstream: Upstr
 }
 
 /** SNI for the server: the phone's, else the host dialled; an address gets none (SNI carries names, RFC 6066). */
-function serverName(target: ForwardTarget): string | undefined {
+export function serverName(target: ForwardTarget): string | undefined {
   const name = target.servername ?? target.host;
   return net.isIP(name) ? undefined : name;
 }
 
 /** The one place an upstream request is created. Throws (bad ports and the like) rather than emitting 'error'. */
-function openUpstream(target: ForwardTarget, options: https.RequestOptions): http.ClientRequest {
+export function openUpstream(target: ForwardTarget, options: https.RequestOptions): http.ClientRequest {
   return (target.isSSL ? https : http).request(options);
 }
 

@@ -13,19 +13,20 @@ import { log } from '../log';
 import { classifier, rawDial, type Interception, type PlainSide } from './classify';
 import { parseConnectTarget, requestDestination } from './connect-target';
 import { agentPool } from './agents';
-import { forward, type ForwardHooks, type UpstreamOptions } from './forward';
+import { forward, type ForwardHooks, type ForwardTarget, type UpstreamOptions } from './forward';
 import { limitHeaderTime } from './header-timeout';
 import { relayRaw, type TunnelHooks } from './raw';
 import { isThisMachine, RefusedTarget, viaLoop, type TargetGuard } from './target-guard';
 import { MintFailed, TlsTerminator, type Terminated } from './tls-terminate';
 import { dialRaw, upstreamTrust, type RawDial } from './upstream';
+import { relayWebSocket, type WebSocketHooks } from './websocket';
 
 export interface MitmOptions {
   host: string;
   port: number;
   caDir: string;
   minter: LeafMinter;
-  hooks: ForwardHooks & TunnelHooks;
+  hooks: ForwardHooks & TunnelHooks & WebSocketHooks;
   /** extra CA certificates (PEM) to trust for upstream servers, besides Node's bundled roots */
   upstreamCa?: string[];
   /** ms to wait for an upstream's response headers */
@@ -45,22 +46,6 @@ export interface MitmOptions {
   /** requests for these hosts are answered locally (the setup page) instead of forwarded */
   localHandler: (host: string) => http.RequestListener | undefined;
   onTlsError: (event: TlsErrorEvent) => void;
-  /** a message the phone sent over a WebSocket: it goes on (in order) as the verdict says, once there is one */
-  onWebSocketMessage: (message: WebSocketMessage) => Promise<WebSocketVerdict>;
-}
-
-export interface WebSocketMessage {
-  client: string;
-  url: string;
-  data: Buffer | string;
-  time: number;
-}
-
-export interface WebSocketVerdict {
-  /** the message is not passed on (a block rule) */
-  drop?: boolean;
-  /** sent instead of the message (a redaction), in a frame of the same kind */
-  data?: Buffer;
 }
 
 export function normalizeAddress(address: string | undefined): string {
@@ -86,6 +71,8 @@ class LeakscopeProxy extends Proxy {
   /** Every connection handed to the classifier and still open: cut when leakscope stops. */
   private readonly tunnels = new Set<Duplex>();
   readonly interceptConnection: (socket: Duplex, interception: Interception) => void;
+  /** an upgrade request read by the proxy or in a tunnel (set by startMitm) */
+  onUpgrade: (isSSL: boolean, req: http.IncomingMessage, socket: Duplex, head: Buffer) => void = (_isSSL, _req, socket) => socket.destroy();
   /** each request's target as its request line had it: the library cuts an absolute URI down to its path */
   readonly requestLines = new WeakMap<http.IncomingMessage, string>();
 
@@ -125,12 +112,7 @@ class LeakscopeProxy extends Proxy {
   private tunnelServer(isSSL: boolean): http.Server {
     const server = http.createServer();
     server.on('request', (req, res) => this._onHttpServerRequest(isSSL, req, res));
-    server.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
-      this.wsServer!.handleUpgrade(req, socket, head, (ws) => {
-        (ws as unknown as { upgradeReq: http.IncomingMessage }).upgradeReq = req;
-        this._onWebSocketServerConnect(isSSL, ws, req);
-      });
-    });
+    server.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => this.onUpgrade(isSSL, req, socket, head));
     server.on('clientError', (err: Error, socket: stream.Duplex) => {
       log.debug({ err: err.message }, 'bad request inside a tunnel');
       socket.destroy();
@@ -254,24 +236,48 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     stopping: stop.signal,
   };
 
+  /** Where a request read by the proxy goes, and who sent it; undefined when it names no valid host. */
+  const targetOf = (req: http.IncomingMessage, isSSL: boolean): ForwardTarget | undefined => {
+    const interception = interceptions.get(req.socket);
+    const client = interception?.client ?? normalizeAddress(req.socket.remoteAddress);
+    // Inside a tunnel, the target the app chose (the CONNECT target); the Host header is recorded, not obeyed.
+    const destination = interception?.target ?? requestDestination(proxy.requestLines.get(req) ?? '', req.headers.host, isSSL ? 443 : 80);
+    // The name the phone checked our certificate against is the one the server's must carry.
+    const servername = (req.socket as tls.TLSSocket).servername || undefined;
+    const mode = interception?.mode ?? 'regular';
+    return destination && { client, mode, ...(interception?.name ? { name: interception.name } : {}), host: destination.host, port: destination.port, isSSL, servername };
+  };
+  const NO_HOST = 'the request names no valid host';
+
+  proxy.onUpgrade = (isSSL, req, socket, head) => {
+    proxy.requestLines.set(req, req.url ?? '');
+    const target = targetOf(req, isSSL);
+    // An absolute URI (`GET http://host/chat`) names the server; the server itself is asked for the path.
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(req.url ?? '');
+    if (absolute) req.url = req.url!.slice(absolute[0].length) || '/';
+    if (!target) {
+      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\nleakscope: ${NO_HOST}\n`);
+      return;
+    }
+    const refused = opts.guard.check(target.client, target.host, target.port) ?? viaLoop(req.headers.via, opts.viaToken);
+    if (refused) log.warn({ client: target.client, host: target.host, port: target.port }, refused.text.replace(/^leakscope: /, ''));
+    relayWebSocket(req, socket, head, { ...target, refused }, opts.hooks, upstream);
+  };
+
   proxy.onRequest((ctx, _callback) => {
     // We never call the library's callback: `forward` answers the phone itself.
     const req = ctx.clientToProxyRequest;
     const res = ctx.proxyToClientResponse;
-    const interception = interceptions.get(req.socket);
-    const client = interception?.client ?? normalizeAddress(req.socket.remoteAddress);
-    // Inside a tunnel, the target the app chose (the CONNECT target); the Host header is recorded, not obeyed.
-    const destination = interception?.target ?? requestDestination(proxy.requestLines.get(req) ?? '', req.headers.host, ctx.isSSL ? 443 : 80);
-    if (!destination) {
+    const target = targetOf(req, ctx.isSSL);
+    if (!target) {
       req.resume();
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-      res.end('leakscope: the request names no valid host\n');
+      res.end(`leakscope: ${NO_HOST}\n`);
       return;
     }
-    const { host, port } = destination;
+    const { client, host, port } = target;
     // A redirected connection's target is an address: the setup page is known by the name the phone asked for.
-    const redirected = interception && interception.mode !== 'regular';
-    const local = opts.localHandler(host) ?? (redirected ? opts.localHandler(String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()) : undefined);
+    const local = opts.localHandler(host) ?? (target.mode !== 'regular' ? opts.localHandler(String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()) : undefined);
     if (local) {
       req.resume();
       local(req, res);
@@ -280,69 +286,15 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken);
     if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
     inFlight++;
-    // The name the phone checked our certificate against is the one the server's must carry.
-    const servername = (req.socket as tls.TLSSocket).servername || undefined;
-    forward(req, res, { client, mode: interception?.mode ?? 'regular', ...(interception?.name ? { name: interception.name } : {}), host, port, isSSL: ctx.isSSL, servername, refused }, hooks, upstream).catch((err: Error) => {
+    forward(req, res, { ...target, refused }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);
     });
   });
 
-  // The library dials WebSocket upgrades itself, by the URL it built: the same guard, agents and lookup as requests.
-  proxy.onWebSocketConnection((ctx, callback) => {
-    const options = ctx.proxyToServerWebSocketOptions as { url: string; agent?: http.Agent; lookup?: net.LookupFunction };
-    const client = normalizeAddress((ctx.connectRequest?.socket ?? (ctx.clientToProxyWebSocket as unknown as { _socket?: net.Socket })._socket)?.remoteAddress);
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      return callback(new Error(`bad WebSocket URL ${options.url.slice(0, 200)}`));
-    }
-    const port = Number(url.port) || (url.protocol === 'wss:' ? 443 : 80);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const refused = opts.guard.check(client, host, port);
-    if (refused) {
-      log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
-      return callback(new Error(refused.text));
-    }
-    const local = isThisMachine(client);
-    options.agent = ctx.isSSL ? pool.agents(local).https : pool.agents(local).http;
-    options.lookup = opts.guard.lookup(local, port);
-    callback();
-  });
-
-  // Each connection's phone-to-server messages, chained: every one is scanned as it arrives, and leaves only
-  // after the one before it, so a slow verdict (a redaction, a commit) never reorders what the server gets.
-  const sent = new WeakMap<object, Promise<void>>();
-  proxy.onWebSocketFrame((ctx, type, fromServer, data, flags, callback) => {
-    if (type !== 'message' || fromServer) return callback(null, data, flags);
-    const socket = (ctx.clientToProxyWebSocket as unknown as { _socket?: net.Socket })._socket;
-    const verdict = opts.onWebSocketMessage({
-      client: normalizeAddress((ctx.connectRequest?.socket ?? socket)?.remoteAddress),
-      url: String(ctx.proxyToServerWebSocketOptions?.url ?? ''),
-      data: data as Buffer | string,
-      time: Date.now(),
-    });
-    const previous = sent.get(ctx) ?? Promise.resolve();
-    const next = previous
-      .then(() => verdict)
-      .then(
-        // Not calling back drops the message: the library then never sends it.
-        (v) => {
-          if (!v.drop) callback(null, v.data ?? data, flags);
-        },
-        // Fail closed, as a request that cannot be inspected gets a 502 rather than passing unseen.
-        (err: Error) => log.error({ err: err.message, url: ctx.proxyToServerWebSocketOptions?.url }, 'WebSocket message not inspected: dropped'),
-      );
-    sent.set(ctx, next);
-  });
-
   return new Promise((resolve, reject) => {
-    // WebSocket upgrades are forwarded by the library itself: hand it our agents so it trusts what we trust
-    // (each upgrade then gets its client's agents and the guard's lookup, in onWebSocketConnection).
-    const remote = pool.agents(false);
-    const listenOptions = { host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false, httpAgent: remote.http, httpsAgent: remote.https };
+    const listenOptions = { host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false };
     proxy.listenFailed = (err) => {
       proxy.listenFailed = undefined;
       pool.destroy();
@@ -352,6 +304,9 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       proxy.listenFailed = undefined;
       if (err) return reject(err);
       const server = proxy.httpServer!;
+      // WebSocket upgrades are relayed by leakscope (websocket.ts), not by the library's own WebSocket server.
+      server.removeAllListeners('upgrade');
+      server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => proxy.onUpgrade(false, req, socket, head));
       server.requestTimeout = 0;
       limitHeaderTime(server, opts.headersTimeout, 'connection');
       server.prependListener('connection', (socket: net.Socket) => {

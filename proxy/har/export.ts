@@ -80,6 +80,7 @@ export function harEntry(flow: Flow) {
     },
     cache: {},
     timings: { send: 0, wait, receive: Math.max(total - wait, 0) },
+    ...(flow.kind === 'websocket' ? webSocketFields(flow) : {}),
     ...(flow.destination?.ip ? { serverIPAddress: flow.destination.ip } : {}),
     _leakscope: {
       id: flow.id,
@@ -98,6 +99,14 @@ export function harEntry(flow: Flow) {
       ...(flow.requestTrailers ? { requestTrailers: harHeaders(flow.requestTrailers) } : {}),
       ...(flow.responseTrailers ? { responseTrailers: harHeaders(flow.responseTrailers) } : {}),
     },
+  };
+}
+
+/** A WebSocket's messages as Chrome DevTools exports them: `time` in epoch seconds, opcode 1 text or 2 binary (base64). */
+function webSocketFields(flow: Flow) {
+  return {
+    _resourceType: 'websocket',
+    _webSocketMessages: (flow.messages ?? []).map((m) => ({ type: m.type, time: m.time / 1000, opcode: m.opcode, data: m.data })),
   };
 }
 
