@@ -58,6 +58,8 @@ export interface ForwardHooks {
 export interface UpstreamOptions {
   httpAgent: http.Agent;
   httpsAgent: https.Agent;
+  /** makes the upstream request (capture/upstream.ts: HTTP/1.1 or HTTP/2, as the origin speaks) */
+  open(isSSL: boolean, options: https.RequestOptions): http.ClientRequest;
   /** ms to wait for response headers before answering 504 */
   timeout: number;
   /** ms a response (or an upload) may go without a byte either way, once its headers came, before it is cut */
@@ -299,8 +301,8 @@ function upstreamRequestOptions(run: Run, target: ForwardTarget, upstream: Upstr
 }
 
 /** The one place an upstream request is created. Throws (bad ports and the like) rather than emitting 'error'. */
-function openUpstream(target: ForwardTarget, options: https.RequestOptions): http.ClientRequest {
-  return (target.isSSL ? https : http).request(options);
+function openUpstream(target: ForwardTarget, options: https.RequestOptions, upstream: UpstreamOptions): http.ClientRequest {
+  return upstream.open(target.isSSL, options);
 }
 
 /** Leakscope stopping cuts the exchange and records it as interrupted. False when it is stopping already. */
@@ -494,7 +496,7 @@ export async function forward(
   }
   let upstreamReq: http.ClientRequest;
   try {
-    upstreamReq = openUpstream(target, upstreamRequestOptions(run, target, upstream));
+    upstreamReq = openUpstream(target, upstreamRequestOptions(run, target, upstream), upstream);
   } catch (err) {
     req.resume();
     answerUpstreamError(run, err as NodeJS.ErrnoException);

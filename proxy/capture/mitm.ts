@@ -2,10 +2,12 @@
 // every decrypted (or plain) request is then handed to `forward`, which owns the upstream exchange.
 import { setMaxListeners } from 'node:events';
 import http from 'node:http';
-import https from 'node:https';
+import type http2 from 'node:http2';
+import type https from 'node:https';
 import type net from 'node:net';
 import type stream from 'node:stream';
 import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
 import { Proxy, type IContext } from 'http-mitm-proxy';
 import type { TlsErrorEvent } from '../../shared/types';
 import type { LeafMinter } from '../certs/authority';
@@ -16,7 +18,8 @@ import { forward, type ForwardHooks } from './forward';
 import { limitHeaderTime } from './header-timeout';
 import { relayRaw, type TunnelHooks } from './raw';
 import { MintFailed, TlsTerminator, type Terminated } from './tls-terminate';
-import { dialRaw, upstreamTrust, type RawDial } from './upstream';
+import { h2Front, type H2Handler } from './http2';
+import { dialRaw, Upstream, upstreamTrust, type RawDial } from './upstream';
 
 export interface MitmOptions {
   host: string;
@@ -85,14 +88,15 @@ class LeakscopeProxy extends Proxy {
 
   constructor(
     private readonly opts: MitmOptions,
-    hooks: TunnelHooks,
-    stopping: AbortSignal,
+    paths: { tunnels: TunnelHooks; stopping: AbortSignal; serveH2: H2Handler; trust: tls.SecureContext | undefined },
   ) {
     super();
+    const { stopping, trust } = paths;
+    const hooks = paths.tunnels;
     this.terminator = new TlsTerminator(opts.minter, opts.headersTimeout);
     this.decrypted = this.tunnelServer(true);
     this.plainTunnels = this.tunnelServer(false);
-    const trust = upstreamTrust(opts.upstreamCa);
+    const h2 = h2Front(paths.serveH2);
     // The guards apply to the address really dialled, whatever the phone said inside the tunnel.
     const dial = (target: RawDial, client: string) => {
       const refusal = opts.refuseTarget(client, target.host, target.port);
@@ -107,8 +111,7 @@ class LeakscopeProxy extends Proxy {
         (side.tls ? this.decrypted : this.plainTunnels).emit('connection', side.socket);
         side.socket.resume();
       },
-      // Until leakscope reads HTTP/2 itself, a phone that speaks only h2 gets it end to end, relayed and recorded.
-      http2: (side) => void raw(side),
+      http2: (side) => h2.accept(side),
       raw: (side, dialled) => void raw(side, dialled),
       dial,
     });
@@ -222,11 +225,25 @@ function refuse(res: http.ServerResponse, text: string): void {
   res.end(`leakscope: ${text}\n`);
 }
 
+/** Where a decrypted or plain request goes, as its URL names it, and who sent it. */
+interface RequestTarget {
+  client: string;
+  host: string;
+  port: number;
+  isSSL: boolean;
+}
+
+/** The host and port an HTTP/2 request's `:authority` names; the connection's target when it names none. */
+function authorityTarget(authority: string | undefined, fallback: Interception['target']): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-f:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/i.exec(authority ?? '');
+  if (!m) return fallback;
+  return { host: (m[1] ?? m[2]).toLowerCase(), port: m[3] ? Number(m[3]) : 443 };
+}
+
 export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   const stop = new AbortController();
   // One listener per in-flight exchange: the default cap of 10 would warn under ordinary load.
   setMaxListeners(0, stop.signal);
-  const proxy = new LeakscopeProxy(opts, opts.hooks, stop.signal);
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const hooks: ForwardHooks = {
@@ -237,24 +254,27 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       return stored;
     },
   };
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, secureContext: upstreamTrust(opts.upstreamCa) });
-  const upstream = { httpAgent, httpsAgent, timeout: opts.upstreamTimeout, idleTimeout: opts.idleTimeout, stopping: stop.signal };
+  const trust = upstreamTrust(opts.upstreamCa);
+  const dialler = new Upstream(trust);
+  const { httpAgent, httpsAgent } = dialler;
+  const upstream = {
+    httpAgent,
+    httpsAgent,
+    open: (isSSL: boolean, options: https.RequestOptions) => dialler.request(isSSL, options),
+    timeout: opts.upstreamTimeout,
+    idleTimeout: opts.idleTimeout,
+    stopping: stop.signal,
+  };
 
-  proxy.onRequest((ctx, _callback) => {
-    // We never call the library's callback: `forward` answers the phone itself.
-    const req = ctx.clientToProxyRequest;
-    const res = ctx.proxyToClientResponse;
-    const target = ctx.proxyToServerRequestOptions!;
-    const client = interceptions.get(req.socket)?.client ?? normalizeAddress(req.socket.remoteAddress);
-    const host = String(target.host ?? '').toLowerCase();
+  /** Every request read from the phone, HTTP/1 or HTTP/2: the setup page, a refusal, or `forward`. */
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget): void => {
+    const { client, host, port } = target;
     const local = opts.localHandler(host);
     if (local) {
       req.resume();
       local(req, res);
       return;
     }
-    const port = Number(target.port) || (ctx.isSSL ? 443 : 80);
     const refusal = opts.refuseTarget(client, host, port);
     if (refusal) {
       log.warn({ client, host, port }, refusal);
@@ -263,10 +283,27 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       return;
     }
     inFlight++;
-    forward(req, res, { client, host, port, isSSL: ctx.isSSL }, hooks, upstream).catch((err: Error) => {
+    forward(req, res, target, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);
+    });
+  };
+  const serveH2: H2Handler = (req, res, interception) => {
+    const { host, port } = authorityTarget((req as unknown as http2.Http2ServerRequest).authority, interception.target);
+    serve(req, res, { client: interception.client, host, port, isSSL: true });
+  };
+  const proxy = new LeakscopeProxy(opts, { tunnels: opts.hooks, stopping: stop.signal, serveH2, trust });
+
+  proxy.onRequest((ctx, _callback) => {
+    // We never call the library's callback: `forward` answers the phone itself.
+    const req = ctx.clientToProxyRequest;
+    const target = ctx.proxyToServerRequestOptions!;
+    serve(req, ctx.proxyToClientResponse, {
+      client: interceptions.get(req.socket)?.client ?? normalizeAddress(req.socket.remoteAddress),
+      host: String(target.host ?? '').toLowerCase(),
+      port: Number(target.port) || (ctx.isSSL ? 443 : 80),
+      isSSL: ctx.isSSL,
     });
   });
 
@@ -330,8 +367,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
           stop.abort();
           srv?.closeAllConnections();
           proxy.closeTunnels();
-          httpAgent.destroy();
-          httpsAgent.destroy();
+          dialler.close();
         },
       });
     });

@@ -192,7 +192,7 @@ describe('HTTP/1.1 trailers', () => {
     const flow = (await (await fetch(`${app.uiUrl}api/flows/${summary.id}`)).json()) as Flow;
     expect(flow.requestTrailers).toEqual({ 'x-checksum': 'c0ffee' });
     expect(flow.responseTrailers).toEqual({ 'grpc-status': '0', 'grpc-message': 'OK' });
-    const har = await (await fetch(`${app.uiUrl}api/export.har`)).json();
+    const har = await (await fetch(`${app.uiUrl}api/export.har`, { headers: { 'sec-fetch-site': 'same-origin' } })).json();
     await expect(harValidator.har(har)).resolves.toBeTruthy();
     expect(har.log.entries[0]._leakscope.responseTrailers).toEqual([
       { name: 'grpc-status', value: '0' },
