@@ -4,7 +4,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { Transform } from 'node:stream';
 import type { Headers } from '../../shared/types';
+import { grpcMessages, isGrpc } from './grpc';
 import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
 
 export interface CapturedRequest {
@@ -51,6 +53,8 @@ export interface Exchange {
 
 export interface ForwardHooks {
   inspect(request: CapturedRequest): Promise<Verdict>;
+  /** one message of a streamed body (gRPC), before it leaves: resolves with a reason to cut the call, if any */
+  judgeMessage?(request: CapturedRequest, payload: Buffer, frame: Buffer): Promise<{ close?: string }>;
   /** Called once per exchange, whatever happened, with the verdict that applied; resolves once it is stored. */
   complete(exchange: Exchange, verdict: Verdict): Promise<void>;
 }
@@ -446,8 +450,11 @@ function relayResponse(run: Run, upstreamRes: http.IncomingMessage): void {
   });
 }
 
-/** The captured head of the body (or its rewrite), then the rest of the phone's upload as it comes. */
-function sendRequestBody(run: Run, upstreamReq: http.ClientRequest, captured: { body: Buffer; truncated: boolean }): void {
+/**
+ * The captured head of the body (or its rewrite), then the rest of the phone's upload as it comes; a streamed
+ * body (gRPC) passes message by message through `messages`.
+ */
+function sendRequestBody(run: Run, upstreamReq: http.ClientRequest, captured: { body: Buffer; truncated: boolean }, messages?: Transform): void {
   const { req, exchange } = run;
   // Trailers come after the last chunk; they go on the same way (only with chunked framing, as they came).
   const endWithTrailers = (body?: Buffer) => {
@@ -463,14 +470,20 @@ function sendRequestBody(run: Run, upstreamReq: http.ClientRequest, captured: { 
   upstreamReq.write(captured.body);
   if (!captured.truncated) return endWithTrailers();
   req.on('data', (chunk: Buffer) => (exchange.requestSize += chunk.length));
-  req.on('end', () => endWithTrailers());
+  const body = messages ? req.pipe(messages) : req;
+  body.on('end', () => endWithTrailers());
+  messages?.on('error', (err) => {
+    upstreamReq.destroy();
+    run.res.destroy();
+    void run.complete(err.message);
+  });
   req.on('close', () => {
     if (!req.complete) {
       upstreamReq.destroy();
       void run.complete('client closed the connection mid-request');
     }
   });
-  req.pipe(upstreamReq, { end: false });
+  body.pipe(upstreamReq, { end: false });
 }
 
 export async function forward(
@@ -481,7 +494,9 @@ export async function forward(
   upstream: UpstreamOptions,
 ): Promise<void> {
   const start = Date.now();
-  const captured = await captureRequestBody(req);
+  // A gRPC call's messages are judged one by one as they pass: nothing of its body is held up front.
+  const streamed = hooks.judgeMessage && isGrpc(req.headers as Headers);
+  const captured = streamed ? { body: Buffer.alloc(0), truncated: true, aborted: false } : await captureRequestBody(req);
   const run = startRun(req, res, capturedRequest(req, target, captured, start), authorityOf(target), hooks);
   if (captured.aborted) {
     void run.complete('client closed the connection mid-request');
@@ -506,5 +521,7 @@ export async function forward(
   limitTime(upstreamReq, upstream);
   watchUpstream(run, upstreamReq);
   upstreamReq.on('response', (upstreamRes) => relayResponse(run, upstreamRes));
-  sendRequestBody(run, upstreamReq, captured);
+  const request = run.exchange.request;
+  const messages = streamed ? grpcMessages(request.headers, (payload, frame) => hooks.judgeMessage!(request, payload, frame)) : undefined;
+  sendRequestBody(run, upstreamReq, captured, messages);
 }

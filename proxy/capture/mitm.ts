@@ -248,6 +248,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   let idle: (() => void) | undefined;
   const hooks: ForwardHooks = {
     inspect: (request) => opts.hooks.inspect(request),
+    judgeMessage: opts.hooks.judgeMessage && ((request, payload, frame) => opts.hooks.judgeMessage!(request, payload, frame)),
     complete: (exchange, verdict) => {
       const stored = opts.hooks.complete(exchange, verdict);
       if (--inFlight === 0) idle?.();

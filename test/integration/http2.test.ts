@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow, FlowSummary } from '../../shared/types';
@@ -121,6 +122,106 @@ describe('HTTP/2', () => {
       expect(flow.requestBody?.size).toBe(body.length);
       expect(flow.findings).toEqual([expect.objectContaining({ type: 'imei', where: 'body', path: '$.device.imei' })]);
       expect(flow.responseHeaders?.['x-upstream']).toBe('h2');
+    } finally {
+      session.close();
+    }
+  });
+});
+
+/** A gRPC message: compressed flag, 4-byte length, payload (gzip-compressed when `gzip`). */
+function grpcFrame(payload: Buffer, gzip = false): Buffer {
+  const body = gzip ? zlib.gzipSync(payload) : payload;
+  const prefix = Buffer.alloc(5);
+  prefix[0] = gzip ? 1 : 0;
+  prefix.writeUInt32BE(body.length, 1);
+  return Buffer.concat([prefix, body]);
+}
+
+/** Whole messages in `data`, decompressed. */
+function grpcPayloads(data: Buffer): string[] {
+  const out: string[] = [];
+  for (let at = 0; at + 5 <= data.length; ) {
+    const size = data.readUInt32BE(at + 1);
+    const body = data.subarray(at + 5, at + 5 + size);
+    out.push((data[at] === 1 ? zlib.gunzipSync(body) : body).toString());
+    at += 5 + size;
+  }
+  return out;
+}
+
+describe('gRPC through HTTP/2', () => {
+  let app: TestLeakscope;
+  let server: H2Upstream;
+
+  beforeAll(async () => {
+    // Unary: one message in, one out, then the status trailers. Chat: every message answered as it arrives.
+    server = await startH2Upstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-encoding': 'gzip' });
+      const chunks: Buffer[] = [];
+      let answered = 0;
+      req.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (req.url !== '/demo.Chat/Talk') return;
+        const seen = grpcPayloads(Buffer.concat(chunks));
+        for (; answered < seen.length; answered++) res.write(grpcFrame(Buffer.from(`ack ${seen[answered]}`), true));
+      });
+      req.on('end', () => {
+        if (req.url === '/demo.Device/Register') res.write(grpcFrame(Buffer.from(`registered ${grpcPayloads(Buffer.concat(chunks)).length}`), true));
+        res.addTrailers({ 'grpc-status': '0', 'grpc-message': 'OK' });
+        res.end();
+      });
+    });
+    const dir = tempDir();
+    const identifiersFile = path.join(dir, 'ids.json');
+    fs.writeFileSync(identifiersFile, JSON.stringify({ devices: [{ imei: [IMEI] }] }));
+    app = await startTestLeakscope({ upstreamCaPem: server.caPem, identifiersFile });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await server?.close();
+  });
+
+  const grpcHeaders = (path: string) => ({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', 'grpc-encoding': 'gzip' });
+
+  it('passes a unary call with a gzip message and its grpc-status trailer, and scans the message', async () => {
+    const session = await h2Phone(app, server.port);
+    try {
+      const r = await h2Request(session, grpcHeaders('/demo.Device/Register'), grpcFrame(Buffer.from(JSON.stringify({ imei: IMEI })), true));
+      expect(r.status).toBe(200);
+      expect(grpcPayloads(r.body)).toEqual(['registered 1']);
+      expect(r.trailers).toMatchObject({ 'grpc-status': '0', 'grpc-message': 'OK' });
+      const flow = await flowFor(app, '/demo.Device/Register');
+      expect(flow.responseTrailers).toEqual({ 'grpc-status': '0', 'grpc-message': 'OK' });
+      expect(flow.findings).toEqual([expect.objectContaining({ type: 'imei', value: IMEI, where: 'body' })]);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('passes a bidirectional call message by message, in order: each reply comes before the next message is sent', async () => {
+    const session = await h2Phone(app, server.port);
+    try {
+      const stream = session.request(grpcHeaders('/demo.Chat/Talk'));
+      let received = Buffer.alloc(0);
+      let trailers: http2.IncomingHttpHeaders = {};
+      stream.on('data', (c: Buffer) => (received = Buffer.concat([received, c])));
+      stream.on('trailers', (t) => (trailers = t));
+      const ended = new Promise((r) => stream.on('end', r));
+      const sent = ['hello', 'battery 81', `imei ${IMEI}`, 'bye'];
+      for (const [i, text] of sent.entries()) {
+        stream.write(grpcFrame(Buffer.from(text), i % 2 === 0));
+        // The call would stall here if leakscope held the body until it ended.
+        await waitFor(() => grpcPayloads(received).length === i + 1, 3000, `the reply to message ${i + 1}`);
+      }
+      stream.end();
+      await ended;
+      expect(grpcPayloads(received)).toEqual(sent.map((t) => `ack ${t}`));
+      expect(trailers['grpc-status']).toBe('0');
+      const flow = await flowFor(app, '/demo.Chat/Talk');
+      expect(flow).toMatchObject({ httpVersion: 'HTTP/2', status: 200, responseTrailers: { 'grpc-status': '0', 'grpc-message': 'OK' } });
+      expect(flow.findings).toEqual([expect.objectContaining({ type: 'imei', value: IMEI, where: 'body' })]);
+      expect(flow.requestBody?.size).toBe(sent.reduce((n, t, i) => n + grpcFrame(Buffer.from(t), i % 2 === 0).length, 0));
     } finally {
       session.close();
     }
