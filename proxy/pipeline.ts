@@ -157,7 +157,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...(req.hostHeader ? { hostHeader: req.hostHeader } : {}),
       httpVersion: req.httpVersion,
       requestHeaders: req.headers,
-      requestBody: await storedBody(req.body, exchange.requestSize, req.headers, req.bodyTruncated),
+      requestBody: await requestBodyOf(req, exchange.requestSize),
       status: exchange.status,
       statusText: exchange.statusText,
       responseHeaders: exchange.responseHeaders,
@@ -347,6 +347,37 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return {};
   }
 
+  /** Streamed bodies (gRPC): the first REQUEST_CAPTURE_BYTES of the frames, kept as they passed. */
+  const streamed = new WeakMap<CapturedRequest, Buffer[]>();
+
+  function requestBodyOf(req: CapturedRequest, size: number) {
+    const frames = streamed.get(req);
+    if (!frames) return storedBody(req.body, size, req.headers, req.bodyTruncated);
+    const kept = Buffer.concat(frames);
+    // The frames are stored as sent: their compression is gRPC's own, not a Content-Encoding to undo.
+    return storedBody(kept, size, {}, size > kept.length);
+  }
+
+  /** One gRPC message: scanned, its new findings joined to its call's, judged by the rules before it leaves. */
+  async function judgeMessage(request: CapturedRequest, payload: Buffer, frame: Buffer): Promise<{ close?: string }> {
+    const frames = streamed.get(request) ?? [];
+    streamed.set(request, frames);
+    const keptSize = frames.reduce((n, f) => n + f.length, 0);
+    if (keptSize < REQUEST_CAPTURE_BYTES) frames.push(frame.subarray(0, REQUEST_CAPTURE_BYTES - keptSize));
+    const message = await deps.detector().scanRequest({ method: request.method, url: request.url, headers: { 'content-type': String(request.headers['content-type'] ?? '') }, body: payload, client: request.client });
+    const scan = scans.get(request) ?? { findings: [], tags: [] };
+    scans.set(request, scan);
+    const seen = new Set(scan.findings.map(findingKey));
+    const fresh = message.findings.filter((f) => !seen.has(findingKey(f)) && seen.add(findingKey(f)));
+    scan.tags = [...new Set([...scan.tags, ...message.tags])];
+    if (fresh.length === 0) return {};
+    scan.findings.push(...fresh.slice(0, Math.max(FINDINGS_PER_SCAN - scan.findings.length, 0)));
+    const outcome = applyStreamRules({ rules: deps.rules, detector: deps.detector() }, request, { findings: fresh, tags: message.tags }, deps.deviceName(request.client), 'a gRPC message, which leakscope does not rewrite');
+    if (!outcome.verdict.block) return {};
+    outcomes.set(request, outcome);
+    return { close: outcome.verdict.block.text.replace(/^leakscope: /, '') };
+  }
+
   function track(task: Promise<void>, what: string): Promise<void> {
     const tracked = task
       .catch((err: Error) => log.error({ err: err.message, what }, 'could not record a flow'))
@@ -373,6 +404,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return track(record(exchange, verdict), exchange.request.url);
     },
     openWebSocket,
+    judgeMessage,
     inspectStream,
     closeTunnel(tunnel) {
       return track(saveTunnel(tunnel, tunnelRecord(tunnel)), tunnelUrl(tunnel));

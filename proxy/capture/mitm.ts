@@ -18,7 +18,8 @@ import { limitHeaderTime } from './header-timeout';
 import { relayRaw, type TunnelHooks } from './raw';
 import { isThisMachine, RefusedTarget, viaLoop, type TargetGuard } from './target-guard';
 import { MintFailed, TlsTerminator, type Terminated } from './tls-terminate';
-import { dialRaw, upstreamTrust, type RawDial } from './upstream';
+import { h2Front, type H2Handler } from './http2';
+import { dialRaw, type RawDial } from './upstream';
 import { relayWebSocket, type WebSocketHooks } from './websocket';
 
 export interface MitmOptions {
@@ -78,14 +79,15 @@ class LeakscopeProxy extends Proxy {
 
   constructor(
     private readonly opts: MitmOptions,
-    hooks: TunnelHooks,
-    stopping: AbortSignal,
+    paths: { tunnels: TunnelHooks; stopping: AbortSignal; serveH2: H2Handler; trust: tls.SecureContext | undefined },
   ) {
     super();
+    const { stopping, trust } = paths;
+    const hooks = paths.tunnels;
     this.terminator = new TlsTerminator(opts.minter, opts.headersTimeout);
     this.decrypted = this.tunnelServer(true);
     this.plainTunnels = this.tunnelServer(false);
-    const trust = upstreamTrust(opts.upstreamCa);
+    const h2 = h2Front(paths.serveH2);
     // The guards apply to the address really dialled, whatever the phone said inside the tunnel.
     const dial = (target: RawDial, client: string) => {
       const refusal = opts.guard.check(client, target.host, target.port);
@@ -101,8 +103,7 @@ class LeakscopeProxy extends Proxy {
         (side.tls ? this.decrypted : this.plainTunnels).emit('connection', side.socket);
         side.socket.resume();
       },
-      // Until leakscope reads HTTP/2 itself, a phone that speaks only h2 gets it end to end, relayed and recorded.
-      http2: (side) => void raw(side),
+      http2: (side) => h2.accept(side),
       raw: (side, dialled) => void raw(side, dialled),
       dial,
     });
@@ -215,11 +216,11 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   const stop = new AbortController();
   // One listener per in-flight exchange: the default cap of 10 would warn under ordinary load.
   setMaxListeners(0, stop.signal);
-  const proxy = new LeakscopeProxy(opts, opts.hooks, stop.signal);
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const hooks: ForwardHooks = {
     inspect: (request) => opts.hooks.inspect(request),
+    judgeMessage: opts.hooks.judgeMessage && ((request, payload, frame) => opts.hooks.judgeMessage!(request, payload, frame)),
     complete: (exchange, verdict) => {
       const stored = opts.hooks.complete(exchange, verdict);
       if (--inFlight === 0) idle?.();
@@ -229,12 +230,40 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   const pool = agentPool(opts.upstreamCa);
   const upstream: UpstreamOptions = {
     agents: pool.agents,
+    open: pool.open,
     lookup: opts.guard.lookup,
     via: opts.viaToken,
     timeout: opts.upstreamTimeout,
     idleTimeout: opts.idleTimeout,
     stopping: stop.signal,
   };
+
+  /** Every request read from the phone, HTTP/1 or HTTP/2: the setup page, or `forward` (a refusal is a flow too). */
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse, target: ForwardTarget): void => {
+    const { client, host, port } = target;
+    // A redirected connection's target is an address: the setup page is known by the name the phone asked for.
+    const local = opts.localHandler(host) ?? (target.mode !== 'regular' ? opts.localHandler(String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()) : undefined);
+    if (local) {
+      req.resume();
+      local(req, res);
+      return;
+    }
+    const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken);
+    if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
+    inFlight++;
+    forward(req, res, { ...target, refused }, hooks, upstream).catch((err: Error) => {
+      log.error({ err: err.message, host }, 'forwarding failed');
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`leakscope: internal error\n`);
+    });
+  };
+  const serveH2: H2Handler = (req, res, interception) => {
+    // As over HTTP/1.1 in a tunnel: the CONNECT target is dialled, `:authority` (the Host) recorded, not obeyed.
+    const { host, port } = interception.target;
+    const servername = (req.socket as tls.TLSSocket).servername || undefined;
+    serve(req, res, { client: interception.client, mode: interception.mode, ...(interception.name ? { name: interception.name } : {}), host, port, isSSL: true, servername });
+  };
+  const proxy = new LeakscopeProxy(opts, { tunnels: opts.hooks, stopping: stop.signal, serveH2, trust: pool.trust });
 
   /** Where a request read by the proxy goes, and who sent it; undefined when it names no valid host. */
   const targetOf = (req: http.IncomingMessage, isSSL: boolean): ForwardTarget | undefined => {
@@ -275,22 +304,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       res.end(`leakscope: ${NO_HOST}\n`);
       return;
     }
-    const { client, host, port } = target;
-    // A redirected connection's target is an address: the setup page is known by the name the phone asked for.
-    const local = opts.localHandler(host) ?? (target.mode !== 'regular' ? opts.localHandler(String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()) : undefined);
-    if (local) {
-      req.resume();
-      local(req, res);
-      return;
-    }
-    const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken);
-    if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
-    inFlight++;
-    forward(req, res, { ...target, refused }, hooks, upstream).catch((err: Error) => {
-      log.error({ err: err.message, host }, 'forwarding failed');
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`leakscope: internal error\n`);
-    });
+    serve(req, res, target);
   });
 
   return new Promise((resolve, reject) => {

@@ -5,12 +5,12 @@
 // One exception to "as sent": the offer of compression (Sec-WebSocket-Extensions) is not passed on, so messages
 // travel uncompressed and can be read and redacted; both ends then agree on no extension, as RFC 6455 allows.
 import http from 'node:http';
-import type https from 'node:https';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ClosedBy, Headers } from '../../shared/types';
 import { log } from '../log';
-import { addressedAs, describeUpstreamError, INTERRUPTED, openUpstream, rawToHeaders, serverName, type ForwardTarget, type UpstreamOptions } from './forward';
+import { addressedAs, describeUpstreamError, INTERRUPTED, rawToHeaders, serverName, type ForwardTarget, type UpstreamOptions } from './forward';
 import { WEBSOCKET_MESSAGE_BYTES } from './limits';
 import { isThisMachine } from './target-guard';
 import { encodeFrame, FrameReader, FrameTooLarge, MessageAssembler, OPCODE, type Frame } from './ws-frames';
@@ -141,7 +141,8 @@ export function relayWebSocket(
   };
   let upstreamReq: http.ClientRequest;
   try {
-    upstreamReq = openUpstream(target, options);
+    // An upgrade is HTTP/1.1 (RFC 6455): WebSockets over HTTP/2 (RFC 8441) are not offered upstream.
+    upstreamReq = (target.isSSL ? https : http).request(options);
   } catch (err) {
     return refuseUpgrade(phone, handshake, hooks, describeUpstreamError(err as NodeJS.ErrnoException, handshake.url));
   }

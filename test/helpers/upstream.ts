@@ -1,6 +1,7 @@
 // A local HTTPS (or HTTP) upstream on 127.0.0.1 with its own test CA, recording every request it receives.
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,6 +90,37 @@ export async function startUpstream(opts: { tls?: boolean; handler?: Handler; we
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface H2Upstream {
+  port: number;
+  url: string;
+  caPem: string;
+  close(): Promise<void>;
+}
+
+/** An HTTPS upstream that speaks HTTP/2 (and HTTP/1.1 to clients that offer only that), signed by the same test CA. */
+export async function startH2Upstream(handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void): Promise<H2Upstream> {
+  const { caPem, minter } = await sharedTestCa();
+  const leaf = await minter.certificateFor('127.0.0.1');
+  const server = http2.createSecureServer({ key: leaf.key, cert: leaf.cert, allowHTTP1: true }, handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `https://127.0.0.1:${port}`,
+    caPem,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy();
         server.close(() => resolve());
       }),
   };
