@@ -13,6 +13,7 @@ import { IdentifiersHolder } from './config/identifiers-holder';
 import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
+import { createTrackerAttributor } from './trackers/attribute';
 import { RulesHolder } from './rules/rules-holder';
 import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
@@ -101,6 +102,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     store,
     api: { store, identifiers, rules, tlsErrors: () => tlsErrors, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
   });
+  const trackers = createTrackerAttributor();
+  trackers.warm();
   const pipeline = createPipeline({
     detector: () => detector,
     store,
@@ -108,6 +111,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client),
     rules,
     homeCountry: opts.homeCountry,
+    trackers,
   });
 
   const phoneSetup = setupApp(setupInfo);

@@ -13,6 +13,7 @@ import { log } from './log';
 import { applyRules, type RulesOutcome } from './rules/apply';
 import type { RulesHolder } from './rules/rules-holder';
 import type { FlowStore } from './store/flow-store';
+import { attributed, attributeLater, type Attribution, type TrackerAttributor } from './trackers/attribute';
 
 export interface PipelineDeps {
   detector: () => Detector;
@@ -23,6 +24,8 @@ export interface PipelineDeps {
   rules: RulesHolder;
   /** flows whose identifiers leave for another country are tagged `foreign` */
   homeCountry?: string;
+  /** names the tracker a request went to (off the forwarding path); none: flows are not attributed */
+  trackers?: TrackerAttributor;
 }
 
 export interface Pipeline extends ForwardHooks {
@@ -64,6 +67,7 @@ function messageAsRequest(message: WebSocketMessage, data: Buffer, host: string)
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const scans = new WeakMap<CapturedRequest, ScanResult>();
   const outcomes = new WeakMap<CapturedRequest, RulesOutcome>();
+  const attributions = new WeakMap<CapturedRequest, Promise<Attribution | undefined>>();
   const pending = new Set<Promise<void>>();
 
   /** The device a flow came from: the name the tester gave its client, else the one its known values name. */
@@ -80,6 +84,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const scan = scans.get(req) ?? { findings: [], tags: [] };
     const device = deviceOf(req.client, scan);
     const outcome = outcomes.get(req);
+    const attribution = await attributions.get(req);
     const destination = lookupDestination(req.host, exchange.remoteAddress);
     const draft: Omit<Flow, 'id'> = {
       client: req.client,
@@ -96,10 +101,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       responseBody: await storedBody(exchange.responseBody, exchange.responseSize, exchange.responseHeaders, exchange.responseTruncated),
       timings: { start: req.start, wait: exchange.wait, total: exchange.total },
       ...(exchange.error ? { error: exchange.error } : {}),
-      findings: scan.findings,
-      tags: tagsOf(scan, destination, outcome?.passed ?? scan.findings),
+      findings: attributed(scan.findings, attribution),
+      tags: tagsOf(scan, destination, [...(outcome?.passed ?? scan.findings), ...(attribution?.findings ?? [])]),
       destination,
       ...outcome?.record,
+      ...(attribution ? { tracker: attribution.tracker } : {}),
     };
     const flow = await deps.store.commit(draft);
     deps.publish(summarize(flow));
@@ -162,6 +168,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       scans.set(request, scan);
       const outcome = await judge(request, scan);
       outcomes.set(request, outcome);
+      if (deps.trackers) attributions.set(request, attributeLater(deps.trackers, request, scan.findings));
       return outcome.verdict;
     },
     complete(exchange, verdict) {

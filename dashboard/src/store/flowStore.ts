@@ -54,6 +54,8 @@ export class FlowStore {
   held: FlowSummary[] = [];
   /** client IP → device name, from every flow seen. */
   devices = new Map<string, string | undefined>();
+  /** tracker slug → name, from every flow seen */
+  trackers = new Map<string, string>();
   flaggedSeen = 0;
   tlsErrors: TlsErrorEvent[] = [];
   connection: ConnectionState = 'connecting';
@@ -136,6 +138,7 @@ export class FlowStore {
       if (this.ids.has(f.id)) continue;
       this.ids.add(f.id);
       if (!this.devices.has(f.client)) this.devices.set(f.client, f.device);
+      if (f.tracker) this.trackers.set(f.tracker.slug, f.tracker.name);
       if (f.findings.length > 0) flagged++;
       older.push(f);
     }
@@ -220,6 +223,7 @@ export class FlowStore {
       this.ids.add(f.id);
       if (!this.devices.has(f.client) || (f.device && this.devices.get(f.client) !== f.device))
         this.devices.set(f.client, f.device);
+      if (f.tracker) this.trackers.set(f.tracker.slug, f.tracker.name);
       if (f.findings.length > 0) {
         this.flaggedSeen++;
         flagged = true;
