@@ -15,6 +15,7 @@ import { IdentifiersHolder } from './config/identifiers-holder';
 import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
+import { createTrackerAttributor } from './trackers/attribute';
 import { RulesHolder } from './rules/rules-holder';
 import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
@@ -134,6 +135,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     store.close();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
   });
+  const trackers = createTrackerAttributor();
+  trackers.warm();
   const pipeline = createPipeline({
     detector: () => detector,
     store,
@@ -141,6 +144,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client) ?? entrances?.peerName(client),
     rules,
     homeCountry: opts.homeCountry,
+    trackers,
   });
 
   const phoneSetup = setupApp(setupInfo);

@@ -16,6 +16,7 @@ import { log } from './log';
 import { applyRules, applyStreamRules, type RulesOutcome } from './rules/apply';
 import type { RulesHolder } from './rules/rules-holder';
 import type { FlowStore } from './store/flow-store';
+import { attributed, attributeLater, type Attribution, type TrackerAttributor } from './trackers/attribute';
 
 export interface PipelineDeps {
   detector: () => Detector;
@@ -26,6 +27,8 @@ export interface PipelineDeps {
   rules: RulesHolder;
   /** flows whose identifiers leave for another country are tagged `foreign` */
   homeCountry?: string;
+  /** names the tracker a request went to (off the forwarding path); none: flows are not attributed */
+  trackers?: TrackerAttributor;
 }
 
 export interface Pipeline extends ForwardHooks, TunnelHooks, WebSocketHooks {
@@ -126,6 +129,7 @@ const WEBSOCKET_SAVE_MS = 1000;
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const scans = new WeakMap<CapturedRequest, ScanResult>();
   const outcomes = new WeakMap<CapturedRequest, RulesOutcome>();
+  const attributions = new WeakMap<CapturedRequest, Promise<Attribution | undefined>>();
   const pending = new Set<Promise<void>>();
 
   /** The device a flow came from: the name the tester gave its client, else the one its known values name. */
@@ -142,6 +146,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const scan = scans.get(req) ?? { findings: [], tags: [] };
     const device = deviceOf(req.client, scan);
     const outcome = outcomes.get(req);
+    const attribution = await attributions.get(req);
     // The domain is the one the app named (an app resolving names itself dials an address); ip and country are
     // those of the address connected to.
     const named = req.hostHeader ? parseAuthority(req.hostHeader, req.port)?.host : undefined;
@@ -166,10 +171,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...(exchange.responseTrailers ? { responseTrailers: exchange.responseTrailers } : {}),
       timings: { start: req.start, wait: exchange.wait, total: exchange.total },
       ...(exchange.error ? { error: exchange.error } : {}),
-      findings: scan.findings,
-      tags: tagsOf(scan, destination, outcome?.passed ?? scan.findings),
+      findings: attributed(scan.findings, attribution),
+      tags: tagsOf(scan, destination, [...(outcome?.passed ?? scan.findings), ...(attribution?.findings ?? [])]),
       destination,
       ...outcome?.record,
+      ...(attribution ? { tracker: attribution.tracker } : {}),
     };
     const flow = await deps.store.commit(draft);
     deps.publish(summarize(flow));
@@ -398,6 +404,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       scans.set(request, scan);
       const outcome = await judge(request, scan);
       outcomes.set(request, outcome);
+      if (deps.trackers) attributions.set(request, attributeLater(deps.trackers, request, scan.findings));
       return outcome.verdict;
     },
     complete(exchange, verdict) {

@@ -225,6 +225,9 @@ export interface SummaryRow {
   count: number;
   firstSeen: number;
   lastSeen: number;
+  /** slug and name of the known tracker the host's flows went to */
+  tracker?: string;
+  trackerName?: string;
 }
 
 /** socket.io: the client sends this on connect to get what it missed. */

@@ -1,5 +1,5 @@
 // Flows as HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), each entry carrying `_leakscope`
-// (findings, client, device, destination, tags, action) as CONTRACT.md fixes. Written entry by entry so an
+// (findings, client, device, destination, tags, action, tracker) as CONTRACT.md fixes. Written entry by entry so an
 // export of a day's capture never sits whole in memory.
 import type { Body, Flow, Headers } from '../../shared/types';
 import { headerValue } from '../capture/body';
@@ -93,6 +93,7 @@ export function harEntry(flow: Flow) {
       tags: flow.tags,
       ...(flow.action ? { action: flow.action } : {}),
       ...(flow.error ? { error: flow.error } : {}),
+      ...(flow.tracker ? { tracker: flow.tracker } : {}),
       ...(flow.sentBody ? { sentBody: flow.sentBody } : {}),
       ...(flow.sentUrl ? { sentUrl: flow.sentUrl } : {}),
       // HAR 1.2 has no place for trailers; they are kept here as headers are, name/value pairs

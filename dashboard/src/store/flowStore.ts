@@ -66,6 +66,8 @@ export class FlowStore {
   held: FlowSummary[] = [];
   /** client IP → device name, from every flow seen. */
   devices = new Map<string, string | undefined>();
+  /** tracker slug → name, from every flow seen */
+  trackers = new Map<string, string>();
   flaggedSeen = 0;
   tlsErrors: TlsErrorEvent[] = [];
   connection: ConnectionState = 'connecting';
@@ -149,6 +151,7 @@ export class FlowStore {
       this.ids.add(f.id);
       if (!this.devices.has(f.client)) this.devices.set(f.client, f.device);
       this.noteSession(f);
+      if (f.tracker) this.trackers.set(f.tracker.slug, f.tracker.name);
       if (f.findings.length > 0) flagged++;
       older.push(f);
     }
@@ -238,6 +241,7 @@ export class FlowStore {
       if (!this.devices.has(f.client) || (f.device && this.devices.get(f.client) !== f.device))
         this.devices.set(f.client, f.device);
       this.noteSession(f);
+      if (f.tracker) this.trackers.set(f.tracker.slug, f.tracker.name);
       if (f.findings.length > 0) {
         this.flaggedSeen++;
         flagged = true;
