@@ -190,12 +190,32 @@ export interface FlowSummary {
   session?: number;
 }
 
-/** socket.io event `tls-error`: a client refused our certificate (pinning, or CA not installed). */
+/**
+ * Why a phone's TLS with leakscope failed, told apart because each asks something else of the tester:
+ * - `untrusted`: the client rejected our certificate with an alert (unknown_ca, bad_certificate,
+ *   certificate_unknown): the CA is not installed, or the app ignores user CAs;
+ * - `incompatible`: no TLS version, cipher or application protocol in common: leakscope's limit, not the app's;
+ * - `closed-after-handshake`: the handshake completed and the client closed within seconds without sending a
+ *   request, what a pinning check run after the handshake looks like ("likely certificate pinning");
+ * - `other`: the connection broke during the handshake for another reason (reset, timeout).
+ */
+export type TlsFailureKind = 'untrusted' | 'incompatible' | 'closed-after-handshake' | 'other';
+
+/**
+ * socket.io event `tls-error` and GET /api/tls-errors: a client whose TLS with leakscope failed, one entry per
+ * client, host and kind, counted; each new failure publishes the entry again with its count and times.
+ */
 export interface TlsErrorEvent {
+  /** when last seen (the same as `lastSeen`) */
   time: number;
   client: string;
   host: string;
+  kind: TlsFailureKind;
+  /** OpenSSL's reason, or what leakscope saw */
   message: string;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
 }
 
 /**

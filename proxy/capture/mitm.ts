@@ -7,7 +7,6 @@ import type stream from 'node:stream';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { Proxy, type IContext } from 'http-mitm-proxy';
-import type { TlsErrorEvent } from '../../shared/types';
 import type { LeafMinter } from '../certs/authority';
 import { log } from '../log';
 import { classifier, rawDial, type Interception, type PlainSide } from './classify';
@@ -17,6 +16,7 @@ import { forward, type ForwardHooks, type ForwardTarget, type UpstreamOptions } 
 import { limitHeaderTime } from './header-timeout';
 import { relayRaw, type TunnelHooks } from './raw';
 import { isThisMachine, RefusedTarget, viaLoop, type TargetGuard } from './target-guard';
+import { PINNING_WINDOW_MS, tlsFailureKind, type TlsFailure } from './tls-failures';
 import { MintFailed, TlsTerminator, type Terminated } from './tls-terminate';
 import { h2Front, type H2Handler } from './http2';
 import { dialRaw, type RawDial } from './upstream';
@@ -46,7 +46,7 @@ export interface MitmOptions {
   viaToken: string;
   /** requests for these hosts are answered locally (the setup page) instead of forwarded */
   localHandler: (host: string) => http.RequestListener | undefined;
-  onTlsError: (event: TlsErrorEvent) => void;
+  onTlsError: (failure: TlsFailure) => void;
 }
 
 export function normalizeAddress(address: string | undefined): string {
@@ -65,6 +65,7 @@ const interceptions = new WeakMap<object, Interception>();
 
 class LeakscopeProxy extends Proxy {
   private readonly terminator: TlsTerminator;
+  private readonly stopping: AbortSignal;
   /** Decrypted connections: TLS is ended here and the plain bytes read by one HTTP server, in process. */
   private readonly decrypted: http.Server;
   /** Plain HTTP inside a tunnel (a CONNECT to port 80, a transparent connection without TLS). */
@@ -83,6 +84,7 @@ class LeakscopeProxy extends Proxy {
   ) {
     super();
     const { stopping, trust } = paths;
+    this.stopping = stopping;
     const hooks = paths.tunnels;
     this.terminator = new TlsTerminator(opts.minter, opts.headersTimeout);
     this.decrypted = this.tunnelServer(true);
@@ -168,6 +170,7 @@ class LeakscopeProxy extends Proxy {
       return undefined;
     }
     const secure = ended.socket;
+    this.watchForPinning(secure, interception);
     this.tunnels.add(secure);
     secure.once('close', () => this.tunnels.delete(secure));
     return { socket: secure, interception, tls: { servername: ended.servername, alpn: secure.alpnProtocol || undefined, offered: ended.offered } };
@@ -179,14 +182,32 @@ class LeakscopeProxy extends Proxy {
   }
 
   private reportTlsError(err: Error, interception: Interception): void {
-    const event: TlsErrorEvent = {
+    this.opts.onTlsError({
       time: Date.now(),
       client: interception.client,
       host: interception.target.host,
+      kind: tlsFailureKind(err),
       // OpenSSL's `reason` ("tlsv1 alert unknown ca") says it; the full message is a stack of C file names.
       message: (err as Error & { reason?: string }).reason ?? err.message,
-    };
-    this.opts.onTlsError(event);
+    });
+  }
+
+  /**
+   * A client that completes the handshake and closes within seconds without a byte of request is what an app's
+   * own pinning check looks like; a preconnected socket left idle lives longer, and leakscope's own stop is not one.
+   */
+  private watchForPinning(secure: tls.TLSSocket, interception: Interception): void {
+    const since = Date.now();
+    secure.once('close', () => {
+      if (secure.bytesRead > 0 || this.stopping.aborted || Date.now() - since > PINNING_WINDOW_MS) return;
+      this.opts.onTlsError({
+        time: Date.now(),
+        client: interception.client,
+        host: interception.target.host,
+        kind: 'closed-after-handshake',
+        message: 'the handshake completed, then the client closed without sending a request: likely certificate pinning',
+      });
+    });
   }
 
   /** Set while the listener is starting: the library reports a failed listen() here, not to listen's callback. */

@@ -323,11 +323,13 @@ export class FlowStore {
     this.emit();
   }
 
+  /** One row per client, host and kind: a newer count of the same failure replaces the row it updates. */
   private addTlsError(e: TlsErrorEvent, live: boolean): void {
-    const dup = this.tlsErrors.some((x) => x.time === e.time && x.host === e.host && x.client === e.client);
-    if (dup) return;
-    if (live) this.tlsErrors = [e, ...this.tlsErrors].slice(0, 1000);
-    else this.tlsErrors = [...this.tlsErrors, e].sort((a, b) => b.time - a.time).slice(0, 1000);
+    const same = (x: TlsErrorEvent) => x.client === e.client && x.host === e.host && x.kind === e.kind;
+    const held = this.tlsErrors.find(same);
+    if (held && held.lastSeen >= e.lastSeen) return;
+    const others = this.tlsErrors.filter((x) => !same(x));
+    this.tlsErrors = (live ? [e, ...others] : [...others, e].sort((a, b) => b.lastSeen - a.lastSeen)).slice(0, 1000);
   }
 
   /** Device label for a client IP. */
