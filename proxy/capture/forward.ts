@@ -8,7 +8,7 @@ import type { Transform } from 'node:stream';
 import type { CaptureMode, Headers } from '../../shared/types';
 import { formatAuthority, parseAuthority } from './connect-target';
 import { grpcMessages, isGrpc } from './grpc';
-import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
+import { PARSER_HEAD_BYTES, REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
 import { serverName as sniFor } from './upstream';
 import { isThisMachine, RefusedTarget, type Refusal } from './target-guard';
 
@@ -366,6 +366,8 @@ function upstreamRequestOptions(run: Run, target: ForwardTarget, upstream: Upstr
     agent: target.isSSL ? agents.https : agents.http,
     lookup: upstream.lookup(local, target.port),
     servername: target.isSSL ? serverName(target) : undefined,
+    // A server's long response head reaches the phone as it would directly (node's own cap is 16 KiB).
+    maxHeaderSize: PARSER_HEAD_BYTES,
   };
 }
 

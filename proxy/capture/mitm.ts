@@ -14,8 +14,10 @@ import { parseConnectTarget, requestDestination } from './connect-target';
 import { agentPool } from './agents';
 import { forward, type ForwardHooks, type ForwardTarget, type UpstreamOptions } from './forward';
 import { limitHeaderTime } from './header-timeout';
+import { PARSER_HEAD_BYTES } from './limits';
 import { relayRaw, type TunnelHooks } from './raw';
-import { isThisMachine, RefusedTarget, viaLoop, type TargetGuard } from './target-guard';
+import { answerUnreadable, oversizedHead } from './request-head';
+import { isThisMachine, RefusedTarget, viaLoop, type Refusal, type TargetGuard } from './target-guard';
 import { PINNING_WINDOW_MS, tlsFailureKind, type TlsFailure } from './tls-failures';
 import { MintFailed, TlsTerminator, type Terminated } from './tls-terminate';
 import { h2Front, type H2Handler } from './http2';
@@ -113,13 +115,10 @@ class LeakscopeProxy extends Proxy {
 
   /** An in-process HTTP server for the requests read from tunnels: each goes to the library's handler, then `forward`. */
   private tunnelServer(isSSL: boolean): http.Server {
-    const server = http.createServer();
+    const server = http.createServer({ maxHeaderSize: PARSER_HEAD_BYTES });
     server.on('request', (req, res) => this._onHttpServerRequest(isSSL, req, res));
     server.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => this.onUpgrade(isSSL, req, socket, head));
-    server.on('clientError', (err: Error, socket: stream.Duplex) => {
-      log.debug({ err: err.message }, 'bad request inside a tunnel');
-      socket.destroy();
-    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: stream.Duplex) => answerUnreadable(err, socket, 'inside a tunnel'));
     limitHeaderTime(server, this.opts.headersTimeout, 'connection');
     // An upload streams as long as the phone keeps sending (node would cut it at 5 minutes); silence is bounded
     // by the idle timeout instead.
@@ -259,9 +258,17 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     stopping: stop.signal,
   };
 
+  /** Why a request (or an upgrade) is answered by leakscope instead of forwarded, if it is; each is still a flow. */
+  const refusalOf = (req: http.IncomingMessage, target: ForwardTarget): Refusal | undefined => {
+    const { client, host, port } = target;
+    const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken) ?? oversizedHead(req);
+    if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
+    return refused;
+  };
+
   /** Every request read from the phone, HTTP/1 or HTTP/2: the setup page, or `forward` (a refusal is a flow too). */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, target: ForwardTarget): void => {
-    const { client, host, port } = target;
+    const { host } = target;
     // A redirected connection's target is an address: the setup page is known by the name the phone asked for.
     const local = opts.localHandler(host) ?? (target.mode !== 'regular' ? opts.localHandler(String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()) : undefined);
     if (local) {
@@ -269,10 +276,8 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       local(req, res);
       return;
     }
-    const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken);
-    if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
     inFlight++;
-    forward(req, res, { ...target, refused }, hooks, upstream).catch((err: Error) => {
+    forward(req, res, { ...target, refused: refusalOf(req, target) }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);
@@ -309,9 +314,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\nleakscope: ${NO_HOST}\n`);
       return;
     }
-    const refused = opts.guard.check(target.client, target.host, target.port) ?? viaLoop(req.headers.via, opts.viaToken);
-    if (refused) log.warn({ client: target.client, host: target.host, port: target.port }, refused.text.replace(/^leakscope: /, ''));
-    relayWebSocket(req, socket, head, { ...target, refused }, opts.hooks, upstream);
+    relayWebSocket(req, socket, head, { ...target, refused: refusalOf(req, target) }, opts.hooks, upstream);
   };
 
   proxy.onRequest((ctx, _callback) => {
@@ -343,6 +346,9 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       server.removeAllListeners('upgrade');
       server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => proxy.onUpgrade(false, req, socket, head));
       server.requestTimeout = 0;
+      // The library made the server without options; node's parser reads this per connection.
+      (server as http.Server & { maxHeaderSize: number }).maxHeaderSize = PARSER_HEAD_BYTES;
+      server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => answerUnreadable(e, socket, 'at the proxy port'));
       limitHeaderTime(server, opts.headersTimeout, 'connection');
       server.prependListener('connection', (socket: net.Socket) => {
         const address = normalizeAddress(socket.remoteAddress);
