@@ -47,6 +47,11 @@ export const FlowRow = memo(function FlowRow(props: {
       </span>
       <span className="c-badges">
         {flow.action ? <span className={`action action-${flow.action}`}>{flow.action}</span> : null}
+        {flow.mode ? (
+          <span className="mode" title={`Came in through ${flow.mode} mode, not the proxy setting`} data-testid="flow-mode">
+            {flow.mode}
+          </span>
+        ) : null}
         {types.map(([t, n]) => (
           <TypeBadge key={t} type={t} count={n} />
         ))}
