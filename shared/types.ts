@@ -142,6 +142,10 @@ export interface Flow {
   tracker?: Tracker;
   /** id of the capture session the flow belongs to (the one current when it was stored) */
   session?: number;
+  /** the tester marked it (PUT /api/flows/:id/mark) */
+  marked?: boolean;
+  /** the tester's note on it, plain text */
+  comment?: string;
 }
 
 /** What the live feed needs of a flow; what socket.io event `flow` carries. */
@@ -163,6 +167,8 @@ export interface FlowSummary {
   action?: FlowAction;
   tracker?: Tracker;
   session?: number;
+  marked?: boolean;
+  comment?: string;
 }
 
 /** socket.io event `tls-error`: a client refused our certificate (pinning, or CA not installed). */
@@ -226,5 +232,7 @@ export function summarize(flow: Flow): FlowSummary {
     action: flow.action,
     ...(flow.tracker ? { tracker: flow.tracker } : {}),
     session: flow.session,
+    ...(flow.marked ? { marked: true } : {}),
+    ...(flow.comment ? { comment: flow.comment } : {}),
   };
 }
