@@ -5,6 +5,7 @@ import { EMPTY_IDENTIFIERS } from '../../shared/identifiers';
 import type { Finding } from '../../shared/types';
 import { loadIdentifiersFile } from '../config/load-identifiers';
 import { createDetector } from '../detect';
+import { attributed, createTrackerAttributor } from '../trackers/attribute';
 import { parseHar, type HarRequestEntry } from '../detect/har';
 import type { FilterExpr } from '../../shared/filter';
 import { flowMatcher, type MatchableFlow } from '../filter/match';
@@ -72,14 +73,16 @@ export async function scanHar(file: string, identifiersFile?: string, filter?: F
   const entries = readHar(file);
   const matches = filter ? flowMatcher(filter) : undefined;
   const detector = createDetector(identifiersFile ? loadIdentifiersFile(identifiersFile) : EMPTY_IDENTIFIERS);
+  const trackers = createTrackerAttributor();
   const findings: ScanReportFinding[] = [];
   let flagged = 0;
   for (const [entry, request] of entries.entries()) {
     const result = await detector.scanRequest(request);
-    if (matches && !matches(entryFlow(request, result.findings))) continue;
-    if (result.findings.length > 0) flagged++;
+    const all = attributed(result.findings, await trackers.attribute({ ...request, start: 0 }, result.findings));
+    if (matches && !matches(entryFlow(request, all))) continue;
+    if (all.length > 0) flagged++;
     const context = { entry, host: hostOf(request.url), method: request.method, url: request.url };
-    for (const finding of result.findings) findings.push({ ...context, ...finding });
+    for (const finding of all) findings.push({ ...context, ...finding });
   }
   return { entries: entries.length, flagged, findings };
 }

@@ -81,15 +81,15 @@ export async function applyRules(stage: RulesStage, request: CapturedRequest, sc
 }
 
 /**
- * The rules over what a raw stream (a tunnel that is not HTTP) just sent: `block` cuts it. There is no framing
- * to rewrite a value within, so a `redact` rule blocks too, and says so.
+ * The rules over what a stream just sent (a tunnel that is not HTTP, a gRPC message): `block` cuts it. A value
+ * is not rewritten within it, so a `redact` rule blocks too, and says so (`what`: the stream, and why).
  */
-export function applyStreamRules(stage: RulesStage, request: CapturedRequest, scan: ScanResult, device?: string): RulesOutcome {
+export function applyStreamRules(stage: RulesStage, request: CapturedRequest, scan: ScanResult, device?: string, what = 'a raw stream, whose framing leakscope cannot know to rewrite it'): RulesOutcome {
   const decision = decided(stage, request, scan, device);
   if (decision.block) return blocked(blockReason(decision));
   if (decision.redact.length > 0) {
     const types = [...new Set(decision.redact.map((f) => f.type))].join(', ');
-    return blocked(`blocked: a redact rule matched ${types} in a raw stream, whose framing leakscope cannot know to rewrite it`);
+    return blocked(`blocked: a redact rule matched ${types} in ${what}`);
   }
   return { verdict: {}, record: {}, passed: decision.passed };
 }

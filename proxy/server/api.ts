@@ -71,6 +71,7 @@ export function flowQuery(q: Record<string, unknown>): FlowQuery {
     type: str(q.type),
     host: str(q.host),
     confidence: str(q.confidence),
+    tracker: str(q.tracker),
     q: str(q.q),
     ids,
     filter: filterParam(q.filter),

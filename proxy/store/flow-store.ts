@@ -21,6 +21,8 @@ export interface FlowQuery {
   type?: string;
   host?: string;
   confidence?: string;
+  /** slug of the tracker the flow went to */
+  tracker?: string;
   q?: string;
   ids?: number[];
   /** session id */
@@ -61,7 +63,9 @@ CREATE TABLE IF NOT EXISTS findings (
   domain TEXT NOT NULL,
   country TEXT,
   org TEXT,
-  time INTEGER NOT NULL
+  time INTEGER NOT NULL,
+  tracker TEXT,
+  tracker_name TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_flow ON findings(flow_id);
 CREATE INDEX IF NOT EXISTS findings_type ON findings(type, flow_id);
@@ -87,6 +91,7 @@ export class FlowStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
     migrate(this.db);
+    addTrackerColumns(this.db);
     this.sessions = new SessionLog(this.db);
     // Asked for every request: kept in memory, written through on rename.
     const rows = this.db.prepare('SELECT client, name FROM device_names').all() as { client: string; name: string }[];
@@ -97,8 +102,8 @@ export class FlowStore {
     );
     const setJson = this.db.prepare('UPDATE flows SET summary = ?, flow = ? WHERE id = ?');
     this.insertFinding = this.db.prepare(
-      `INSERT INTO findings (flow_id, type, value, confidence, device, host, domain, country, org, time)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO findings (flow_id, type, value, confidence, device, host, domain, country, org, time, tracker, tracker_name)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const columns = (draft: Omit<Flow, 'id'>) => ({
       start: draft.timings.start,
@@ -131,6 +136,8 @@ export class FlowStore {
           flow.destination?.country ?? null,
           flow.destination?.org ?? null,
           flow.timings.start,
+          flow.tracker?.slug ?? null,
+          flow.tracker?.name ?? null,
         );
       }
     };
@@ -214,6 +221,7 @@ export class FlowStore {
     if (q.device) (clauses.push('(device = ? OR client = ?)'), params.push(q.device, q.device));
     if (q.host) (clauses.push("host LIKE ? ESCAPE '\\'"), params.push(`%${escapeLike(q.host)}%`));
     if (q.q) (clauses.push("url LIKE ? ESCAPE '\\'"), params.push(`%${escapeLike(q.q)}%`));
+    if (q.tracker) (clauses.push("json_extract(summary, '$.tracker.slug') = ?"), params.push(q.tracker));
     if (q.ids) clauses.push(`id IN (${q.ids.map(() => '?').join(',') || 'NULL'})`), params.push(...q.ids);
     if (q.session !== undefined) (clauses.push('session_id = ?'), params.push(q.session));
     if (q.filter) {
@@ -259,7 +267,7 @@ export class FlowStore {
     return this.db
       .prepare(
         `SELECT host, domain, country, org, type, device, COUNT(DISTINCT flow_id) AS count,
-                MIN(time) AS firstSeen, MAX(time) AS lastSeen
+                MIN(time) AS firstSeen, MAX(time) AS lastSeen, MAX(tracker) AS tracker, MAX(tracker_name) AS trackerName
          FROM findings ${inSession} GROUP BY host, type, device ORDER BY domain, host, type`,
       )
       .all(...(scope.session !== undefined ? [scope.session] : []))
@@ -366,6 +374,13 @@ function withColumns<T extends { session?: number; marked?: boolean; comment?: s
 
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => '\\' + c);
+}
+
+/** Stores made before tracker attribution get its columns (empty for the flows they hold). */
+function addTrackerColumns(db: Database.Database): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(findings)').all() as { name: string }[]).map((c) => c.name));
+  if (!columns.has('tracker')) db.exec('ALTER TABLE findings ADD COLUMN tracker TEXT');
+  if (!columns.has('tracker_name')) db.exec('ALTER TABLE findings ADD COLUMN tracker_name TEXT');
 }
 
 function dropNulls(row: Record<string, unknown>): Record<string, unknown> {

@@ -63,11 +63,26 @@ export function FilterBar() {
       </label>
       <DebouncedInput label="Host" placeholder="host contains" value={f.host} onChange={(host) => set({ host })} testid="filter-host" />
       <label className="field">
+        <span className="field-label">Tracker</span>
+        <select value={f.tracker} onChange={(e) => set({ tracker: e.target.value })} data-testid="filter-tracker">
+          <option value="">Any tracker</option>
+          {f.tracker && !s.trackers.has(f.tracker) ? <option value={f.tracker}>{f.tracker}</option> : null}
+          {[...s.trackers.entries()]
+            .sort((a, b) => a[1].localeCompare(b[1]))
+            .map(([slug, name]) => (
+              <option key={slug} value={slug}>
+                {name}
+              </option>
+            ))}
+        </select>
+      </label>
+      <label className="field">
         <span className="field-label">Confidence</span>
         <select value={f.confidence} onChange={(e) => set({ confidence: e.target.value as FeedFilter['confidence'] })} data-testid="filter-confidence">
           <option value="">Any</option>
           <option value="known">Known value</option>
           <option value="pattern">Pattern</option>
+          <option value="tracker">Tracker format</option>
         </select>
       </label>
       <label className="check">

@@ -38,6 +38,11 @@ export const FlowRow = memo(function FlowRow(props: {
       <span className={`c-status s-${String(status)[0]}`} title={flow.error}>{status}</span>
       <span className="c-url">
         <span className="c-host">{flow.host}</span>
+        {flow.tracker ? (
+          <span className="tracker" title={`Known tracker: ${flow.tracker.name}`} data-testid="flow-tracker">
+            {flow.tracker.name}
+          </span>
+        ) : null}
         <span className="c-path">{pathOf(flow.url)}</span>
       </span>
       <span className="c-badges">

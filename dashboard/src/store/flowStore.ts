@@ -70,6 +70,8 @@ export class FlowStore {
   held: FlowSummary[] = [];
   /** client IP → device name, from every flow seen. */
   devices = new Map<string, string | undefined>();
+  /** tracker slug → name, from every flow seen */
+  trackers = new Map<string, string>();
   flaggedSeen = 0;
   tlsErrors: TlsErrorEvent[] = [];
   connection: ConnectionState = 'connecting';
@@ -153,6 +155,7 @@ export class FlowStore {
       this.ids.add(f.id);
       if (!this.devices.has(f.client)) this.devices.set(f.client, f.device);
       this.noteSession(f);
+      if (f.tracker) this.trackers.set(f.tracker.slug, f.tracker.name);
       if (f.findings.length > 0) flagged++;
       older.push(f);
     }
@@ -242,6 +245,7 @@ export class FlowStore {
       if (!this.devices.has(f.client) || (f.device && this.devices.get(f.client) !== f.device))
         this.devices.set(f.client, f.device);
       this.noteSession(f);
+      if (f.tracker) this.trackers.set(f.tracker.slug, f.tracker.name);
       if (f.findings.length > 0) {
         this.flaggedSeen++;
         flagged = true;
@@ -381,11 +385,13 @@ export class FlowStore {
     this.emit();
   }
 
+  /** One row per client, host and kind: a newer count of the same failure replaces the row it updates. */
   private addTlsError(e: TlsErrorEvent, live: boolean): void {
-    const dup = this.tlsErrors.some((x) => x.time === e.time && x.host === e.host && x.client === e.client);
-    if (dup) return;
-    if (live) this.tlsErrors = [e, ...this.tlsErrors].slice(0, 1000);
-    else this.tlsErrors = [...this.tlsErrors, e].sort((a, b) => b.time - a.time).slice(0, 1000);
+    const same = (x: TlsErrorEvent) => x.client === e.client && x.host === e.host && x.kind === e.kind;
+    const held = this.tlsErrors.find(same);
+    if (held && held.lastSeen >= e.lastSeen) return;
+    const others = this.tlsErrors.filter((x) => !same(x));
+    this.tlsErrors = (live ? [e, ...others] : [...others, e].sort((a, b) => b.lastSeen - a.lastSeen)).slice(0, 1000);
   }
 
   /** Device label for a client IP. */
