@@ -95,5 +95,5 @@ describe('search, filters and marks', () => {
       expect(bad.stderr).toBe('leakscope: --filter: bad filter at position 10: the expression ends where a term should follow\n');
     }
     expect(fs.existsSync(out)).toBe(true);
-  });
+  }, 90_000); // six CLI processes, each a Node start-up, on a shared 2-core machine
 });
