@@ -148,6 +148,10 @@ export interface Flow {
   tracker?: Tracker;
   /** id of the capture session the flow belongs to (the one current when it was stored) */
   session?: number;
+  /** the tester marked it (PUT /api/flows/:id/mark) */
+  marked?: boolean;
+  /** the tester's note on it, plain text */
+  comment?: string;
 }
 
 /** One WebSocket message, in the terms of Chrome DevTools' HAR `_webSocketMessages`. */
@@ -190,6 +194,8 @@ export interface FlowSummary {
   action?: FlowAction;
   tracker?: Tracker;
   session?: number;
+  marked?: boolean;
+  comment?: string;
 }
 
 /**
@@ -277,5 +283,7 @@ export function summarize(flow: Flow): FlowSummary {
     action: flow.action,
     ...(flow.tracker ? { tracker: flow.tracker } : {}),
     session: flow.session,
+    ...(flow.marked ? { marked: true } : {}),
+    ...(flow.comment ? { comment: flow.comment } : {}),
   };
 }

@@ -61,6 +61,10 @@ export class FlowStore {
   /** the highest session id seen on a flow: a new one means the session list is stale */
   newestSession: number | undefined;
   private matches = compileFilter(EMPTY_FILTER);
+  /** With a filter expression: the ids the server says match it (undefined until it has answered). */
+  private expressionIds: Set<number> | undefined;
+  /** what the server said of the expression when it refused it */
+  filterError = '';
   paused = false;
   /** Flows received while paused; shown on resume. */
   held: FlowSummary[] = [];
@@ -251,6 +255,54 @@ export class FlowStore {
     }
     if (flagged) this.flaggedVersion++;
     this.emit();
+    if (this.filter.q) void this.askExpression(batch.map((f) => f.id));
+  }
+
+  /**
+   * Asks the server which flows match the expression: every one up to the history limit, or only `ids` (a live
+   * batch, added to what matched). An answer for an expression no longer in force is dropped.
+   */
+  private async askExpression(ids?: number[]): Promise<void> {
+    const expr = this.filter.q;
+    const found = ids ? new Set(this.expressionIds) : new Set<number>();
+    const base = `/api/flows?filter=${encodeURIComponent(expr)}`;
+    try {
+      if (ids) {
+        for (let i = 0; i < ids.length; i += 500) {
+          const page = await api<FlowsResponse>(`${base}&limit=${PAGE}&ids=${ids.slice(i, i + 500).join(',')}`);
+          for (const f of page) found.add(f.id);
+        }
+      } else {
+        for (let before: number | undefined; found.size < HISTORY_LIMIT; ) {
+          const page = await api<FlowsResponse>(`${base}&limit=${PAGE}${before ? `&before=${before}` : ''}`);
+          for (const f of page) found.add(f.id);
+          if (page.length < PAGE) break;
+          before = page[page.length - 1].id;
+        }
+      }
+    } catch (err) {
+      if (expr !== this.filter.q) return;
+      this.filterError = (err as Error).message;
+      this.expressionIds = new Set();
+      this.compile();
+      this.emit();
+      return;
+    }
+    if (expr !== this.filter.q) return;
+    this.filterError = '';
+    this.expressionIds = found;
+    this.compile();
+    this.emit();
+  }
+
+  /** After a mark is saved: the row shows it at once (marks are not streamed). */
+  patchMark(id: number, marked: boolean, comment: string | undefined): void {
+    const i = indexById(this.all, id);
+    if (i < 0) return;
+    this.all[i] = { ...this.all[i], marked: marked || undefined, comment };
+    const v = indexById(this.visible, id);
+    if (v >= 0) this.visible[v] = this.all[i];
+    this.emit();
   }
 
   /** Puts a newer version of a flow already held in its place; true when it has just gained its first findings. */
@@ -275,7 +327,9 @@ export class FlowStore {
 
   /** The feed filter and the picked session, as one predicate. */
   private compile(): void {
-    const base = compileFilter(this.filter);
+    const fields = compileFilter(this.filter);
+    const ids = this.filter.q ? (this.expressionIds ?? new Set<number>()) : undefined;
+    const base = ids ? (f: FlowSummary) => ids.has(f.id) && fields(f) : fields;
     const session = this.session;
     this.matches = session === undefined ? base : (f) => f.session === session && base(f);
     this.visible = this.all.filter(this.matches);
@@ -293,13 +347,21 @@ export class FlowStore {
   }
 
   setFilter(patch: Partial<FeedFilter>): void {
-    this.filter = { ...this.filter, ...patch };
-    this.compile();
-    this.emit();
+    this.applyFilter({ ...this.filter, ...patch });
   }
 
   resetFilter(next: FeedFilter = EMPTY_FILTER): void {
+    this.applyFilter(next);
+  }
+
+  private applyFilter(next: FeedFilter): void {
+    const expressionChanged = next.q !== this.filter.q;
     this.filter = next;
+    if (expressionChanged) {
+      this.expressionIds = undefined;
+      this.filterError = '';
+      if (next.q) void this.askExpression();
+    }
     this.compile();
     this.emit();
   }
