@@ -148,6 +148,10 @@ export interface Flow {
   tracker?: Tracker;
   /** id of the capture session the flow belongs to (the one current when it was stored) */
   session?: number;
+  /** the tester marked it (PUT /api/flows/:id/mark) */
+  marked?: boolean;
+  /** the tester's note on it, plain text */
+  comment?: string;
 }
 
 /** One WebSocket message, in the terms of Chrome DevTools' HAR `_webSocketMessages`. */
@@ -173,6 +177,8 @@ export interface WebSocketMessage {
 export interface FlowSummary {
   id: number;
   kind?: FlowKind;
+  /** the entrance it came through; absent: regular */
+  mode?: CaptureMode;
   client: string;
   device?: string;
   method: string;
@@ -188,14 +194,36 @@ export interface FlowSummary {
   action?: FlowAction;
   tracker?: Tracker;
   session?: number;
+  marked?: boolean;
+  comment?: string;
 }
 
-/** socket.io event `tls-error`: a client refused our certificate (pinning, or CA not installed). */
+/**
+ * Why a phone's TLS with leakscope failed, told apart because each asks something else of the tester:
+ * - `untrusted`: the client rejected our certificate with an alert (unknown_ca, bad_certificate,
+ *   certificate_unknown): the CA is not installed, or the app ignores user CAs;
+ * - `incompatible`: no TLS version, cipher or application protocol in common: leakscope's limit, not the app's;
+ * - `closed-after-handshake`: the handshake completed and the client closed within seconds without sending a
+ *   request, what a pinning check run after the handshake looks like ("likely certificate pinning");
+ * - `other`: the connection broke during the handshake for another reason (reset, timeout).
+ */
+export type TlsFailureKind = 'untrusted' | 'incompatible' | 'closed-after-handshake' | 'other';
+
+/**
+ * socket.io event `tls-error` and GET /api/tls-errors: a client whose TLS with leakscope failed, one entry per
+ * client, host and kind, counted; each new failure publishes the entry again with its count and times.
+ */
 export interface TlsErrorEvent {
+  /** when last seen (the same as `lastSeen`) */
   time: number;
   client: string;
   host: string;
+  kind: TlsFailureKind;
+  /** OpenSSL's reason, or what leakscope saw */
   message: string;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
 }
 
 /**
@@ -239,6 +267,7 @@ export function summarize(flow: Flow): FlowSummary {
   return {
     id: flow.id,
     ...(flow.kind ? { kind: flow.kind } : {}),
+    ...(flow.mode && flow.mode !== 'regular' ? { mode: flow.mode } : {}),
     client: flow.client,
     device: flow.device,
     method: flow.method,
@@ -254,5 +283,7 @@ export function summarize(flow: Flow): FlowSummary {
     action: flow.action,
     ...(flow.tracker ? { tracker: flow.tracker } : {}),
     session: flow.session,
+    ...(flow.marked ? { marked: true } : {}),
+    ...(flow.comment ? { comment: flow.comment } : {}),
   };
 }

@@ -8,7 +8,7 @@ import type { Transform } from 'node:stream';
 import type { CaptureMode, Headers } from '../../shared/types';
 import { formatAuthority, parseAuthority } from './connect-target';
 import { grpcMessages, isGrpc } from './grpc';
-import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
+import { PARSER_HEAD_BYTES, REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
 import { serverName as sniFor } from './upstream';
 import { isThisMachine, RefusedTarget, type Refusal } from './target-guard';
 
@@ -34,9 +34,16 @@ export interface CapturedRequest {
   start: number;
 }
 
+/** A blocked request's answer that lets the app carry on: a 204, or an empty body of the type it expects. */
+export interface BlockStub {
+  status: 204 | 200;
+  contentType?: string;
+}
+
 /** What the pipeline decided before forwarding. */
 export interface Verdict {
-  block?: { status: number; text: string };
+  /** `text`: why (the 403's body, or a stream's close reason); `stub`: answer with it instead of the 403 */
+  block?: { status: number; text: string; stub?: BlockStub };
   /** a rewritten request to send instead (redaction); headers already fixed up */
   rewrite?: { path: string; headers: Headers; body: Buffer };
 }
@@ -346,6 +353,15 @@ function answerAfterStoring(run: Run, status: number, text: string, error?: stri
   void run.complete(error).then(() => sendText(run.res, status, text));
 }
 
+function answerStubAfterStoring(run: Run, stub: BlockStub): void {
+  run.exchange.status = stub.status;
+  void run.complete().then(() => {
+    if (run.res.headersSent) return void run.res.destroy();
+    run.res.writeHead(stub.status, stub.status === 204 ? {} : { 'content-length': 0, ...(stub.contentType ? { 'content-type': stub.contentType } : {}) });
+    run.res.end();
+  });
+}
+
 function answerUpstreamError(run: Run, err: NodeJS.ErrnoException): void {
   const answer = describeUpstreamError(err, run.authority);
   answerAfterStoring(run, answer.status, answer.text, answer.text.replace(/^leakscope: /, ''));
@@ -366,6 +382,8 @@ function upstreamRequestOptions(run: Run, target: ForwardTarget, upstream: Upstr
     agent: target.isSSL ? agents.https : agents.http,
     lookup: upstream.lookup(local, target.port),
     servername: target.isSSL ? serverName(target) : undefined,
+    // A server's long response head reaches the phone as it would directly (node's own cap is 16 KiB).
+    maxHeaderSize: PARSER_HEAD_BYTES,
   };
 }
 
@@ -581,7 +599,8 @@ export async function forward(
   const block = run.verdict.block;
   if (block) {
     if (captured.truncated) req.destroy();
-    answerAfterStoring(run, block.status, block.text);
+    if (block.stub) answerStubAfterStoring(run, block.stub);
+    else answerAfterStoring(run, block.status, block.text);
     return;
   }
   let upstreamReq: http.ClientRequest;

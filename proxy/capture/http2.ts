@@ -3,6 +3,7 @@
 // HTTP/1 requests, which then see the HTTP/1-shaped request and response they expect.
 import http from 'node:http';
 import http2 from 'node:http2';
+import { PARSER_HEAD_BYTES } from './limits';
 import type { Interception, PlainSide } from './classify';
 import { rawPairs } from './upstream-h2';
 
@@ -59,7 +60,8 @@ export interface H2Front {
 }
 
 export function h2Front(handler: H2Handler): H2Front {
-  const server = http2.createServer();
+  // As for HTTP/1.1 (request-head.ts): heads are read whole up to the parser's cap, judged by the same limit.
+  const server = http2.createServer({ settings: { maxHeaderListSize: PARSER_HEAD_BYTES } });
   const sessions = new WeakMap<http2.ServerHttp2Session, Interception>();
   let accepting: Interception | undefined;
   // 'session' is emitted while 'connection' is: the interception being accepted is this session's.

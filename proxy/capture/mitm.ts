@@ -7,7 +7,6 @@ import type stream from 'node:stream';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { Proxy, type IContext } from 'http-mitm-proxy';
-import type { TlsErrorEvent } from '../../shared/types';
 import type { LeafMinter } from '../certs/authority';
 import { log } from '../log';
 import { classifier, rawDial, type Interception, type PlainSide } from './classify';
@@ -15,8 +14,11 @@ import { parseConnectTarget, requestDestination } from './connect-target';
 import { agentPool } from './agents';
 import { forward, type ForwardHooks, type ForwardTarget, type UpstreamOptions } from './forward';
 import { limitHeaderTime } from './header-timeout';
+import { PARSER_HEAD_BYTES } from './limits';
 import { relayRaw, type TunnelHooks } from './raw';
-import { isThisMachine, RefusedTarget, viaLoop, type TargetGuard } from './target-guard';
+import { answerUnreadable, oversizedHead } from './request-head';
+import { isThisMachine, RefusedTarget, viaLoop, type Refusal, type TargetGuard } from './target-guard';
+import { PINNING_WINDOW_MS, tlsFailureKind, type TlsFailure } from './tls-failures';
 import { MintFailed, TlsTerminator, type Terminated } from './tls-terminate';
 import { h2Front, type H2Handler } from './http2';
 import { dialRaw, type RawDial } from './upstream';
@@ -46,7 +48,7 @@ export interface MitmOptions {
   viaToken: string;
   /** requests for these hosts are answered locally (the setup page) instead of forwarded */
   localHandler: (host: string) => http.RequestListener | undefined;
-  onTlsError: (event: TlsErrorEvent) => void;
+  onTlsError: (failure: TlsFailure) => void;
 }
 
 export function normalizeAddress(address: string | undefined): string {
@@ -65,6 +67,7 @@ const interceptions = new WeakMap<object, Interception>();
 
 class LeakscopeProxy extends Proxy {
   private readonly terminator: TlsTerminator;
+  private readonly stopping: AbortSignal;
   /** Decrypted connections: TLS is ended here and the plain bytes read by one HTTP server, in process. */
   private readonly decrypted: http.Server;
   /** Plain HTTP inside a tunnel (a CONNECT to port 80, a transparent connection without TLS). */
@@ -83,6 +86,7 @@ class LeakscopeProxy extends Proxy {
   ) {
     super();
     const { stopping, trust } = paths;
+    this.stopping = stopping;
     const hooks = paths.tunnels;
     this.terminator = new TlsTerminator(opts.minter, opts.headersTimeout);
     this.decrypted = this.tunnelServer(true);
@@ -111,13 +115,10 @@ class LeakscopeProxy extends Proxy {
 
   /** An in-process HTTP server for the requests read from tunnels: each goes to the library's handler, then `forward`. */
   private tunnelServer(isSSL: boolean): http.Server {
-    const server = http.createServer();
+    const server = http.createServer({ maxHeaderSize: PARSER_HEAD_BYTES });
     server.on('request', (req, res) => this._onHttpServerRequest(isSSL, req, res));
     server.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => this.onUpgrade(isSSL, req, socket, head));
-    server.on('clientError', (err: Error, socket: stream.Duplex) => {
-      log.debug({ err: err.message }, 'bad request inside a tunnel');
-      socket.destroy();
-    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: stream.Duplex) => answerUnreadable(err, socket, 'inside a tunnel'));
     limitHeaderTime(server, this.opts.headersTimeout, 'connection');
     // An upload streams as long as the phone keeps sending (node would cut it at 5 minutes); silence is bounded
     // by the idle timeout instead.
@@ -168,6 +169,7 @@ class LeakscopeProxy extends Proxy {
       return undefined;
     }
     const secure = ended.socket;
+    this.watchForPinning(secure, interception);
     this.tunnels.add(secure);
     secure.once('close', () => this.tunnels.delete(secure));
     return { socket: secure, interception, tls: { servername: ended.servername, alpn: secure.alpnProtocol || undefined, offered: ended.offered } };
@@ -179,14 +181,32 @@ class LeakscopeProxy extends Proxy {
   }
 
   private reportTlsError(err: Error, interception: Interception): void {
-    const event: TlsErrorEvent = {
+    this.opts.onTlsError({
       time: Date.now(),
       client: interception.client,
       host: interception.target.host,
+      kind: tlsFailureKind(err),
       // OpenSSL's `reason` ("tlsv1 alert unknown ca") says it; the full message is a stack of C file names.
       message: (err as Error & { reason?: string }).reason ?? err.message,
-    };
-    this.opts.onTlsError(event);
+    });
+  }
+
+  /**
+   * A client that completes the handshake and closes within seconds without a byte of request is what an app's
+   * own pinning check looks like; a preconnected socket left idle lives longer, and leakscope's own stop is not one.
+   */
+  private watchForPinning(secure: tls.TLSSocket, interception: Interception): void {
+    const since = Date.now();
+    secure.once('close', () => {
+      if (secure.bytesRead > 0 || this.stopping.aborted || Date.now() - since > PINNING_WINDOW_MS) return;
+      this.opts.onTlsError({
+        time: Date.now(),
+        client: interception.client,
+        host: interception.target.host,
+        kind: 'closed-after-handshake',
+        message: 'the handshake completed, then the client closed without sending a request: likely certificate pinning',
+      });
+    });
   }
 
   /** Set while the listener is starting: the library reports a failed listen() here, not to listen's callback. */
@@ -238,9 +258,17 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     stopping: stop.signal,
   };
 
+  /** Why a request (or an upgrade) is answered by leakscope instead of forwarded, if it is; each is still a flow. */
+  const refusalOf = (req: http.IncomingMessage, target: ForwardTarget): Refusal | undefined => {
+    const { client, host, port } = target;
+    const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken) ?? oversizedHead(req);
+    if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
+    return refused;
+  };
+
   /** Every request read from the phone, HTTP/1 or HTTP/2: the setup page, or `forward` (a refusal is a flow too). */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, target: ForwardTarget): void => {
-    const { client, host, port } = target;
+    const { host } = target;
     // A redirected connection's target is an address: the setup page is known by the name the phone asked for.
     const local = opts.localHandler(host) ?? (target.mode !== 'regular' ? opts.localHandler(String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()) : undefined);
     if (local) {
@@ -248,10 +276,8 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       local(req, res);
       return;
     }
-    const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken);
-    if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
     inFlight++;
-    forward(req, res, { ...target, refused }, hooks, upstream).catch((err: Error) => {
+    forward(req, res, { ...target, refused: refusalOf(req, target) }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);
@@ -288,9 +314,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\nleakscope: ${NO_HOST}\n`);
       return;
     }
-    const refused = opts.guard.check(target.client, target.host, target.port) ?? viaLoop(req.headers.via, opts.viaToken);
-    if (refused) log.warn({ client: target.client, host: target.host, port: target.port }, refused.text.replace(/^leakscope: /, ''));
-    relayWebSocket(req, socket, head, { ...target, refused }, opts.hooks, upstream);
+    relayWebSocket(req, socket, head, { ...target, refused: refusalOf(req, target) }, opts.hooks, upstream);
   };
 
   proxy.onRequest((ctx, _callback) => {
@@ -322,6 +346,9 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       server.removeAllListeners('upgrade');
       server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => proxy.onUpgrade(false, req, socket, head));
       server.requestTimeout = 0;
+      // The library made the server without options; node's parser reads this per connection.
+      (server as http.Server & { maxHeaderSize: number }).maxHeaderSize = PARSER_HEAD_BYTES;
+      server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => answerUnreadable(e, socket, 'at the proxy port'));
       limitHeaderTime(server, opts.headersTimeout, 'connection');
       server.prependListener('connection', (socket: net.Socket) => {
         const address = normalizeAddress(socket.remoteAddress);

@@ -1,5 +1,6 @@
 // Flows as HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), each entry carrying `_leakscope`
-// (findings, client, device, destination, tags, action, tracker) as CONTRACT.md fixes. Written entry by entry so an
+// (findings, client, device, destination, tags, marked, comment, action, tracker) as CONTRACT.md fixes. Written entry
+// by entry so an
 // export of a day's capture never sits whole in memory.
 import type { Body, Flow, Headers } from '../../shared/types';
 import { headerValue } from '../capture/body';
@@ -91,6 +92,8 @@ export function harEntry(flow: Flow) {
       destination: flow.destination ?? {},
       ...(flow.hostHeader ? { hostHeader: flow.hostHeader } : {}),
       tags: flow.tags,
+      ...(flow.marked ? { marked: true } : {}),
+      ...(flow.comment ? { comment: flow.comment } : {}),
       ...(flow.action ? { action: flow.action } : {}),
       ...(flow.error ? { error: flow.error } : {}),
       ...(flow.tracker ? { tracker: flow.tracker } : {}),

@@ -49,6 +49,9 @@ function sharedTestCa() {
 }
 
 /** `certificateFor`: the name (or address) its certificate is for; 127.0.0.1 unless said */
+/** Heads a test server takes: more than leakscope passes on, so leakscope's own limit is what a test meets. */
+const SERVER_HEAD_BYTES = 512 * 1024;
+
 export async function startUpstream(opts: { tls?: boolean; handler?: Handler; webSocket?: boolean; certificateFor?: string } = {}): Promise<Upstream> {
   const tls = opts.tls ?? true;
   const handler = opts.handler ?? defaultHandler;
@@ -66,9 +69,9 @@ export async function startUpstream(opts: { tls?: boolean; handler?: Handler; we
   let server: http.Server | https.Server;
   if (tls) {
     const leaf = await minter.certificateFor(opts.certificateFor ?? '127.0.0.1');
-    server = https.createServer({ key: leaf.key, cert: leaf.cert }, listener);
+    server = https.createServer({ key: leaf.key, cert: leaf.cert, maxHeaderSize: SERVER_HEAD_BYTES }, listener);
   } else {
-    server = http.createServer(listener);
+    server = http.createServer({ maxHeaderSize: SERVER_HEAD_BYTES }, listener);
   }
   server.keepAliveTimeout = 1000;
   const messages: string[] = [];

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { MarkPanel } from './MarkPanel';
 import type { Finding, Flow, Headers } from '../../../shared/types';
 import { api } from '../store/api';
 import { useStoreValue } from '../store/useStore';
@@ -193,6 +194,8 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
             </pre>
           ) : null}
         </section>
+
+        <MarkPanel flow={flow} onSaved={setFlow} />
 
         <section className="detail-section" aria-labelledby="findings-h">
           <h3 id="findings-h">Findings ({flow.findings.length})</h3>

@@ -9,6 +9,7 @@ export interface FeedFilter {
   /** slug of the known tracker the flow went to */
   tracker: string;
   flagged: boolean;
+  /** a filter expression (shared/filter.ts); the server evaluates it (it reaches into bodies), see flowStore */
   q: string;
 }
 
@@ -26,15 +27,14 @@ export function filterToQuery(f: FeedFilter): string {
   if (f.host) p.set('host', f.host);
   if (f.confidence) p.set('confidence', f.confidence);
   if (f.tracker) p.set('tracker', f.tracker);
-  if (f.q) p.set('q', f.q);
+  if (f.q) p.set('filter', f.q);
   return p.toString();
 }
 
-/** A predicate compiled once per filter change, run once per flow. */
+/** A predicate compiled once per filter change, run once per flow: every field but the expression `q`. */
 export function compileFilter(f: FeedFilter): (flow: FlowSummary) => boolean {
-  if (isEmptyFilter(f)) return () => true;
+  if (isEmptyFilter({ ...f, q: '' })) return () => true;
   const host = f.host.trim().toLowerCase();
-  const q = f.q.trim().toLowerCase();
   const device = f.device;
   const findingLevel = Boolean(f.type || f.confidence);
   return (flow) => {
@@ -42,7 +42,6 @@ export function compileFilter(f: FeedFilter): (flow: FlowSummary) => boolean {
     if (device && flow.device !== device && flow.client !== device) return false;
     if (host && !flow.host.toLowerCase().includes(host)) return false;
     if (f.tracker && flow.tracker?.slug !== f.tracker) return false;
-    if (q && !flow.url.toLowerCase().includes(q)) return false;
     if (findingLevel) {
       let hit = false;
       for (const x of flow.findings) {
