@@ -1,6 +1,7 @@
 // The search box in a real Chromium against a real leakscope: a word only in a request body finds its flow, filter
 // expressions narrow the feed as they narrow the API, operators are offered after `~`, a bad expression says where
-// it is wrong, and a flow is marked and commented from its detail (the comment shown as text).
+// it is wrong, a flow is marked and commented from its detail (the comment shown as text), and a finding becomes a
+// block rule with a stub answer.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -98,6 +99,26 @@ describe('the search box', () => {
     const stored = (await (await fetch(`${app.uiUrl}api/flows/${id}`)).json()) as FlowSummary;
     expect(stored).toMatchObject({ marked: true, comment: '<img src=x onerror=alert(1)> ask the vendor' });
     expect(await page.locator('[data-testid=detail] img').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('makes a block rule from a finding, answering with a stub, that the next request obeys', async () => {
+    await search('~t imei');
+    await expect.poll(async () => (await feedIds(page)).length).toBe(1);
+    const [id] = await feedIds(page);
+    await page.click(`[data-flow-id="${id}"]`);
+    await page.click('[data-testid=rule-from-finding-0]');
+    await page.waitForSelector('[data-testid=proposed-rule]');
+    const row = page.locator('[data-testid=rules] tbody tr').last();
+    expect(await row.locator('select').first().inputValue()).toBe('imei');
+    expect(await row.locator('input').first().inputValue()).toBe('127.0.0.1');
+    expect(await row.locator('input').nth(1).inputValue()).toBe(PHONE.name);
+    await row.locator('[data-testid$=-answer]').selectOption('no-content');
+    await page.click('[data-testid=save-rules]');
+    await page.waitForSelector('[role=status]:has-text("Saved")');
+    const rules = (await (await fetch(`${app.uiUrl}api/rules`)).json()) as { rules: unknown[] };
+    expect(rules.rules).toEqual([{ match: { type: 'imei', host: '127.0.0.1', device: PHONE.name }, action: 'block', answer: 'no-content' }]);
+    expect(await viaProxy(app.proxyPort, at('/device-again'), { method: 'POST', headers: json, body: JSON.stringify({ imei: PHONE.imei }) })).toBe(204);
     expect(errors).toEqual([]);
   });
 });

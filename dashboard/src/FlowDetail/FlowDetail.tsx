@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { proposeRule } from '../Rules/proposal';
 import { MarkPanel } from './MarkPanel';
 import type { Finding, Flow, Headers } from '../../../shared/types';
 import { api } from '../store/api';
@@ -214,6 +215,15 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
                     <span className={`f-conf conf-${f.confidence}`}>{f.confidence}</span>
                     <span className="f-value mono">{f.value}</span>
                     {f.device ? <span className="muted small">{f.device}</span> : null}
+                  </button>
+                  <button
+                    type="button"
+                    className="link-button"
+                    data-testid={`rule-from-finding-${i}`}
+                    title={`A block rule for ${f.type} to ${flow.host}, to review in the Rules view`}
+                    onClick={() => proposeRule({ match: { type: f.type, host: flow.host, ...((f.device ?? flow.device) ? { device: f.device ?? flow.device } : {}) }, action: 'block' })}
+                  >
+                    Make a rule
                   </button>
                 </li>
               ))}
