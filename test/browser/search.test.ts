@@ -55,6 +55,8 @@ describe('the search box', () => {
     expect((await apiIds('narwhal')).length).toBe(1);
     await page.click(`[data-flow-id="${id}"]`);
     await page.waitForSelector('[data-testid=detail]:has-text("a narwhal was seen")');
+    // the word is highlighted where it sits, as text
+    expect(await page.locator('[data-testid=detail] [data-testid=search-hit]').allTextContents()).toEqual(['narwhal']);
   });
 
   it('narrows the feed with expressions as the API narrows', async () => {
