@@ -177,6 +177,8 @@ export interface WebSocketMessage {
 export interface FlowSummary {
   id: number;
   kind?: FlowKind;
+  /** the entrance it came through; absent: regular */
+  mode?: CaptureMode;
   client: string;
   device?: string;
   method: string;
@@ -265,6 +267,7 @@ export function summarize(flow: Flow): FlowSummary {
   return {
     id: flow.id,
     ...(flow.kind ? { kind: flow.kind } : {}),
+    ...(flow.mode && flow.mode !== 'regular' ? { mode: flow.mode } : {}),
     client: flow.client,
     device: flow.device,
     method: flow.method,

@@ -48,6 +48,11 @@ export const FlowRow = memo(function FlowRow(props: {
       <span className="c-badges">
         {flow.marked ? <span className="tag marked" title={flow.comment ?? 'marked'} data-testid="row-marked">marked</span> : null}
         {flow.action ? <span className={`action action-${flow.action}`}>{flow.action}</span> : null}
+        {flow.mode ? (
+          <span className="mode" title={`Came in through ${flow.mode} mode, not the proxy setting`} data-testid="flow-mode">
+            {flow.mode}
+          </span>
+        ) : null}
         {types.map(([t, n]) => (
           <TypeBadge key={t} type={t} count={n} />
         ))}

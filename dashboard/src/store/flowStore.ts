@@ -5,6 +5,7 @@ import type { FlowSummary, TlsErrorEvent } from '../../../shared/types';
 import { SOCKET_EVENTS, type FlowsResponse, type SocketAuth, type TlsErrorsResponse } from '../../../shared/api';
 import { api } from './api';
 import { compileFilter, EMPTY_FILTER, type FeedFilter } from '../lib/filter';
+import { Observable } from './observable';
 
 export type ConnectionState = 'connecting' | 'live' | 'offline';
 
@@ -45,7 +46,7 @@ function indexById(list: FlowSummary[], id: number): number {
   return i < list.length && list[i].id === id ? i : -1;
 }
 
-export class FlowStore {
+export class FlowStore extends Observable {
   /** Every flow in view, id ascending (the feed shows it reversed: newest first). Live flows go in in place;
    *  a history page replaces it. */
   all: FlowSummary[] = [];
@@ -77,30 +78,16 @@ export class FlowStore {
   connection: ConnectionState = 'connecting';
   loadError = '';
   /** Bumped on every change the views care about; the useSyncExternalStore snapshot. */
-  version = 0;
   /** Bumped when flows with findings arrive (summary / devices refresh on it). */
   flaggedVersion = 0;
 
   private queue: FlowSummary[] = [];
   private lastFlush = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private listeners = new Set<() => void>();
   private socket: Socket | undefined;
   private started = false;
   /** Oldest id loaded from history; 0 once there is nothing more to page in (or the view was cleared). */
   private historyBefore = 0;
-
-  subscribe = (fn: () => void): (() => void) => {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  };
-
-  getVersion = (): number => this.version;
-
-  private emit(): void {
-    this.version++;
-    for (const fn of this.listeners) fn();
-  }
 
   async start(): Promise<void> {
     if (this.started) return;
