@@ -177,6 +177,20 @@ export function parseFilter(src: string): FilterExpr {
   return new Parser(tokenize(src)).parse();
 }
 
+/** The text an expression looks for in URLs, headers and bodies, outside any `!`: what the detail highlights. */
+export function searchTerms(expr: FilterExpr): string[] {
+  switch (expr.kind) {
+    case 'text':
+      return [expr.text];
+    case 'op':
+      return ['u', 'h', 'b', 'bq', 'bs'].includes(expr.op) ? [expr.arg] : [];
+    case 'not':
+      return [];
+    default:
+      return [...searchTerms(expr.left), ...searchTerms(expr.right)];
+  }
+}
+
 /** The operators that start with what is typed after a `~` at the end of `src` (the dashboard's autocomplete). */
 export function operatorCompletions(src: string): { op: FilterOperator; help: string }[] {
   const m = /~([a-z]*)$/i.exec(src);

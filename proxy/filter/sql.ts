@@ -18,7 +18,8 @@ export const FTS_COLUMNS: Record<keyof FlowText, string> = {
   resBody: 'res_body',
 };
 
-function escapeLike(s: string): string {
+/** `s` as a literal inside a LIKE pattern with ESCAPE '\\'. */
+export function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 

@@ -7,7 +7,7 @@ import type { DestinationUse, LeakGroup, SessionLeaks } from '../../shared/audit
 import type { FilterExpr } from '../../shared/filter';
 import type { Finding, Flow, FlowSummary, SummaryRow } from '../../shared/types';
 import { summarize } from '../../shared/types';
-import { filterSql } from '../filter/sql';
+import { escapeLike, filterSql } from '../filter/sql';
 import { flowTextIndexer } from './flow-text-index';
 import { migrate } from './migrate';
 import { SessionLog } from './session-log';
@@ -370,10 +370,6 @@ function withColumns<T extends { session?: number; marked?: boolean; comment?: s
   if (row.comment !== null) value.comment = row.comment;
   else delete value.comment;
   return value;
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
 /** Stores made before tracker attribution get its columns (empty for the flows they hold). */

@@ -11,7 +11,7 @@ const BIN = path.resolve(__dirname, '../../bin/leakscope.js');
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, LEAKSCOPE_LOG: 'silent' }, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, LEAKSCOPE_LOG: 'silent' }, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -95,5 +95,5 @@ describe('search, filters and marks', () => {
       expect(bad.stderr).toBe('leakscope: --filter: bad filter at position 10: the expression ends where a term should follow\n');
     }
     expect(fs.existsSync(out)).toBe(true);
-  }, 90_000); // six CLI processes, each a Node start-up, on a shared 2-core machine
+  }, 240_000); // six CLI processes, each a Node start-up, on a shared 2-core machine
 });

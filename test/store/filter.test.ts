@@ -1,7 +1,7 @@
 // The filter language over a real SQLite store: each expression narrows the flows as CONTRACT.md says, the store's
 // SQL and the in-memory matcher (`scan --filter`) agree on every one, and bad expressions name their position.
 import { afterAll, describe, expect, it } from 'vitest';
-import { FilterError, operatorCompletions, parseFilter } from '../../shared/filter';
+import { FilterError, operatorCompletions, parseFilter, searchTerms } from '../../shared/filter';
 import type { Flow } from '../../shared/types';
 import { flowMatcher } from '../../proxy/filter/match';
 import { FlowStore } from '../../proxy/store/flow-store';
@@ -113,6 +113,10 @@ describe('bad expressions', () => {
     expect((error as FilterError).position).toBe(position);
     expect((error as FilterError).message).toContain(`position ${position}`);
     expect((error as FilterError).message).toContain(reason);
+  });
+
+  it('names the text terms the detail highlights: not those under a !', () => {
+    expect(searchTerms(parseFilter('narwhal ~bq "two words" | !~u hidden ~dev redmi ~h x-trace'))).toEqual(['narwhal', 'two words', 'x-trace']);
   });
 
   it('completes operators after a ~', () => {

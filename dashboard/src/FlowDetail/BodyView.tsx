@@ -54,7 +54,7 @@ function JsonTree({ value, marks }: { value: unknown; marks: Map<string, MarkIte
     const cls = typeof v === 'string' ? 'j-str' : typeof v === 'number' ? 'j-num' : 'j-lit';
     return [
       <span className={cls} key={`v${key}`}>
-        {here ? <Marked text={text} items={here} /> : text}
+        <Marked text={text} items={here ?? []} />
       </span>,
     ];
   };

@@ -1,4 +1,6 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { HitsContext, termsOf } from './hits';
+import { proposeRule } from '../Rules/proposal';
 import { MarkPanel } from './MarkPanel';
 import type { Finding, Flow, Headers } from '../../../shared/types';
 import { api } from '../store/api';
@@ -95,6 +97,8 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
   const [showCurl, setShowCurl] = useState(false);
   const ref = useRef<HTMLElement>(null);
   const deviceName = useStoreValue((s) => (flow ? s.deviceName(flow.client, flow.device) : ''));
+  const expression = useStoreValue((s) => s.filter.q);
+  const hits = useMemo(() => termsOf(expression), [expression]);
 
   useEffect(() => {
     let cancelled = false;
@@ -215,6 +219,15 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
                     <span className="f-value mono">{f.value}</span>
                     {f.device ? <span className="muted small">{f.device}</span> : null}
                   </button>
+                  <button
+                    type="button"
+                    className="link-button"
+                    data-testid={`rule-from-finding-${i}`}
+                    title={`A block rule for ${f.type} to ${flow.host}, to review in the Rules view`}
+                    onClick={() => proposeRule({ match: { type: f.type, host: flow.host, ...((f.device ?? flow.device) ? { device: f.device ?? flow.device } : {}) }, action: 'block' })}
+                  >
+                    Make a rule
+                  </button>
                 </li>
               ))}
             </ul>
@@ -292,14 +305,16 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
   })();
 
   return (
-    <aside className="detail" ref={ref} aria-label={`Flow ${id}`} data-testid="detail">
-      <div className="detail-head">
-        <h2>Flow #{id}</h2>
-        <button type="button" onClick={onClose} aria-label="Close detail" data-testid="close-detail">
-          ✕ Close
-        </button>
-      </div>
-      {body}
-    </aside>
+    <HitsContext.Provider value={hits}>
+      <aside className="detail" ref={ref} aria-label={`Flow ${id}`} data-testid="detail">
+        <div className="detail-head">
+          <h2>Flow #{id}</h2>
+          <button type="button" onClick={onClose} aria-label="Close detail" data-testid="close-detail">
+            ✕ Close
+          </button>
+        </div>
+        {body}
+      </aside>
+    </HitsContext.Provider>
   );
 }

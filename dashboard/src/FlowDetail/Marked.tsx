@@ -1,4 +1,5 @@
-import type { ReactNode } from 'react';
+import { Fragment, useContext, type ReactNode } from 'react';
+import { HitsContext, withHits } from './hits';
 import type { Finding } from '../../../shared/types';
 import { markRanges } from '../lib/paths';
 import { typeLabel } from '../lib/labels';
@@ -16,10 +17,11 @@ export function markLabel(f: Finding): string {
 /**
  * `text` as plain text, with <mark> around each finding's place. With `wholeIfMissing` a finding whose value
  * does not occur literally (hashed, encoded) marks the whole text: its path already put it here.
- * Text only: captured content never becomes markup.
+ * The search box's terms are marked too (search-hit). Text only: captured content never becomes markup.
  */
 export function Marked({ text, items, wholeIfMissing = true }: { text: string; items: MarkItem[]; wholeIfMissing?: boolean }): ReactNode {
-  if (items.length === 0) return text;
+  const terms = useContext(HitsContext);
+  if (items.length === 0) return withHits(text, terms);
   const ranges = markRanges(
     text,
     items.map((i) => ({ tag: i.tag, value: i.finding.value })),
@@ -28,7 +30,7 @@ export function Marked({ text, items, wholeIfMissing = true }: { text: string; i
   const out: ReactNode[] = [];
   let pos = 0;
   for (const r of ranges) {
-    if (r.start > pos) out.push(text.slice(pos, r.start));
+    if (r.start > pos) out.push(<Fragment key={`t${pos}`}>{withHits(text.slice(pos, r.start), terms)}</Fragment>);
     const fs = r.tags.map((t) => items.find((i) => i.tag === t)!.finding);
     out.push(
       <mark
@@ -44,6 +46,6 @@ export function Marked({ text, items, wholeIfMissing = true }: { text: string; i
     );
     pos = r.end;
   }
-  if (pos < text.length) out.push(text.slice(pos));
+  if (pos < text.length) out.push(<Fragment key={`t${pos}`}>{withHits(text.slice(pos), terms)}</Fragment>);
   return out;
 }

@@ -1,12 +1,13 @@
 import { useEffect, useState } from 'react';
 import type { RulesResponse } from '../../../shared/api';
 import { describeIssues } from '../../../shared/identifiers';
-import { RULE_ACTIONS, ruleSchema, rulesSchema, type Rule, type RuleAction } from '../../../shared/rules';
+import { BLOCK_ANSWERS, RULE_ACTIONS, ruleSchema, rulesSchema, type BlockAnswer, type Rule, type RuleAction } from '../../../shared/rules';
 import { IDENTIFIER_TYPES } from '../../../shared/types';
 import { typeLabel } from '../lib/labels';
 import { ErrorBox } from '../lib/ErrorBox';
 import { api } from '../store/api';
 import { useApi, useStoreValue } from '../store/useStore';
+import { clearProposedRule, proposedRule } from './proposal';
 import './rules.css';
 
 /** The editor's model: every match field as text, empty meaning "any". */
@@ -15,16 +16,18 @@ interface DraftRule {
   host: string;
   device: string;
   action: RuleAction;
+  /** block only; '' the default 403 */
+  answer: BlockAnswer | '';
 }
 
-const toDraft = (r: Rule): DraftRule => ({ type: r.match.type ?? '', host: r.match.host ?? '', device: r.match.device ?? '', action: r.action });
+const toDraft = (r: Rule): DraftRule => ({ type: r.match.type ?? '', host: r.match.host ?? '', device: r.match.device ?? '', action: r.action, answer: r.answer ?? '' });
 
 function fromDraft(d: DraftRule): unknown {
   const match: Record<string, string> = {};
   if (d.type) match.type = d.type;
   if (d.host.trim()) match.host = d.host.trim();
   if (d.device.trim()) match.device = d.device.trim();
-  return { match, action: d.action };
+  return { match, action: d.action, ...(d.action === 'block' && d.answer ? { answer: d.answer } : {}) };
 }
 
 /** Counts follow a rule's content on the server, so a moved rule keeps its count; an unsaved one has none. */
@@ -33,8 +36,14 @@ function touchedOf(d: DraftRule, counts: Map<string, number>): number | undefine
   return parsed.success ? counts.get(JSON.stringify(parsed.data)) : undefined;
 }
 
+const ANSWER_LABELS: Record<BlockAnswer, string> = {
+  forbidden: 'answer 403',
+  'no-content': 'answer 204 (stub)',
+  empty: 'answer empty body (stub)',
+};
+
 const ACTION_HINTS: Record<RuleAction, string> = {
-  block: 'the phone gets a 403, nothing reaches the server',
+  block: 'nothing reaches the server; the phone gets a 403, or a stub (204, or an empty body) so the app keeps running',
   redact: 'the identifier is replaced by a fake of the same format',
   allow: 'let it pass (and stop later rules from applying)',
 };
@@ -48,10 +57,12 @@ export function Rules() {
   const [errors, setErrors] = useState('');
   const [saved, setSaved] = useState('');
   const [busy, setBusy] = useState(false);
+  const [proposed] = useState(proposedRule);
+  useEffect(clearProposedRule, []);
 
   useEffect(() => {
-    if (data && drafts === undefined) setDrafts(data.rules.map(toDraft));
-  }, [data, drafts]);
+    if (data && drafts === undefined) setDrafts([...data.rules, ...(proposed ? [proposed] : [])].map(toDraft));
+  }, [data, drafts, proposed]);
 
   const counts = new Map((data?.rules ?? []).map((r, i) => [JSON.stringify(r), data?.touched[i] ?? 0]));
   const update = (i: number, patch: Partial<DraftRule>) => setDrafts((ds) => ds?.map((d, j) => (j === i ? { ...d, ...patch } : d)));
@@ -91,8 +102,13 @@ export function Rules() {
         example.cn and every host under it. One blocked identifier blocks the whole request.
       </p>
       {error ? <p className="error-text">Could not load the rules: {error}</p> : null}
+      {proposed ? (
+        <p className="ok-text" role="status" data-testid="proposed-rule">
+          A rule from the finding is added at the end, not saved yet: review it (a rule above it may match first) and Save.
+        </p>
+      ) : null}
       <div className="detail-actions">
-        <button type="button" onClick={() => setDrafts((ds) => [...(ds ?? []), { type: '', host: '', device: '', action: 'block' }])} disabled={!drafts} data-testid="add-rule">
+        <button type="button" onClick={() => setDrafts((ds) => [...(ds ?? []), { type: '', host: '', device: '', action: 'block', answer: '' }])} disabled={!drafts} data-testid="add-rule">
           + Add rule
         </button>
         <button type="button" className="primary" onClick={save} disabled={busy || !drafts} data-testid="save-rules">
@@ -144,6 +160,15 @@ export function Rules() {
                       </option>
                     ))}
                   </select>
+                  {d.action === 'block' ? (
+                    <select value={d.answer || 'forbidden'} onChange={(e) => update(i, { answer: e.target.value === 'forbidden' ? '' : (e.target.value as BlockAnswer) })} aria-label={`Rule ${i + 1} answer to the phone`} data-testid={`rule-${i}-answer`}>
+                      {BLOCK_ANSWERS.map((a) => (
+                        <option key={a} value={a}>
+                          {ANSWER_LABELS[a]}
+                        </option>
+                      ))}
+                    </select>
+                  ) : null}
                 </td>
                 <td className="rule-count" data-testid={`rule-${i}-touched`}>
                   {touchedOf(d, counts) ?? <span className="muted" title="Not saved yet">–</span>}
