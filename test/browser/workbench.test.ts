@@ -1,11 +1,11 @@
 // The dashboard as a workbench, against the real leakscope in Debian Chromium: the Export HAR menu, the collected
-// matrix at laptop and phone width, and the keyboard.
+// matrix at laptop and phone width, the keyboard, and dark mode.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
-import { ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, startApp, startUpstream, tempDataDir, viaProxy } from './helpers';
+import { DOCS, ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, SCREENSHOTS, startApp, startUpstream, tempDataDir, viaProxy } from './helpers';
 
 let browser: Browser;
 let page: Page;
@@ -199,5 +199,30 @@ describe('the keyboard', () => {
     await page.keyboard.press('Escape');
     expect(await page.locator('[data-testid=keyboard-help]').count()).toBe(0);
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('dark mode', () => {
+  it('follows prefers-color-scheme: dark backgrounds, light text', async () => {
+    const dark = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+    try {
+      const id = (await feedIds(page))[0];
+      dark.setDefaultTimeout(5000);
+      await dark.goto(ui(`/#/feed/${id}`));
+      await dark.waitForSelector('[data-testid=detail] [data-testid=copy-curl]');
+      await dark.waitForSelector('[data-testid=feed-list] [data-flow-id]');
+      // Relative luminance of a computed rgb() colour.
+      const luminance = (selector: string, prop: 'backgroundColor' | 'color') =>
+        dark.locator(selector).first().evaluate((el, p) => {
+          const [r, g, b] = getComputedStyle(el)[p as 'color'].match(/\d+/g)!.map(Number).map((c) => c / 255);
+          const lin = (c: number) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+          return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+        }, prop);
+      for (const surface of ['body', '[data-testid=detail]', '[data-testid=feed-list]', 'button']) expect(await luminance(surface, 'backgroundColor')).toBeLessThan(0.05);
+      expect(await luminance('body', 'color')).toBeGreaterThan(0.6);
+      if (SCREENSHOTS) await dark.screenshot({ path: path.join(DOCS, 'dark.png') });
+    } finally {
+      await dark.close();
+    }
   });
 });
