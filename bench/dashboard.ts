@@ -7,7 +7,9 @@
 //   3. the same plus 200 real requests a second through the proxy for 10 s, a tenth of them carrying the
 //      test phone's IMEI (flagged); some are marked to time response → row in the feed.
 // The machine is shared: read each phase against the baseline of the same run, not the milliseconds alone.
-//   node --import tsx bench/dashboard.ts
+// Search latency over the same 100,000 flows is timed through the API right after seeding.
+//   node --import tsx bench/dashboard.ts            (everything)
+//   node --import tsx bench/dashboard.ts --search   (only the search timings)
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { CDPSession, Page } from 'playwright-core';
@@ -60,6 +62,57 @@ export interface DashboardBench {
   load: { sent: number; ok: number; errors: number; skipped: number; sendRate: number; flagged: number };
   /** response received → its row in the DOM, over the marked requests */
   latency: { samples: number; missing: number; medianMs: number; p95Ms: number; maxMs: number };
+  search: SearchTiming[];
+}
+
+export interface SearchTiming {
+  name: string;
+  matches: number;
+  medianMs: number;
+  /** median over the peer's (the first row) */
+  ratio: number;
+}
+
+/** Times each of SEARCHES through the API of a leakscope holding the seeded flows. */
+export async function benchSearch(uiUrl: string): Promise<SearchTiming[]> {
+  const out: SearchTiming[] = [];
+  for (const [name, query] of SEARCHES) {
+    const times: number[] = [];
+    let matches = 0;
+    for (let run = 0; run < SEARCH_RUNS; run++) {
+      const t = performance.now();
+      const res = await fetch(`${uiUrl}api/flows?limit=200&${query}`);
+      if (!res.ok) throw new Error(`${name}: ${res.status} ${await res.text()}`);
+      matches = ((await res.json()) as unknown[]).length;
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    const medianMs = quantile(times, 0.5);
+    out.push({ name, matches, medianMs, ratio: medianMs / (out[0]?.medianMs ?? medianMs) });
+  }
+  if (out[1].matches !== 1) throw new Error(`the rare word found ${out[1].matches} flows, not 1`);
+  return out;
+}
+
+export function searchReport(rows: SearchTiming[]): string[] {
+  return [
+    `search over ${SEEDED.toLocaleString('en')} flows (GET /api/flows, 200 newest matches, median of ${SEARCH_RUNS}):`,
+    ...rows.map((r) => `  ${r.name.padEnd(24)} ${String(r.matches).padStart(4)} shown  ${r.medianMs.toFixed(1).padStart(7)} ms  ×peer ${r.ratio.toFixed(2)}`),
+  ];
+}
+
+/** Only the search part: seed a leakscope with the same 100,000 flows and time the searches. */
+export async function benchSearchOnly(): Promise<SearchTiming[]> {
+  const dataDir = tempDataDir('bench-search');
+  const app = await startApp(dataDir);
+  try {
+    const now = Date.now();
+    for (let i = 0; i < SEEDED; i++) app.store.add(seedFlow(i, now));
+    return await benchSearch(`http://127.0.0.1:${app.uiPort}/`);
+  } finally {
+    await app.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 const HOSTS = [
@@ -70,6 +123,21 @@ const HOSTS = [
 ];
 const PATHS = ['/v1/events', '/api/v6.5/androidevent', '/app_logs', '/collect', '/config', '/img/banner.webp', '/search', '/v2/batch', '/ping', '/sdk/init'];
 const COUNTRIES = ['US', 'CN', 'IE', 'SG', 'DE', undefined];
+/** one seeded request body holds this word: search must find it among 100,000 */
+const RARE_WORD = 'zanzibar_checkout';
+const RARE_AT = 52_000;
+const SEARCH_RUNS = 7;
+/** Searches timed through GET /api/flows (200 newest matches, as the dashboard's first page asks): the URL-substring
+ *  `q=` of before as the peer, then full text and filter expressions over the same 100,000 flows. */
+const SEARCHES: [string, string][] = [
+  ['q= URL substring (peer)', 'q=androidevent'],
+  ['word in one body', `filter=${RARE_WORD}`],
+  ['word in many bodies', 'filter=screen_view'],
+  ['~u androidevent', 'filter=~u+androidevent'],
+  ['~dev & ~cc & ~t', `filter=${encodeURIComponent('~dev 192.168 & ~cc US & ~t imei')}`],
+  ['!~t imei & ~m post', `filter=${encodeURIComponent('!~t imei & ~m post')}`],
+  ['~enc md5', 'filter=~enc+md5'],
+];
 
 /** A day of captured flows from two phones: varied hosts and paths, a tenth flagged with one to three findings. */
 function seedFlow(i: number, now: number): Omit<Flow, 'id'> {
@@ -92,7 +160,7 @@ function seedFlow(i: number, now: number): Omit<Flow, 'id'> {
     host,
     httpVersion: '1.1',
     requestHeaders: { host, 'user-agent': 'Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7)', ...(post ? { 'content-type': 'application/json' } : {}) },
-    requestBody: post ? { text: JSON.stringify({ seq: i, event: 'screen_view', ts: now }), size: 60 } : undefined,
+    requestBody: post ? { text: JSON.stringify({ seq: i, event: i === RARE_AT ? RARE_WORD : 'screen_view', ts: now }), size: 60 } : undefined,
     status: i % 97 === 0 ? 404 : 200,
     responseHeaders: { 'content-type': 'application/json' },
     responseBody: { text: '{"ok":true}', size: 200 + ((i * 37) % 40_000) },
@@ -308,6 +376,7 @@ export async function benchDashboard(): Promise<DashboardBench> {
     const now = Date.now();
     for (let i = 0; i < SEEDED; i++) app.store.add(seedFlow(i, now));
     const seedMs = performance.now() - seedStart;
+    const search = await benchSearch(url);
 
     const loadStart = performance.now();
     await page.goto(url);
@@ -355,6 +424,7 @@ export async function benchDashboard(): Promise<DashboardBench> {
       seedMs,
       load: { sent: result.sent, ok: result.ok, errors: result.errors, skipped: result.skipped, sendRate: result.sent / result.seconds, flagged: app.store.summaries({ flagged: true, after: seededLastId, limit: 5000 }).length },
       latency: { samples: lat.length, missing, medianMs: quantile(lat, 0.5), p95Ms: quantile(lat, 0.95), maxMs: lat.at(-1) ?? NaN },
+      search,
     };
   } finally {
     await browser.close();
@@ -376,9 +446,12 @@ export function dashboardReport(r: DashboardBench): string[] {
     ),
     `load: ${r.load.sent} requests sent (${r.load.sendRate.toFixed(0)}/s), ${r.load.ok} ok, ${r.load.errors} errors, ${r.load.skipped} skipped (too many in flight), ${r.load.flagged} flagged`,
     `response → row in the feed: median ${r.latency.medianMs.toFixed(0)} ms, p95 ${r.latency.p95Ms.toFixed(0)} ms, max ${r.latency.maxMs.toFixed(0)} ms (${r.latency.samples} marked requests, ${r.latency.missing} never seen)`,
+    ...searchReport(r.search),
   ];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const line of dashboardReport(await benchDashboard())) console.log(line);
+  // `--search`: only the search timings (no browser)
+  const lines = process.argv.includes('--search') ? searchReport(await benchSearchOnly()) : dashboardReport(await benchDashboard());
+  for (const line of lines) console.log(line);
 }

@@ -1,6 +1,8 @@
-// Detection throughput with 50 and with 1,000 known identifiers loaded, over two corpora:
-//  - small: the labelled corpus (350 requests of ~430 bytes, as apps send them);
-//  - large: telemetry batches of 10–100 KiB of JSON (some gzip-encoded), as analytics SDKs upload them.
+// Detection throughput with 50 and with 1,000 known identifiers loaded, over three corpora:
+//  - small: the labelled corpus (458 requests of ~460 bytes, as apps send them);
+//  - large: telemetry batches of 10–100 KiB of JSON (some gzip-encoded), as analytics SDKs upload them;
+//  - protobuf: batches of 4–40 KiB of protobuf events (app-measurement style), decoded without a schema.
+// Also what tracker attribution (trackhar) costs per flow, for a tracker's endpoint and for any other host.
 // Bytes are counted as on the wire: URL + headers (`name: value\r\n`) + body as sent (compressed if it was).
 // Each corpus is timed with 50 identifiers, with 1,000 and only parsed, the three taking turns pass by pass
 // after a warm-up; each reports its median pass: other work on a shared machine slows some passes, rarely the
@@ -8,7 +10,10 @@
 //   node --import tsx bench/detect.ts
 import { brotliDecompressSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
+import protobuf from 'protobufjs/minimal.js';
 import { createDetector, type ScanInput } from '../proxy/detect';
+import { protobufFields, type ProtoField } from '../proxy/detect/decode/protobuf';
+import { createTrackerAttributor } from '../proxy/trackers/attribute';
 import { VALUE_FIELDS, type Identifiers } from '../shared/identifiers';
 import { luhnCheckDigit } from '../proxy/detect/patterns/validators';
 import { hostileBodies } from './hostile-bodies';
@@ -39,6 +44,15 @@ export interface HostileBody {
   perMibRatio: number;
 }
 
+export interface TrackerCost {
+  /** ms of the first attribution in the process: loading trackhar and its 123 adapters */
+  loadMs: number;
+  /** median µs per flow to a tracker's endpoint (adapter matched, request decoded, fields read) */
+  trackerFlowUs: number;
+  /** median µs per flow to a host no adapter knows (the host check alone) */
+  otherFlowUs: number;
+}
+
 export interface DetectionBench extends CorpusThroughput {
   /** the small corpus's size; `bytes` is the same number */
   corpusBytes: number;
@@ -48,6 +62,9 @@ export interface DetectionBench extends CorpusThroughput {
   large: CorpusThroughput;
   /** bodies made to make detection work hard, slowest first */
   hostile: HostileBody[];
+  /** protobuf batches; `parseOnlyMbPerSecond` here is the schema-less decoding alone */
+  protobuf: CorpusThroughput;
+  trackers: TrackerCost;
 }
 
 const WARM_UP_SECONDS = 1;
@@ -196,6 +213,74 @@ export function telemetryBatches(ids: Identifiers, count = 24): ScanInput[] {
   return inputs;
 }
 
+/**
+ * Protobuf uploads as app measurement sends them: a device message (the corpus device's IMEI as an int64,
+ * Android ID as fixed64, advertising ID as a string, a third of the batches) and repeated event messages
+ * with timestamps, names, numeric and string parameters. 4–40 KiB each. Seeded.
+ */
+export function protobufBatches(ids: Identifiers, count = 24): ScanInput[] {
+  const rand = seededRandom(0x9b0f);
+  const int = (n: number) => Math.floor(rand() * n);
+  const hex = (n: number) => Array.from({ length: n }, () => '0123456789abcdef'[int(16)]).join('');
+  const names = ['screen_view', 'user_engagement', 'ad_impression', 'session_start', 'purchase', 'first_open'];
+  const inputs: ScanInput[] = [];
+  for (let b = 0; b < count; b++) {
+    const device = ids.devices[b % ids.devices.length];
+    const w = protobuf.Writer.create();
+    const d = protobuf.Writer.create().uint32(10).string('Pixel 7').uint32(18).string('13');
+    if (b % 3 === 0 && device.imei[0]) d.uint32(24).uint64(device.imei[0]).uint32(33).fixed64(BigInt(`0x${device.android_id[0] ?? 'a1'}`).toString()).uint32(42).string(device.advertising_id[0] ?? hex(32));
+    w.uint32(10).bytes(d.finish());
+    const target = (4 + int(37)) * 1024;
+    let ts = 1_700_000_000_000 + int(1e9);
+    while (w.len < target) {
+      ts += int(5000);
+      const params = protobuf.Writer.create();
+      for (let p = 0; p < 4; p += 2) params.uint32(10).string(`p${p}`).uint32(16).int64(int(1e6)).uint32(26).string(`v_${hex(6)}`);
+      const event = protobuf.Writer.create().uint32(10).string(names[int(names.length)]).uint32(16).int64(ts).uint32(26).bytes(params.finish()).uint32(33).double(rand() * 100);
+      w.uint32(18).bytes(event.finish());
+    }
+    inputs.push({ method: 'POST', url: 'https://app-measurement.example.com/a', headers: { 'content-type': 'application/x-protobuf', 'user-agent': 'okhttp/4.12.0' }, body: Buffer.from(w.finish()) });
+  }
+  return inputs;
+}
+
+/** Schema-less protobuf decoding alone: every field read, every length-delimited one tried as a message. */
+function decodeProtobufOnly(input: ScanInput): void {
+  const walk = (fields: ProtoField[] | undefined): void => {
+    for (const f of fields ?? []) if (f.wire === 2) walk(protobufFields(f.bytes));
+  };
+  if (input.body) walk(protobufFields(input.body));
+}
+
+/** Median µs per attribution of each kind of flow, after the load (timed on its own). */
+async function trackerCost(batch: ScanInput): Promise<TrackerCost> {
+  const attributor = createTrackerAttributor();
+  const form = (body: string) => ({ 'content-type': 'application/x-www-form-urlencoded', body: Buffer.from(body) });
+  const at = (url: string, headers: Record<string, string>, body?: Buffer) => ({ method: 'POST', url, headers, body, start: 0 });
+  const adjust = form('gps_adid=6d92078a-8246-4ba4-ae5b-76104861e7dc&android_uuid=f1e2d3c4-0000-4000-8000-123456789abc&app_token=abc123&os_name=android&tracking_enabled=1');
+  const facebook = form('format=json&advertiser_id=6d92078a-8246-4ba4-ae5b-76104861e7dc&anon_id=XZ123&event=MOBILE_APP_INSTALL&application_tracking_enabled=1');
+  const trackers = [
+    at('https://app.adjust.com/session', { 'content-type': adjust['content-type'] }, adjust.body),
+    at('https://graph.facebook.com/v14.0/1234567/activities', { 'content-type': facebook['content-type'] }, facebook.body),
+    at('https://app-measurement.com/a', { 'content-type': 'application/x-protobuf' }, batch.body?.subarray(0, 4096)),
+  ];
+  const others = [at('https://api.example.com/v1/feed?page=2', {}), at('https://events.example.io/track', { 'content-type': 'application/json' }, Buffer.from('{"a":1}'))];
+  const start = performance.now();
+  await attributor.attribute(others[0], []);
+  const loadMs = performance.now() - start;
+  const perFlow = async (inputs: typeof trackers, rounds: number) => {
+    const times: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const t = performance.now();
+      for (const input of inputs) await attributor.attribute(input, []);
+      times.push(((performance.now() - t) * 1000) / inputs.length);
+    }
+    return median(times);
+  };
+  await perFlow(trackers, 20);
+  return { loadMs, trackerFlowUs: await perFlow(trackers, 200), otherFlowUs: await perFlow(others, 2000) };
+}
+
 const INFLATE: Record<string, (b: Buffer) => Buffer> = { gzip: gunzipSync, deflate: inflateSync, br: brotliDecompressSync };
 
 /** Reads one request the cheapest way a scanner could, and looks at nothing: the baseline detection is held to. */
@@ -245,9 +330,9 @@ const detecting = (identifiers: Identifiers) => {
   return (input: ScanInput) => detector.scanRequest(input);
 };
 
-async function corpusThroughput(inputs: ScanInput[], ids50: Identifiers, ids1000: Identifiers): Promise<CorpusThroughput> {
+async function corpusThroughput(inputs: ScanInput[], ids50: Identifiers, ids1000: Identifiers, floor: (input: ScanInput) => void = parseOnly): Promise<CorpusThroughput> {
   const bytes = inputs.reduce((n, r) => n + wireBytes(r), 0);
-  const [mbPerSecond50, mbPerSecond1000, parseOnlyMbPerSecond] = await throughputs([detecting(ids50), detecting(ids1000), parseOnly], inputs, bytes);
+  const [mbPerSecond50, mbPerSecond1000, parseOnlyMbPerSecond] = await throughputs([detecting(ids50), detecting(ids1000), floor], inputs, bytes);
   return { bytes, requests: inputs.length, mbPerSecond50, mbPerSecond1000, ratio: mbPerSecond1000 / mbPerSecond50, parseOnlyMbPerSecond };
 }
 
@@ -282,7 +367,10 @@ export async function benchDetection(): Promise<DetectionBench> {
   const small = await corpusThroughput(requests.map(toInput), ids50, ids1000);
   const large = await corpusThroughput(telemetryBatches(identifiers), ids50, ids1000);
   const hostile = await hostileTimes(ids50, 1000 / (large.mbPerSecond50 / 1.048576));
-  return { ...small, corpusBytes: small.bytes, buildMs1000, large, hostile };
+  const batches = protobufBatches(identifiers);
+  const protobufThroughput = await corpusThroughput(batches, ids50, ids1000, decodeProtobufOnly);
+  const trackers = await trackerCost(batches[0]);
+  return { ...small, corpusBytes: small.bytes, buildMs1000, large, hostile, protobuf: protobufThroughput, trackers };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -296,6 +384,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   };
   show('small requests (labelled corpus)', r);
   show('large bodies (telemetry batches)', r.large);
+  show('protobuf batches ("only parsing": schema-less decoding alone)', r.protobuf);
+  console.log(`tracker attribution: trackhar loaded in ${r.trackers.loadMs.toFixed(0)} ms; ${r.trackers.trackerFlowUs.toFixed(0)} µs per flow to a tracker's endpoint, ${r.trackers.otherFlowUs.toFixed(1)} µs per flow to any other host`);
   console.log(`matcher for 1000 identifiers built in ${r.buildMs1000.toFixed(0)} ms`);
   console.log('hostile bodies (50 identifiers), slowest first:');
   for (const h of r.hostile) console.log(`  ${h.name.padEnd(40)} ${h.kib.toFixed(0).padStart(5)} KiB ${h.ms.toFixed(0).padStart(5)} ms  (${h.perMibRatio.toFixed(1)}× a MiB of telemetry)`);

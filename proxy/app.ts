@@ -5,16 +5,18 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ServerConfig } from '../shared/api';
 import type { SessionInfo } from '../shared/audit';
-import type { CaptureMode, TlsErrorEvent, UdpDroppedEvent } from '../shared/types';
+import type { CaptureMode, UdpDroppedEvent } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
 import { startEntrances, type Entrances } from './capture/entrances';
 import { startMitm, type MitmProxy } from './capture/mitm';
 import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
+import { TlsFailureLog } from './capture/tls-failures';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
 import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
+import { createTrackerAttributor } from './trackers/attribute';
 import { RulesHolder } from './rules/rules-holder';
 import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
@@ -90,7 +92,6 @@ export interface Leakscope {
 }
 
 export { VERSION };
-const MAX_TLS_ERRORS = 500;
 
 export function lanAddresses(): string[] {
   return Object.entries(os.networkInterfaces())
@@ -113,7 +114,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   let detector: Detector = createDetector(identifiers.get());
   identifiers.onChange((ids) => (detector = createDetector(ids)));
 
-  const tlsErrors: TlsErrorEvent[] = [];
+  const tlsFailures = new TlsFailureLog();
   const uiHost = opts.uiHost ?? '127.0.0.1';
   const token = isLoopbackHost(uiHost) ? undefined : newToken();
   const lan = lanAddresses();
@@ -130,11 +131,13 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     setup: setupInfo,
     store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsErrors, udpDropped: () => udpDropped(), config, dataDir: opts.dataDir, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+    api: { store, identifiers, rules, tlsErrors: () => tlsFailures.list(), udpDropped: () => udpDropped(), config, dataDir: opts.dataDir, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
   }).catch((err: NodeJS.ErrnoException) => {
     store.close();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
   });
+  const trackers = createTrackerAttributor();
+  trackers.warm();
   const pipeline = createPipeline({
     detector: () => detector,
     store,
@@ -142,6 +145,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client) ?? entrances?.peerName(client),
     rules,
     homeCountry: opts.homeCountry,
+    trackers,
   });
 
   const phoneSetup = setupApp(setupInfo);
@@ -162,14 +166,12 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     guard: targetGuard({ listeners: () => listeners, allowLocalTargets: opts.allowLocalTargets }),
     viaToken: newViaToken(),
     localHandler: (host) => (host === SETUP_HOST ? phoneSetup : undefined),
-    onTlsError: (event) => {
-      tlsErrors.unshift(event);
-      tlsErrors.length = Math.min(tlsErrors.length, MAX_TLS_ERRORS);
+    onTlsError: (failure) => {
+      const entry = tlsFailures.record(failure);
       // pino writes its own `time`; the event's would be a second key of that name in the line
-      log.warn({ client: event.client, host: event.host, message: event.message }, 'a client refused our certificate');
-      ui.live.publishTlsError(event);
+      log.warn({ client: entry.client, host: entry.host, kind: entry.kind, count: entry.count, message: entry.message }, 'a client\'s TLS with leakscope failed');
+      ui.live.publishTlsError(entry);
     },
-    onWebSocketMessage: (message) => pipeline.webSocketMessage(message),
   }).catch(async (err: NodeJS.ErrnoException) => {
     await ui.close();
     store.close();

@@ -1,12 +1,12 @@
 // The whole path of a flow on one screen: capture (forward.ts) → detect → rules → store → stream.
 // Each stage is a module with one job; this file only wires them in order.
-import type { Destination, Finding, Flow, FlowSummary } from '../shared/types';
+import type { Destination, Finding, Flow, FlowSummary, WebSocketMessage } from '../shared/types';
 import { summarize } from '../shared/types';
 import { storedBody } from './capture/body';
 import { parseAuthority } from './capture/connect-target';
-import { REQUEST_CAPTURE_BYTES } from './capture/limits';
+import { REQUEST_CAPTURE_BYTES, WEBSOCKET_DATA_BYTES, WEBSOCKET_MESSAGES } from './capture/limits';
 import type { CapturedRequest, Exchange, ForwardHooks, Verdict } from './capture/forward';
-import type { WebSocketMessage, WebSocketVerdict } from './capture/mitm';
+import type { WebSocketData, WebSocketHandshake, WebSocketHooks, WebSocketSession } from './capture/websocket';
 import type { Tunnel, TunnelHooks } from './capture/raw';
 import type { Detector, ScanResult } from './detect';
 import { FINDINGS_PER_SCAN, SCAN_CAPPED_TAG } from './detect/analyze';
@@ -16,6 +16,7 @@ import { log } from './log';
 import { applyRules, applyStreamRules, type RulesOutcome } from './rules/apply';
 import type { RulesHolder } from './rules/rules-holder';
 import type { FlowStore } from './store/flow-store';
+import { attributed, attributeLater, type Attribution, type TrackerAttributor } from './trackers/attribute';
 
 export interface PipelineDeps {
   detector: () => Detector;
@@ -26,24 +27,13 @@ export interface PipelineDeps {
   rules: RulesHolder;
   /** flows whose identifiers leave for another country are tagged `foreign` */
   homeCountry?: string;
+  /** names the tracker a request went to (off the forwarding path); none: flows are not attributed */
+  trackers?: TrackerAttributor;
 }
 
-export interface Pipeline extends ForwardHooks, TunnelHooks {
-  /**
-   * Scans a message a phone sent over a WebSocket and judges it by the rules; one that carries findings is
-   * stored as a flow of its own before the verdict is given.
-   */
-  webSocketMessage(message: WebSocketMessage): Promise<WebSocketVerdict>;
+export interface Pipeline extends ForwardHooks, TunnelHooks, WebSocketHooks {
   /** Resolves when every flow handed to `complete` so far is stored. */
   drain(): Promise<void>;
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return '';
-  }
 }
 
 /** A tunnel's address as its flow's URL shows it: `tcp://host:port`, or `tls://` when leakscope ended TLS on it. */
@@ -85,26 +75,61 @@ interface TunnelRecord {
 const findingKey = (f: Finding) => `${f.type}\0${f.value}\0${f.path}\0${f.encoding}\0${f.device ?? ''}`;
 
 /** A WebSocket message as the rules stage sees requests: its data is the body. */
-function messageAsRequest(message: WebSocketMessage, data: Buffer, host: string): CapturedRequest {
+function messageAsRequest(handshake: WebSocketHandshake, message: WebSocketData): CapturedRequest {
   return {
-    client: message.client,
+    client: handshake.client,
     method: 'WS',
-    url: message.url,
-    host,
-    port: 0,
-    isSSL: message.url.startsWith('wss:'),
+    url: handshake.url,
+    host: handshake.host,
+    port: handshake.port,
+    isSSL: handshake.url.startsWith('wss:'),
     path: '',
     httpVersion: 'HTTP/1.1',
     headers: {},
-    body: data,
-    bodyTruncated: data.length > REQUEST_CAPTURE_BYTES,
+    body: message.data,
+    bodyTruncated: message.data.length > REQUEST_CAPTURE_BYTES,
     start: message.time,
   };
 }
 
+/**
+ * A flow stored while it is still open (a tunnel, a WebSocket): the first save commits it, each later one
+ * rewrites it in place under the same id; saves run one after another, each with the flow as it then stands.
+ */
+function liveFlow(store: FlowStore, publish: (flow: FlowSummary) => void) {
+  let id: number | undefined;
+  let saved = Promise.resolve();
+  return (draft: () => Promise<Omit<Flow, 'id'>>): Promise<void> => {
+    saved = saved.then(async () => {
+      const made = await draft();
+      const flow = id === undefined ? await store.commit(made) : store.update({ id, ...made });
+      id = flow.id;
+      publish(summarize(flow));
+    });
+    return saved;
+  };
+}
+
+/** A message as its flow lists it: its data as text or base64, cut where the flow's data cap runs out. */
+function listedMessage(type: WebSocketMessage['type'], message: WebSocketData, room: number): WebSocketMessage {
+  const kept = message.data.length > room ? message.data.subarray(0, Math.max(room, 0)) : message.data;
+  return {
+    type,
+    time: message.time,
+    opcode: message.opcode,
+    data: kept.toString(message.opcode === 1 ? 'utf8' : 'base64'),
+    size: message.data.length,
+    ...(kept.length < message.data.length ? { truncated: true } : {}),
+  };
+}
+
+/** How often an open WebSocket's flow is saved with the messages it gained (one with a finding is saved at once). */
+const WEBSOCKET_SAVE_MS = 1000;
+
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const scans = new WeakMap<CapturedRequest, ScanResult>();
   const outcomes = new WeakMap<CapturedRequest, RulesOutcome>();
+  const attributions = new WeakMap<CapturedRequest, Promise<Attribution | undefined>>();
   const pending = new Set<Promise<void>>();
 
   /** The device a flow came from: the name the tester gave its client, else the one its known values name. */
@@ -121,6 +146,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const scan = scans.get(req) ?? { findings: [], tags: [] };
     const device = deviceOf(req.client, scan);
     const outcome = outcomes.get(req);
+    const attribution = await attributions.get(req);
     // The domain is the one the app named (an app resolving names itself dials an address); ip and country are
     // those of the address connected to.
     const named = req.hostHeader ? parseAuthority(req.hostHeader, req.port)?.host : undefined;
@@ -136,7 +162,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...(req.hostHeader ? { hostHeader: req.hostHeader } : {}),
       httpVersion: req.httpVersion,
       requestHeaders: req.headers,
-      requestBody: await storedBody(req.body, exchange.requestSize, req.headers, req.bodyTruncated),
+      requestBody: await requestBodyOf(req, exchange.requestSize),
       status: exchange.status,
       statusText: exchange.statusText,
       responseHeaders: exchange.responseHeaders,
@@ -145,10 +171,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...(exchange.responseTrailers ? { responseTrailers: exchange.responseTrailers } : {}),
       timings: { start: req.start, wait: exchange.wait, total: exchange.total },
       ...(exchange.error ? { error: exchange.error } : {}),
-      findings: scan.findings,
-      tags: tagsOf(scan, destination, outcome?.passed ?? scan.findings),
+      findings: attributed(scan.findings, attribution),
+      tags: tagsOf(scan, destination, [...(outcome?.passed ?? scan.findings), ...(attribution?.findings ?? [])]),
       destination,
       ...outcome?.record,
+      ...(attribution ? { tracker: attribution.tracker } : {}),
     };
     const flow = await deps.store.commit(draft);
     deps.publish(summarize(flow));
@@ -159,36 +186,98 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return isForeign(destination, passed, deps.homeCountry) ? [...scan.tags, FOREIGN_TAG] : scan.tags;
   }
 
-  async function inspectWebSocketMessage(message: WebSocketMessage): Promise<WebSocketVerdict> {
-    const scan = await deps.detector().scanWebSocket(message.url, message.data, message.client);
-    // Frames are many and mostly chatter: only those that leak something become flows.
-    if (scan.findings.length === 0) return {};
-    const data = typeof message.data === 'string' ? Buffer.from(message.data) : message.data;
-    const host = hostOf(message.url);
-    const request = messageAsRequest(message, data, host);
-    const outcome = await judge(request, scan);
-    const device = deviceOf(message.client, scan);
-    const destination = lookupDestination(host, undefined);
-    const flow = await deps.store.commit({
-      client: message.client,
-      ...(device ? { device } : {}),
-      method: 'WS',
-      url: message.url,
-      host,
-      httpVersion: 'HTTP/1.1',
-      requestHeaders: {},
-      requestBody: await storedBody(data, data.length, undefined, request.bodyTruncated),
-      timings: { start: message.time, total: 0 },
-      findings: scan.findings,
-      tags: [...tagsOf(scan, destination, outcome.passed), 'websocket'],
-      destination,
-      // a redaction's sent URL is the message's own: only what was done and what went out are news
-      ...(outcome.record.action ? { action: outcome.record.action } : {}),
-      ...(outcome.record.sentBody ? { sentBody: outcome.record.sentBody } : {}),
-    });
-    deps.publish(summarize(flow));
-    if (outcome.verdict.block) return { drop: true };
-    return outcome.verdict.rewrite ? { data: outcome.verdict.rewrite.body } : {};
+  /** One WebSocket connection's flow: stored when the server answers, saved again as messages and findings come. */
+  function openWebSocket(handshake: WebSocketHandshake): WebSocketSession {
+    const messages: WebSocketMessage[] = [];
+    let omitted = 0;
+    let dataLeft = WEBSOCKET_DATA_BYTES;
+    const findings: Finding[] = [];
+    const tags = new Set<string>(['websocket']);
+    const passed: Finding[] = [];
+    let action: Flow['action'];
+    let end: { closedBy: Flow['closedBy']; error?: string; time: number } | undefined;
+    const named = handshake.hostHeader ? parseAuthority(handshake.hostHeader, handshake.port)?.host : undefined;
+    const destination = lookupDestination(named ?? handshake.host, handshake.remoteAddress);
+    const save = liveFlow(deps.store, deps.publish);
+    const draft = async (): Promise<Omit<Flow, 'id'>> => {
+      const scan: ScanResult = { findings, tags: [...tags] };
+      const device = deviceOf(handshake.client, scan);
+      return {
+        kind: 'websocket',
+        client: handshake.client,
+        ...(device ? { device } : {}),
+        method: 'GET',
+        url: handshake.url,
+        host: handshake.host,
+        ...(handshake.hostHeader ? { hostHeader: handshake.hostHeader } : {}),
+        httpVersion: 'HTTP/1.1',
+        requestHeaders: handshake.requestHeaders,
+        status: handshake.status,
+        statusText: handshake.statusText,
+        responseHeaders: handshake.responseHeaders,
+        timings: { start: handshake.start, wait: handshake.wait, ...(end ? { total: end.time - handshake.start } : {}) },
+        ...(end ? { closedBy: end.closedBy } : {}),
+        ...(end?.error ? { error: end.error } : {}),
+        findings: [...findings],
+        tags: tagsOf(scan, destination, passed),
+        destination,
+        ...(action ? { action } : {}),
+        messages: [...messages],
+        ...(omitted ? { messagesOmitted: omitted } : {}),
+      };
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const saveNow = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      return track(save(draft), handshake.url);
+    };
+    const saveSoon = () => (timer ??= setTimeout(saveNow, WEBSOCKET_SAVE_MS).unref());
+    /** Lists a message; its index, or undefined past the cap on how many are listed. */
+    const list = (type: WebSocketMessage['type'], message: WebSocketData) => {
+      if (messages.length >= WEBSOCKET_MESSAGES) {
+        omitted++;
+        return undefined;
+      }
+      const listed = listedMessage(type, message, dataLeft);
+      dataLeft -= Math.min(message.data.length, Math.max(dataLeft, 0));
+      return messages.push(listed) - 1;
+    };
+    void saveNow();
+    return {
+      async send(message) {
+        // Listed now, in the order the messages came, whatever the scan takes.
+        const index = list('send', message);
+        const scan = await deps.detector().scanWebSocket(handshake.url, message.data, handshake.client);
+        if (scan.findings.length === 0) {
+          saveSoon();
+          return {};
+        }
+        const outcome = await judge(messageAsRequest(handshake, message), scan);
+        const rewrite = outcome.verdict.rewrite?.body;
+        const done = outcome.verdict.block ? 'blocked' : rewrite ? 'redacted' : undefined;
+        if (index !== undefined && done) {
+          messages[index].action = done;
+          if (rewrite) messages[index].sentData = rewrite.toString(message.opcode === 1 ? 'utf8' : 'base64');
+        }
+        findings.push(...scan.findings.map((f) => (index === undefined ? f : { ...f, message: index })));
+        for (const tag of scan.tags) tags.add(tag);
+        passed.push(...outcome.passed);
+        if (done && action !== 'blocked') action = done;
+        // Shown while the connection is still open, and on disk before the message goes on.
+        await saveNow();
+        if (outcome.verdict.block) return { drop: true };
+        return rewrite ? { data: rewrite } : {};
+      },
+      receive(message) {
+        list('receive', message);
+        saveSoon();
+      },
+      close(how) {
+        end = { ...how, time: Date.now() };
+        saveNow();
+      },
+    };
   }
 
   const tunnels = new WeakMap<Tunnel, TunnelRecord>();
@@ -264,6 +353,37 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return {};
   }
 
+  /** Streamed bodies (gRPC): the first REQUEST_CAPTURE_BYTES of the frames, kept as they passed. */
+  const streamed = new WeakMap<CapturedRequest, Buffer[]>();
+
+  function requestBodyOf(req: CapturedRequest, size: number) {
+    const frames = streamed.get(req);
+    if (!frames) return storedBody(req.body, size, req.headers, req.bodyTruncated);
+    const kept = Buffer.concat(frames);
+    // The frames are stored as sent: their compression is gRPC's own, not a Content-Encoding to undo.
+    return storedBody(kept, size, {}, size > kept.length);
+  }
+
+  /** One gRPC message: scanned, its new findings joined to its call's, judged by the rules before it leaves. */
+  async function judgeMessage(request: CapturedRequest, payload: Buffer, frame: Buffer): Promise<{ close?: string }> {
+    const frames = streamed.get(request) ?? [];
+    streamed.set(request, frames);
+    const keptSize = frames.reduce((n, f) => n + f.length, 0);
+    if (keptSize < REQUEST_CAPTURE_BYTES) frames.push(frame.subarray(0, REQUEST_CAPTURE_BYTES - keptSize));
+    const message = await deps.detector().scanRequest({ method: request.method, url: request.url, headers: { 'content-type': String(request.headers['content-type'] ?? '') }, body: payload, client: request.client });
+    const scan = scans.get(request) ?? { findings: [], tags: [] };
+    scans.set(request, scan);
+    const seen = new Set(scan.findings.map(findingKey));
+    const fresh = message.findings.filter((f) => !seen.has(findingKey(f)) && seen.add(findingKey(f)));
+    scan.tags = [...new Set([...scan.tags, ...message.tags])];
+    if (fresh.length === 0) return {};
+    scan.findings.push(...fresh.slice(0, Math.max(FINDINGS_PER_SCAN - scan.findings.length, 0)));
+    const outcome = applyStreamRules({ rules: deps.rules, detector: deps.detector() }, request, { findings: fresh, tags: message.tags }, deps.deviceName(request.client), 'a gRPC message, which leakscope does not rewrite');
+    if (!outcome.verdict.block) return {};
+    outcomes.set(request, outcome);
+    return { close: outcome.verdict.block.text.replace(/^leakscope: /, '') };
+  }
+
   function track(task: Promise<void>, what: string): Promise<void> {
     const tracked = task
       .catch((err: Error) => log.error({ err: err.message, what }, 'could not record a flow'))
@@ -284,16 +404,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       scans.set(request, scan);
       const outcome = await judge(request, scan);
       outcomes.set(request, outcome);
+      if (deps.trackers) attributions.set(request, attributeLater(deps.trackers, request, scan.findings));
       return outcome.verdict;
     },
     complete(exchange, verdict) {
       return track(record(exchange, verdict), exchange.request.url);
     },
-    webSocketMessage(message) {
-      const verdict = inspectWebSocketMessage(message);
-      track(verdict.then(() => undefined), message.url);
-      return verdict;
-    },
+    openWebSocket,
+    judgeMessage,
     inspectStream,
     closeTunnel(tunnel) {
       return track(saveTunnel(tunnel, tunnelRecord(tunnel)), tunnelUrl(tunnel));

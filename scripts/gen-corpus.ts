@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import gcoord from 'gcoord';
+import protobuf from 'protobufjs/minimal.js';
 import { luhnCheckDigit } from '../proxy/detect/patterns/validators';
 import type { IdentifierType } from '../shared/types';
 import type { CorpusRequest, Label } from '../test/detect/corpus-eval';
@@ -92,6 +94,11 @@ function device(name: string, contactBase: number): DeviceValues {
 }
 
 const KNOWN = [device('Pixel 7', 10), device('RedMi 1S', 20), device('iPhone SE', 30)];
+/** The home Wi-Fi of each known device (no draw from `rand`: the corpus before these cases stays as it was). */
+const homeWifi = (d: DeviceValues) => {
+  const h = createHash('sha1').update(d.name).digest('hex');
+  return { ssid: `Canary-${h.slice(0, 6)}`, bssid: (h.slice(6, 18).match(/../g) ?? []).join(':').replace(/^../, 'a4') };
+};
 const identifiers = {
   devices: KNOWN.map((d) => ({
     name: d.name,
@@ -108,6 +115,7 @@ const identifiers = {
     contacts: d.contacts.map((c) => ({ name: c.name, phone: [c.phone], email: [c.email] })),
     sms: d.sms,
     location: [{ lat: Number(d.lat), lon: Number(d.lon) }],
+    wifi: [homeWifi(d).ssid, homeWifi(d).bssid],
   })),
 };
 
@@ -141,6 +149,11 @@ class Builder {
   gaid = () => this.plain('advertising_id', this.d.gaid, this.d.gaid, this.d.gaid);
   email = () => this.plain('email', this.d.email, this.d.email, this.d.email);
   phone = (written = e164(this.d.phone)) => this.plain('phone_number', this.d.phone, written, e164(this.d.phone));
+  /** what only pattern rules report, known device or not (no known value of this type exists) */
+  patternOnly<T extends string>(type: IdentifierType, value: string, written: T): T {
+    this.labels.push({ type, value, confidence: 'pattern' });
+    return written;
+  }
   location = () => {
     const value = `${Number(this.d.lat)},${Number(this.d.lon)}`;
     this.plain('location', value, '', value);
@@ -438,6 +451,181 @@ for (let i = 0; i < NEGATIVES; i++) {
   requests.push(toRequest(requests.length, `negative:${name}`, NEGATIVES_TEMPLATES[name](), []));
 }
 
+// ---- Detection depth (issue 15): appended after the cases above, which they leave byte for byte as they were.
+
+const DEPTH_ROUNDS = 8;
+const NEGATIVE_DEPTH_ROUNDS = 6;
+const varint = (w: protobuf.Writer, field: number, v: string) => w.uint32((field << 3) | 0).uint64(v);
+const str = (w: protobuf.Writer, field: number, v: string) => w.uint32((field << 3) | 2).string(v);
+const dbl = (w: protobuf.Writer, field: number, v: number) => w.uint32((field << 3) | 1).double(v);
+const msg = (w: protobuf.Writer, field: number, m: Uint8Array) => w.uint32((field << 3) | 2).bytes(m);
+const finish = (w: protobuf.Writer) => Buffer.from(w.finish());
+const jwt = (claims: object) =>
+  `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: hex(8) })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${b64(hex(32)).replace(/=+$/, '')}`;
+/** Hex as Java's Integer.toHexString(b & 0xff) per byte writes it: no leading zeros. */
+const javaHex = (alg: string, s: string) => [...createHash(alg).update(s).digest()].map((x) => x.toString(16)).join('');
+const datum = (d: DeviceValues, to: 'GCJ02' | 'BD09') => {
+  const [lon, lat] = gcoord.transform([Number(d.lon), Number(d.lat)], gcoord.WGS84, gcoord[to]);
+  return { lat: lat.toFixed(6), lon: lon.toFixed(6) };
+};
+const PACKAGES = ['com.whatsapp', 'com.tencent.mm', 'org.telegram.messenger', 'com.alibaba.android.rimet', 'com.ss.android.ugc.aweme', 'com.sina.weibo', 'cn.wps.moffice_eng', 'com.taobao.taobao', 'com.netease.cloudmusic', 'in.amazon.mShop.android.shopping', 'com.spotify.music', 'org.mozilla.firefox'];
+
+const DEPTH_TEMPLATES: Record<string, Template> = {
+  'firebase-protobuf': (b) => {
+    const device = protobuf.Writer.create();
+    str(device, 1, 'Pixel 7');
+    dbl(device, 4, Number(b.hidden('location', `${Number(b.d.lat)},${Number(b.d.lon)}`, b.d.lat)));
+    dbl(device, 5, Number(b.d.lon));
+    const w = protobuf.Writer.create();
+    varint(w, 1, ts());
+    varint(w, 2, b.imei());
+    w.uint32((3 << 3) | 1).fixed64(BigInt(`0x${b.hidden('android_id', b.d.androidId, b.d.androidId)}`).toString());
+    str(w, 6, 'com.example.app');
+    msg(w, 7, finish(str(protobuf.Writer.create(), 19, b.hidden('advertising_id', b.d.gaid, b.d.gaid))));
+    msg(w, 8, device.finish());
+    return { method: 'POST', url: 'https://app-measurement.example.com/a', headers: { ...baseHeaders(), 'content-type': 'application/x-protobuf' }, body: finish(w) };
+  },
+  'grpc-gzip-frames': (b) => {
+    const m = protobuf.Writer.create();
+    varint(m, 1, b.imsi());
+    str(m, 2, b.email());
+    const zipped = gzipSync(finish(m));
+    const head = Buffer.from([1, 0, 0, 0, 0]);
+    head.writeUInt32BE(zipped.length, 1);
+    return { method: 'POST', url: 'https://device-sync.example.com/sync.v1.Device/Report', headers: { ...baseHeaders(), 'content-type': 'application/grpc', 'grpc-encoding': 'gzip', te: 'trailers' }, body: Buffer.concat([head, zipped]) };
+  },
+  'jwt-id-token': (b) => ({
+    method: 'GET',
+    url: `https://identitytoolkit.example.com/v1/accounts:lookup?key=${hex(20)}`,
+    headers: { ...baseHeaders(), authorization: `Bearer ${jwt({ iss: 'https://securetoken.example.com/proj', sub: hex(28), email: b.email(), phone_number: b.phone(), iat: Number(ts().slice(0, 10)) })}` },
+  }),
+  'prefixed-ids': (b) => ({
+    method: 'POST',
+    url: 'https://ads.sdk.example.com/v2/init',
+    headers: { ...baseHeaders(), 'content-type': 'application/json' },
+    body: json({ uid: `ifa:${b.plain('advertising_id', b.d.gaid, b.d.gaid.toUpperCase(), b.d.gaid)}`, hw: `imei:${b.imei()}`, net: `mac:${b.mac(true)}`, ts: ts() }),
+  }),
+  'hash-variants': (b) => ({
+    method: 'POST',
+    url: 'https://audience.measure.example/v1/hit',
+    headers: { ...baseHeaders(), 'content-type': 'application/json' },
+    body: json({
+      d1: b.hidden('imei', b.d.imei, javaHex('md5', b.d.imei)),
+      d2: b.hidden('android_id', b.d.androidId, javaHex('sha1', b.d.androidId)),
+      em: b.hidden('email', b.d.email, createHash('sha256').update(b.d.email.toUpperCase()).digest('hex')),
+      mh: b.hidden('mac_address', b.d.mac, javaHex('md5', b.d.mac.toUpperCase())),
+      t: ts(),
+    }),
+  }),
+  'gcj02-bd09-location': (b) => {
+    const gcj = datum(b.d, 'GCJ02');
+    const bd = datum(b.d, 'BD09');
+    const value = `${Number(b.d.lat)},${Number(b.d.lon)}`;
+    // Unlisted devices: pattern rules see the coordinates as written, in whatever datum.
+    if (b.known) b.plain('location', value, '');
+    else b.labels.push({ type: 'location', value: `${gcj.lat},${gcj.lon}`, confidence: 'pattern' }, { type: 'location', value: `${bd.lat},${bd.lon}`, confidence: 'pattern' });
+    return {
+      method: 'POST',
+      url: 'https://restapi.lbs.example.cn/v3/geocode/regeo',
+      headers: { ...baseHeaders(), 'content-type': 'application/json' },
+      body: json({ amap: { lat: gcj.lat, lng: gcj.lon }, baidu: { latitude: bd.lat, longitude: bd.lon }, coordtype: 'gcj02ll' }),
+    };
+  },
+  'wifi-scan': (b) => {
+    const home = homeWifi(b.d);
+    const others = Array.from({ length: 3 }, () => mac());
+    const list = [
+      { ssid: b.known ? b.hidden('wifi', home.ssid, home.ssid) : `Net-${hex(4)}`, bssid: b.known ? b.hidden('wifi', home.bssid, home.bssid) : b.patternOnly('wifi', others[0].replace(/^../, 'b4'), others[0].replace(/^../, 'b4')), rssi: -40 - int(40) },
+      ...others.map((m) => ({ ssid: `AP-${hex(4)}`, bssid: b.patternOnly('wifi', m, m), rssi: -50 - int(40) })),
+    ];
+    return {
+      method: 'POST',
+      url: 'https://loc.sdk.example.cn/v1/wifi',
+      headers: { ...baseHeaders(), 'content-type': 'application/json' },
+      body: json({ wifi_mac: b.mac(), wifi_list: list, ts: ts() }),
+    };
+  },
+  'installed-apps': (b) => {
+    const apps = PACKAGES.slice(0, 5 + int(PACKAGES.length - 4));
+    // the app's own package is installed too, and comes first
+    b.patternOnly('installed_apps', ['com.example.shop', ...apps].join(','), '');
+    return {
+      method: 'POST',
+      url: 'https://appinfo.sdk.example.cn/v1/report',
+      headers: { ...baseHeaders(), 'content-type': 'application/json' },
+      body: json({ device_id: b.androidId(), self: 'com.example.shop', apps: apps.map((pkg) => ({ pkg, ver: `${int(10)}.${int(10)}` })) }),
+    };
+  },
+  'form-without-content-type': (b) => ({
+    method: 'POST',
+    url: 'https://stat.sdk.example.com/c',
+    headers: { ...baseHeaders(), 'content-type': pick(['text/plain', 'application/octet-stream']) },
+    body: Buffer.from(`data=${encodeURIComponent(b64(JSON.stringify({ did: b.hidden('android_id', b.d.androidId, hash('sha256', b.d.androidId)), os: 'android' })))}`),
+  }),
+};
+
+const DEPTH_NEGATIVES: Record<string, () => Wire> = {
+  'protobuf-clean': () => {
+    const w = protobuf.Writer.create();
+    varint(w, 1, ts());
+    varint(w, 2, String(int(1e6)));
+    str(w, 3, hex(16));
+    str(w, 4, '5.12.0');
+    dbl(w, 5, rand() * 1000);
+    msg(w, 6, finish(varint(protobuf.Writer.create(), 1, `2024${digits(11)}`)));
+    return { method: 'POST', url: 'https://perf.example.com/v2/log', headers: { ...baseHeaders(), 'content-type': 'application/x-protobuf' }, body: finish(w) };
+  },
+  'jwt-session-clean': () => ({
+    method: 'GET',
+    url: 'https://api.example.com/v1/me',
+    headers: { ...baseHeaders(), authorization: `Bearer ${jwt({ sub: uuid(), sid: hex(16), iat: Number(ts().slice(0, 10)), exp: Number(ts().slice(0, 10)) })}` },
+  }),
+  'four-packages-and-hosts': () => ({
+    method: 'POST',
+    url: 'https://config.example.com/v1/fetch',
+    headers: { ...baseHeaders(), 'content-type': 'application/json' },
+    body: json({
+      app: 'com.example.shop',
+      installer: 'com.android.vending',
+      deps: ['com.google.android.gms', 'com.google.firebase.messaging'],
+      hosts: ['cn.bing.com', 'de.ioam.de', 'in.appcenter.ms', 'us.cdn.example.com'],
+      crash: 'at com.example.shop.ui.CartFragment.onResume(CartFragment.java:42)\n at com.example.shop.MainActivity.onCreate(MainActivity.java:10)',
+      classes: ['com.google.gson.Gson', 'com.squareup.okhttp3.OkHttpClient', 'org.json.JSONObject'],
+    }),
+  }),
+  'cell-towers': () => ({
+    method: 'POST',
+    url: 'https://lbs.example.cn/v1/cell',
+    headers: { ...baseHeaders(), 'content-type': 'application/json' },
+    body: json({ mcc: '460', mnc: '00', cells: [{ cell_id: digits(9), lac: digits(5) }, { cellId: `+86${digits(9)}`, tac: digits(5) }], cell: { cid: digits(10) } }),
+  }),
+  'prefix-and-wifi-lookalikes': () => ({
+    method: 'POST',
+    url: 'https://ads.example.com/v1/state',
+    headers: { ...baseHeaders(), 'content-type': 'application/json' },
+    body: json({ a: 'ifa:unavailable', b: 'imei:000000000000000', c: `session:${uuid()}`, wifi: { ssid: `Cafe-${hex(4)}`, rssi: -61, freq: 2412, state: 'connected' }, mac: 'mac:02:00:00:00:00:00' }),
+  }),
+  'hashes-of-other-values': () => ({
+    method: 'POST',
+    url: 'https://audience.measure.example/v1/hit',
+    headers: { ...baseHeaders(), 'content-type': 'application/json' },
+    body: json({ d1: javaHex('md5', luhn15('86')), d2: javaHex('sha1', hex(16)), em: hash('sha256', `NOBODY${hex(4)}@EXAMPLE.ORG`), t: ts() }),
+  }),
+};
+
+const depthNames = Object.keys(DEPTH_TEMPLATES);
+for (let round = 0; round < DEPTH_ROUNDS; round++) {
+  for (const name of depthNames) {
+    const known = round % 4 < 3;
+    const b = new Builder(known ? KNOWN[round % KNOWN.length] : device('unlisted', 80), known);
+    requests.push(toRequest(requests.length, name, DEPTH_TEMPLATES[name](b), b.labels));
+  }
+}
+for (let round = 0; round < NEGATIVE_DEPTH_ROUNDS; round++) {
+  for (const [name, make] of Object.entries(DEPTH_NEGATIVES)) requests.push(toRequest(requests.length, `negative:${name}`, make(), []));
+}
+
 writeFileSync(new URL('../test/fixtures/corpus-identifiers.json', import.meta.url), `${JSON.stringify(identifiers, null, 2)}\n`);
 writeFileSync(new URL('../test/fixtures/corpus.json', import.meta.url), `${JSON.stringify(requests)}\n`);
-console.log(`wrote ${requests.length} requests (${NEGATIVES} negatives) over ${templateNames.length} templates`);
+const negatives = requests.filter((r) => r.labels.length === 0).length;
+console.log(`wrote ${requests.length} requests (${negatives} without identifiers) over ${templateNames.length + depthNames.length} templates`);

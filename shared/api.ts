@@ -5,11 +5,18 @@ import type { FlowSummary, SummaryRow, TlsErrorEvent, UdpDroppedEvent } from './
 
 /**
  * GET /api/flows — query: flagged=1, limit=N (default 200, max 5000), after=ID, before=ID,
- *   device=NAME|IP, type=IDENTIFIER_TYPE, host=SUBSTRING, confidence=known|pattern, q=TEXT (url substring).
+ *   device=NAME|IP, type=IDENTIFIER_TYPE, host=SUBSTRING, confidence=known|pattern, q=TEXT (url substring),
+ *   filter=EXPR (shared/filter.ts; a bad one: 400 with { error, position }).
  * Without `after`: the newest `limit` flows, newest first. With `after`: the oldest `limit` flows whose id > after,
  * oldest first (what a reconnecting client asks for).
  */
 export type FlowsResponse = FlowSummary[];
+
+/** PUT /api/flows/:id/mark — body; answers with the whole flow. An empty comment removes it. */
+export interface MarkRequest {
+  marked: boolean;
+  comment?: string;
+}
 
 /** GET /api/summary — identifier type × destination host, per device. */
 export interface SummaryResponse {

@@ -10,6 +10,13 @@ const HOST_PATTERN = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$|^[0-9a-f:.]+$/i;
 export const RULE_ACTIONS = ['block', 'redact', 'allow'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 
+/**
+ * What a `block` answers the phone: `forbidden` (the default) a 403 saying why; `no-content` a 204; `empty` a 200
+ * with an empty body of the type the app asked for (Accept, else its request's Content-Type), so it keeps running.
+ */
+export const BLOCK_ANSWERS = ['forbidden', 'no-content', 'empty'] as const;
+export type BlockAnswer = (typeof BLOCK_ANSWERS)[number];
+
 export const ruleSchema = z.object({
   match: z
     .object({
@@ -21,7 +28,8 @@ export const ruleSchema = z.object({
     .strict()
     .default({}),
   action: z.enum(RULE_ACTIONS),
-});
+  answer: z.enum(BLOCK_ANSWERS).optional(),
+}).refine((r) => r.answer === undefined || r.action === 'block', { message: 'only a block rule has an answer', path: ['answer'] });
 
 export const rulesSchema = z.object({ rules: z.array(ruleSchema).default([]) }).strict();
 

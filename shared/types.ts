@@ -48,6 +48,8 @@ export interface Finding {
   tracker?: string;
   /** `installed_apps`: how many distinct package names */
   count?: number;
+  /** `where: "websocket"`: the index in its flow's `messages` of the message it was found in */
+  message?: number;
 }
 
 export type Headers = Record<string, string | string[]>;
@@ -107,8 +109,12 @@ export interface Flow {
   kind?: FlowKind;
   /** `tcp` flows: whether leakscope ended TLS on it (the bodies are then the decrypted bytes) */
   tls?: boolean;
-  /** `tcp` flows: who closed it; absent while it is open */
+  /** `tcp` and `websocket` flows: who closed it; absent while it is open */
   closedBy?: ClosedBy;
+  /** `websocket` flows: every message both ways, in order (data capped per flow, WEBSOCKET_DATA_BYTES) */
+  messages?: WebSocketMessage[];
+  /** `websocket` flows: messages past the flow's cap on how many are listed, counted only */
+  messagesOmitted?: number;
   client: string;
   device?: string;
   method: string;
@@ -142,12 +148,37 @@ export interface Flow {
   tracker?: Tracker;
   /** id of the capture session the flow belongs to (the one current when it was stored) */
   session?: number;
+  /** the tester marked it (PUT /api/flows/:id/mark) */
+  marked?: boolean;
+  /** the tester's note on it, plain text */
+  comment?: string;
+}
+
+/** One WebSocket message, in the terms of Chrome DevTools' HAR `_webSocketMessages`. */
+export interface WebSocketMessage {
+  /** `send`: the phone to the server; `receive`: the server to the phone */
+  type: 'send' | 'receive';
+  /** epoch ms when leakscope had it whole */
+  time: number;
+  /** 1 text, 2 binary */
+  opcode: 1 | 2;
+  /** text as UTF-8; binary as base64 */
+  data: string;
+  /** payload bytes on the wire */
+  size: number;
+  /** the flow's data cap was reached: `data` holds only the first part of the message, or none of it */
+  truncated?: boolean;
+  /** a rule's doing: `blocked` never reached the server; `redacted` went on as `sentData` */
+  action?: FlowAction;
+  sentData?: string;
 }
 
 /** What the live feed needs of a flow; what socket.io event `flow` carries. */
 export interface FlowSummary {
   id: number;
   kind?: FlowKind;
+  /** the entrance it came through; absent: regular */
+  mode?: CaptureMode;
   client: string;
   device?: string;
   method: string;
@@ -163,14 +194,36 @@ export interface FlowSummary {
   action?: FlowAction;
   tracker?: Tracker;
   session?: number;
+  marked?: boolean;
+  comment?: string;
 }
 
-/** socket.io event `tls-error`: a client refused our certificate (pinning, or CA not installed). */
+/**
+ * Why a phone's TLS with leakscope failed, told apart because each asks something else of the tester:
+ * - `untrusted`: the client rejected our certificate with an alert (unknown_ca, bad_certificate,
+ *   certificate_unknown): the CA is not installed, or the app ignores user CAs;
+ * - `incompatible`: no TLS version, cipher or application protocol in common: leakscope's limit, not the app's;
+ * - `closed-after-handshake`: the handshake completed and the client closed within seconds without sending a
+ *   request, what a pinning check run after the handshake looks like ("likely certificate pinning");
+ * - `other`: the connection broke during the handshake for another reason (reset, timeout).
+ */
+export type TlsFailureKind = 'untrusted' | 'incompatible' | 'closed-after-handshake' | 'other';
+
+/**
+ * socket.io event `tls-error` and GET /api/tls-errors: a client whose TLS with leakscope failed, one entry per
+ * client, host and kind, counted; each new failure publishes the entry again with its count and times.
+ */
 export interface TlsErrorEvent {
+  /** when last seen (the same as `lastSeen`) */
   time: number;
   client: string;
   host: string;
+  kind: TlsFailureKind;
+  /** OpenSSL's reason, or what leakscope saw */
   message: string;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
 }
 
 /**
@@ -200,6 +253,9 @@ export interface SummaryRow {
   count: number;
   firstSeen: number;
   lastSeen: number;
+  /** slug and name of the known tracker the host's flows went to */
+  tracker?: string;
+  trackerName?: string;
 }
 
 /** socket.io: the client sends this on connect to get what it missed. */
@@ -211,6 +267,7 @@ export function summarize(flow: Flow): FlowSummary {
   return {
     id: flow.id,
     ...(flow.kind ? { kind: flow.kind } : {}),
+    ...(flow.mode && flow.mode !== 'regular' ? { mode: flow.mode } : {}),
     client: flow.client,
     device: flow.device,
     method: flow.method,
@@ -226,5 +283,7 @@ export function summarize(flow: Flow): FlowSummary {
     action: flow.action,
     ...(flow.tracker ? { tracker: flow.tracker } : {}),
     session: flow.session,
+    ...(flow.marked ? { marked: true } : {}),
+    ...(flow.comment ? { comment: flow.comment } : {}),
   };
 }

@@ -16,7 +16,7 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { CaptureMode } from '../../shared/types';
 import { log } from '../log';
-import { dialRaw, type RawDial } from './upstream';
+import type { RawDial } from './upstream';
 
 /** What an entrance knows of a connection it hands over. */
 export interface Interception {

@@ -4,9 +4,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import net, { type LookupFunction, type Socket } from 'node:net';
+import type { Transform } from 'node:stream';
 import type { CaptureMode, Headers } from '../../shared/types';
 import { formatAuthority, parseAuthority } from './connect-target';
-import { REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
+import { grpcMessages, isGrpc } from './grpc';
+import { PARSER_HEAD_BYTES, REQUEST_CAPTURE_BYTES, RESPONSE_CAPTURE_BYTES } from './limits';
+import { serverName as sniFor } from './upstream';
 import { isThisMachine, RefusedTarget, type Refusal } from './target-guard';
 
 export interface CapturedRequest {
@@ -31,9 +34,16 @@ export interface CapturedRequest {
   start: number;
 }
 
+/** A blocked request's answer that lets the app carry on: a 204, or an empty body of the type it expects. */
+export interface BlockStub {
+  status: 204 | 200;
+  contentType?: string;
+}
+
 /** What the pipeline decided before forwarding. */
 export interface Verdict {
-  block?: { status: number; text: string };
+  /** `text`: why (the 403's body, or a stream's close reason); `stub`: answer with it instead of the 403 */
+  block?: { status: number; text: string; stub?: BlockStub };
   /** a rewritten request to send instead (redaction); headers already fixed up */
   rewrite?: { path: string; headers: Headers; body: Buffer };
 }
@@ -59,6 +69,8 @@ export interface Exchange {
 
 export interface ForwardHooks {
   inspect(request: CapturedRequest): Promise<Verdict>;
+  /** one message of a streamed body (gRPC), before it leaves: resolves with a reason to cut the call, if any */
+  judgeMessage?(request: CapturedRequest, payload: Buffer, frame: Buffer): Promise<{ close?: string }>;
   /** Called once per exchange, whatever happened, with the verdict that applied; resolves once it is stored. */
   complete(exchange: Exchange, verdict: Verdict): Promise<void>;
 }
@@ -76,6 +88,8 @@ export interface UpstreamOptions {
   lookup(local: boolean, port: number): LookupFunction;
   /** leakscope's own `Via` entry (RFC 9110 §7.6.3): a request arriving with it has looped through another proxy */
   via: string;
+  /** makes an upstream request as `local`'s or a phone's (capture/upstream.ts: HTTP/1.1 or HTTP/2, as the origin speaks) */
+  open(local: boolean, isSSL: boolean, options: https.RequestOptions): http.ClientRequest;
   /** ms to wait for response headers before answering 504 */
   timeout: number;
   /** ms a response (or an upload) may go without a byte either way, once its headers came, before it is cut */
@@ -126,7 +140,7 @@ function headersToRaw(headers: Headers): string[] {
   return out;
 }
 
-function rawToHeaders(raw: string[]): Headers {
+export function rawToHeaders(raw: string[]): Headers {
   const out: Headers = {};
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i].toLowerCase();
@@ -136,7 +150,7 @@ function rawToHeaders(raw: string[]): Headers {
   return out;
 }
 
-function describeUpstreamError(err: NodeJS.ErrnoException, target: string): { status: number; text: string } {
+export function describeUpstreamError(err: NodeJS.ErrnoException, target: string): { status: number; text: string } {
   if (err instanceof RefusedTarget) return err.refusal;
   switch (err.code) {
     case 'ENOTFOUND':
@@ -250,11 +264,11 @@ function hostHeaderOf(req: http.IncomingMessage): string | undefined {
  * where `https://203.0.113.7/` would not. The port is the one dialled, so the URL never names a port that was
  * not connected to; the flow keeps the Host header as sent (`hostHeader`) and the address (`destination.ip`).
  */
-function addressedAs(req: http.IncomingMessage, target: ForwardTarget): { url: string; hostHeader?: string } {
+export function addressedAs(req: http.IncomingMessage, target: ForwardTarget, scheme = target.isSSL ? 'https' : 'http'): { url: string; hostHeader?: string } {
   const sent = hostHeaderOf(req);
   const named = parseAuthority(sent, defaultPortOf(target));
   const name = named?.host ?? target.host;
-  const url = `${target.isSSL ? 'https' : 'http'}://${formatAuthority(name, target.port, defaultPortOf(target))}${req.url ?? '/'}`;
+  const url = `${scheme}://${formatAuthority(name, target.port, defaultPortOf(target))}${req.url ?? '/'}`;
   const differs = sent !== undefined && (named?.host !== target.host || named.port !== target.port);
   return differs ? { url, hostHeader: sent } : { url };
 }
@@ -339,6 +353,15 @@ function answerAfterStoring(run: Run, status: number, text: string, error?: stri
   void run.complete(error).then(() => sendText(run.res, status, text));
 }
 
+function answerStubAfterStoring(run: Run, stub: BlockStub): void {
+  run.exchange.status = stub.status;
+  void run.complete().then(() => {
+    if (run.res.headersSent) return void run.res.destroy();
+    run.res.writeHead(stub.status, stub.status === 204 ? {} : { 'content-length': 0, ...(stub.contentType ? { 'content-type': stub.contentType } : {}) });
+    run.res.end();
+  });
+}
+
 function answerUpstreamError(run: Run, err: NodeJS.ErrnoException): void {
   const answer = describeUpstreamError(err, run.authority);
   answerAfterStoring(run, answer.status, answer.text, answer.text.replace(/^leakscope: /, ''));
@@ -359,18 +382,19 @@ function upstreamRequestOptions(run: Run, target: ForwardTarget, upstream: Upstr
     agent: target.isSSL ? agents.https : agents.http,
     lookup: upstream.lookup(local, target.port),
     servername: target.isSSL ? serverName(target) : undefined,
+    // A server's long response head reaches the phone as it would directly (node's own cap is 16 KiB).
+    maxHeaderSize: PARSER_HEAD_BYTES,
   };
 }
 
 /** SNI for the server: the phone's, else the host dialled; an address gets none (SNI carries names, RFC 6066). */
-function serverName(target: ForwardTarget): string | undefined {
-  const name = target.servername ?? target.host;
-  return net.isIP(name) ? undefined : name;
+export function serverName(target: ForwardTarget): string | undefined {
+  return sniFor(target.servername ?? target.host);
 }
 
 /** The one place an upstream request is created. Throws (bad ports and the like) rather than emitting 'error'. */
-function openUpstream(target: ForwardTarget, options: https.RequestOptions): http.ClientRequest {
-  return (target.isSSL ? https : http).request(options);
+function openUpstream(target: ForwardTarget, options: https.RequestOptions, upstream: UpstreamOptions): http.ClientRequest {
+  return upstream.open(isThisMachine(target.client), target.isSSL, options);
 }
 
 /** Leakscope stopping cuts the exchange and records it as interrupted. False when it is stopping already. */
@@ -514,8 +538,11 @@ function relayResponse(run: Run, upstreamRes: http.IncomingMessage): void {
   });
 }
 
-/** The captured head of the body (or its rewrite), then the rest of the phone's upload as it comes. */
-function sendRequestBody(run: Run, upstreamReq: http.ClientRequest, captured: { body: Buffer; truncated: boolean }): void {
+/**
+ * The captured head of the body (or its rewrite), then the rest of the phone's upload as it comes; a streamed
+ * body (gRPC) passes message by message through `messages`.
+ */
+function sendRequestBody(run: Run, upstreamReq: http.ClientRequest, captured: { body: Buffer; truncated: boolean }, messages?: Transform): void {
   const { req, exchange } = run;
   // Trailers come after the last chunk; they go on the same way (only with chunked framing, as they came).
   const endWithTrailers = (body?: Buffer) => {
@@ -531,14 +558,20 @@ function sendRequestBody(run: Run, upstreamReq: http.ClientRequest, captured: { 
   upstreamReq.write(captured.body);
   if (!captured.truncated) return endWithTrailers();
   req.on('data', (chunk: Buffer) => (exchange.requestSize += chunk.length));
-  req.on('end', () => endWithTrailers());
+  const body = messages ? req.pipe(messages) : req;
+  body.on('end', () => endWithTrailers());
+  messages?.on('error', (err) => {
+    upstreamReq.destroy();
+    run.res.destroy();
+    void run.complete(err.message);
+  });
   req.on('close', () => {
     if (!req.complete) {
       upstreamReq.destroy();
       void run.complete('client closed the connection mid-request');
     }
   });
-  req.pipe(upstreamReq, { end: false });
+  body.pipe(upstreamReq, { end: false });
 }
 
 export async function forward(
@@ -549,7 +582,9 @@ export async function forward(
   upstream: UpstreamOptions,
 ): Promise<void> {
   const start = Date.now();
-  const captured = await captureRequestBody(req);
+  // A gRPC call's messages are judged one by one as they pass: nothing of its body is held up front.
+  const streamed = hooks.judgeMessage && isGrpc(req.headers as Headers);
+  const captured = streamed ? { body: Buffer.alloc(0), truncated: true, aborted: false } : await captureRequestBody(req);
   const run = startRun(req, res, capturedRequest(req, target, captured, start), authorityOf(target), hooks);
   if (captured.aborted) {
     void run.complete('client closed the connection mid-request');
@@ -564,12 +599,13 @@ export async function forward(
   const block = run.verdict.block;
   if (block) {
     if (captured.truncated) req.destroy();
-    answerAfterStoring(run, block.status, block.text);
+    if (block.stub) answerStubAfterStoring(run, block.stub);
+    else answerAfterStoring(run, block.status, block.text);
     return;
   }
   let upstreamReq: http.ClientRequest;
   try {
-    upstreamReq = openUpstream(target, upstreamRequestOptions(run, target, upstream));
+    upstreamReq = openUpstream(target, upstreamRequestOptions(run, target, upstream), upstream);
   } catch (err) {
     req.resume();
     answerUpstreamError(run, err as NodeJS.ErrnoException);
@@ -579,5 +615,7 @@ export async function forward(
   limitTime(upstreamReq, upstream);
   watchUpstream(run, upstreamReq);
   upstreamReq.on('response', (upstreamRes) => relayResponse(run, upstreamRes));
-  sendRequestBody(run, upstreamReq, captured);
+  const request = run.exchange.request;
+  const messages = streamed ? grpcMessages(request.headers, (payload, frame) => hooks.judgeMessage!(request, payload, frame)) : undefined;
+  sendRequestBody(run, upstreamReq, captured, messages);
 }

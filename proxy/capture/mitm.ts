@@ -7,25 +7,29 @@ import type stream from 'node:stream';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { Proxy, type IContext } from 'http-mitm-proxy';
-import type { TlsErrorEvent } from '../../shared/types';
 import type { LeafMinter } from '../certs/authority';
 import { log } from '../log';
 import { classifier, rawDial, type Interception, type PlainSide } from './classify';
 import { parseConnectTarget, requestDestination } from './connect-target';
 import { agentPool } from './agents';
-import { forward, type ForwardHooks, type UpstreamOptions } from './forward';
+import { forward, type ForwardHooks, type ForwardTarget, type UpstreamOptions } from './forward';
 import { limitHeaderTime } from './header-timeout';
+import { PARSER_HEAD_BYTES } from './limits';
 import { relayRaw, type TunnelHooks } from './raw';
-import { isThisMachine, RefusedTarget, viaLoop, type TargetGuard } from './target-guard';
+import { answerUnreadable, oversizedHead } from './request-head';
+import { isThisMachine, RefusedTarget, viaLoop, type Refusal, type TargetGuard } from './target-guard';
+import { PINNING_WINDOW_MS, tlsFailureKind, type TlsFailure } from './tls-failures';
 import { MintFailed, TlsTerminator, type Terminated } from './tls-terminate';
-import { dialRaw, upstreamTrust, type RawDial } from './upstream';
+import { h2Front, type H2Handler } from './http2';
+import { dialRaw, type RawDial } from './upstream';
+import { relayWebSocket, type WebSocketHooks } from './websocket';
 
 export interface MitmOptions {
   host: string;
   port: number;
   caDir: string;
   minter: LeafMinter;
-  hooks: ForwardHooks & TunnelHooks;
+  hooks: ForwardHooks & TunnelHooks & WebSocketHooks;
   /** extra CA certificates (PEM) to trust for upstream servers, besides Node's bundled roots */
   upstreamCa?: string[];
   /** ms to wait for an upstream's response headers */
@@ -44,23 +48,7 @@ export interface MitmOptions {
   viaToken: string;
   /** requests for these hosts are answered locally (the setup page) instead of forwarded */
   localHandler: (host: string) => http.RequestListener | undefined;
-  onTlsError: (event: TlsErrorEvent) => void;
-  /** a message the phone sent over a WebSocket: it goes on (in order) as the verdict says, once there is one */
-  onWebSocketMessage: (message: WebSocketMessage) => Promise<WebSocketVerdict>;
-}
-
-export interface WebSocketMessage {
-  client: string;
-  url: string;
-  data: Buffer | string;
-  time: number;
-}
-
-export interface WebSocketVerdict {
-  /** the message is not passed on (a block rule) */
-  drop?: boolean;
-  /** sent instead of the message (a redaction), in a frame of the same kind */
-  data?: Buffer;
+  onTlsError: (failure: TlsFailure) => void;
 }
 
 export function normalizeAddress(address: string | undefined): string {
@@ -79,6 +67,7 @@ const interceptions = new WeakMap<object, Interception>();
 
 class LeakscopeProxy extends Proxy {
   private readonly terminator: TlsTerminator;
+  private readonly stopping: AbortSignal;
   /** Decrypted connections: TLS is ended here and the plain bytes read by one HTTP server, in process. */
   private readonly decrypted: http.Server;
   /** Plain HTTP inside a tunnel (a CONNECT to port 80, a transparent connection without TLS). */
@@ -86,19 +75,23 @@ class LeakscopeProxy extends Proxy {
   /** Every connection handed to the classifier and still open: cut when leakscope stops. */
   private readonly tunnels = new Set<Duplex>();
   readonly interceptConnection: (socket: Duplex, interception: Interception) => void;
+  /** an upgrade request read by the proxy or in a tunnel (set by startMitm) */
+  onUpgrade: (isSSL: boolean, req: http.IncomingMessage, socket: Duplex, head: Buffer) => void = (_isSSL, _req, socket) => socket.destroy();
   /** each request's target as its request line had it: the library cuts an absolute URI down to its path */
   readonly requestLines = new WeakMap<http.IncomingMessage, string>();
 
   constructor(
     private readonly opts: MitmOptions,
-    hooks: TunnelHooks,
-    stopping: AbortSignal,
+    paths: { tunnels: TunnelHooks; stopping: AbortSignal; serveH2: H2Handler; trust: tls.SecureContext | undefined },
   ) {
     super();
+    const { stopping, trust } = paths;
+    this.stopping = stopping;
+    const hooks = paths.tunnels;
     this.terminator = new TlsTerminator(opts.minter, opts.headersTimeout);
     this.decrypted = this.tunnelServer(true);
     this.plainTunnels = this.tunnelServer(false);
-    const trust = upstreamTrust(opts.upstreamCa);
+    const h2 = h2Front(paths.serveH2);
     // The guards apply to the address really dialled, whatever the phone said inside the tunnel.
     const dial = (target: RawDial, client: string) => {
       const refusal = opts.guard.check(client, target.host, target.port);
@@ -114,8 +107,7 @@ class LeakscopeProxy extends Proxy {
         (side.tls ? this.decrypted : this.plainTunnels).emit('connection', side.socket);
         side.socket.resume();
       },
-      // Until leakscope reads HTTP/2 itself, a phone that speaks only h2 gets it end to end, relayed and recorded.
-      http2: (side) => void raw(side),
+      http2: (side) => h2.accept(side),
       raw: (side, dialled) => void raw(side, dialled),
       dial,
     });
@@ -123,18 +115,10 @@ class LeakscopeProxy extends Proxy {
 
   /** An in-process HTTP server for the requests read from tunnels: each goes to the library's handler, then `forward`. */
   private tunnelServer(isSSL: boolean): http.Server {
-    const server = http.createServer();
+    const server = http.createServer({ maxHeaderSize: PARSER_HEAD_BYTES });
     server.on('request', (req, res) => this._onHttpServerRequest(isSSL, req, res));
-    server.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
-      this.wsServer!.handleUpgrade(req, socket, head, (ws) => {
-        (ws as unknown as { upgradeReq: http.IncomingMessage }).upgradeReq = req;
-        this._onWebSocketServerConnect(isSSL, ws, req);
-      });
-    });
-    server.on('clientError', (err: Error, socket: stream.Duplex) => {
-      log.debug({ err: err.message }, 'bad request inside a tunnel');
-      socket.destroy();
-    });
+    server.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => this.onUpgrade(isSSL, req, socket, head));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: stream.Duplex) => answerUnreadable(err, socket, 'inside a tunnel'));
     limitHeaderTime(server, this.opts.headersTimeout, 'connection');
     // An upload streams as long as the phone keeps sending (node would cut it at 5 minutes); silence is bounded
     // by the idle timeout instead.
@@ -185,6 +169,7 @@ class LeakscopeProxy extends Proxy {
       return undefined;
     }
     const secure = ended.socket;
+    this.watchForPinning(secure, interception);
     this.tunnels.add(secure);
     secure.once('close', () => this.tunnels.delete(secure));
     return { socket: secure, interception, tls: { servername: ended.servername, alpn: secure.alpnProtocol || undefined, offered: ended.offered } };
@@ -196,14 +181,32 @@ class LeakscopeProxy extends Proxy {
   }
 
   private reportTlsError(err: Error, interception: Interception): void {
-    const event: TlsErrorEvent = {
+    this.opts.onTlsError({
       time: Date.now(),
       client: interception.client,
       host: interception.target.host,
+      kind: tlsFailureKind(err),
       // OpenSSL's `reason` ("tlsv1 alert unknown ca") says it; the full message is a stack of C file names.
       message: (err as Error & { reason?: string }).reason ?? err.message,
-    };
-    this.opts.onTlsError(event);
+    });
+  }
+
+  /**
+   * A client that completes the handshake and closes within seconds without a byte of request is what an app's
+   * own pinning check looks like; a preconnected socket left idle lives longer, and leakscope's own stop is not one.
+   */
+  private watchForPinning(secure: tls.TLSSocket, interception: Interception): void {
+    const since = Date.now();
+    secure.once('close', () => {
+      if (secure.bytesRead > 0 || this.stopping.aborted || Date.now() - since > PINNING_WINDOW_MS) return;
+      this.opts.onTlsError({
+        time: Date.now(),
+        client: interception.client,
+        host: interception.target.host,
+        kind: 'closed-after-handshake',
+        message: 'the handshake completed, then the client closed without sending a request: likely certificate pinning',
+      });
+    });
   }
 
   /** Set while the listener is starting: the library reports a failed listen() here, not to listen's callback. */
@@ -233,11 +236,11 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   const stop = new AbortController();
   // One listener per in-flight exchange: the default cap of 10 would warn under ordinary load.
   setMaxListeners(0, stop.signal);
-  const proxy = new LeakscopeProxy(opts, opts.hooks, stop.signal);
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const hooks: ForwardHooks = {
     inspect: (request) => opts.hooks.inspect(request),
+    judgeMessage: opts.hooks.judgeMessage && ((request, payload, frame) => opts.hooks.judgeMessage!(request, payload, frame)),
     complete: (exchange, verdict) => {
       const stored = opts.hooks.complete(exchange, verdict);
       if (--inFlight === 0) idle?.();
@@ -247,6 +250,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   const pool = agentPool(opts.upstreamCa);
   const upstream: UpstreamOptions = {
     agents: pool.agents,
+    open: pool.open,
     lookup: opts.guard.lookup,
     via: opts.viaToken,
     timeout: opts.upstreamTimeout,
@@ -254,95 +258,81 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     stopping: stop.signal,
   };
 
-  proxy.onRequest((ctx, _callback) => {
-    // We never call the library's callback: `forward` answers the phone itself.
-    const req = ctx.clientToProxyRequest;
-    const res = ctx.proxyToClientResponse;
-    const interception = interceptions.get(req.socket);
-    const client = interception?.client ?? normalizeAddress(req.socket.remoteAddress);
-    // Inside a tunnel, the target the app chose (the CONNECT target); the Host header is recorded, not obeyed.
-    const destination = interception?.target ?? requestDestination(proxy.requestLines.get(req) ?? '', req.headers.host, ctx.isSSL ? 443 : 80);
-    if (!destination) {
-      req.resume();
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-      res.end('leakscope: the request names no valid host\n');
-      return;
-    }
-    const { host, port } = destination;
+  /** Why a request (or an upgrade) is answered by leakscope instead of forwarded, if it is; each is still a flow. */
+  const refusalOf = (req: http.IncomingMessage, target: ForwardTarget): Refusal | undefined => {
+    const { client, host, port } = target;
+    const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken) ?? oversizedHead(req);
+    if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
+    return refused;
+  };
+
+  /** Every request read from the phone, HTTP/1 or HTTP/2: the setup page, or `forward` (a refusal is a flow too). */
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse, target: ForwardTarget): void => {
+    const { host } = target;
     // A redirected connection's target is an address: the setup page is known by the name the phone asked for.
-    const redirected = interception && interception.mode !== 'regular';
-    const local = opts.localHandler(host) ?? (redirected ? opts.localHandler(String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()) : undefined);
+    const local = opts.localHandler(host) ?? (target.mode !== 'regular' ? opts.localHandler(String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()) : undefined);
     if (local) {
       req.resume();
       local(req, res);
       return;
     }
-    const refused = opts.guard.check(client, host, port) ?? viaLoop(req.headers.via, opts.viaToken);
-    if (refused) log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
     inFlight++;
-    // The name the phone checked our certificate against is the one the server's must carry.
-    const servername = (req.socket as tls.TLSSocket).servername || undefined;
-    forward(req, res, { client, mode: interception?.mode ?? 'regular', ...(interception?.name ? { name: interception.name } : {}), host, port, isSSL: ctx.isSSL, servername, refused }, hooks, upstream).catch((err: Error) => {
+    forward(req, res, { ...target, refused: refusalOf(req, target) }, hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);
     });
-  });
+  };
+  const serveH2: H2Handler = (req, res, interception) => {
+    // As over HTTP/1.1 in a tunnel: the CONNECT target is dialled, `:authority` (the Host) recorded, not obeyed.
+    const { host, port } = interception.target;
+    const servername = (req.socket as tls.TLSSocket).servername || undefined;
+    serve(req, res, { client: interception.client, mode: interception.mode, ...(interception.name ? { name: interception.name } : {}), host, port, isSSL: true, servername });
+  };
+  const proxy = new LeakscopeProxy(opts, { tunnels: opts.hooks, stopping: stop.signal, serveH2, trust: pool.trust });
 
-  // The library dials WebSocket upgrades itself, by the URL it built: the same guard, agents and lookup as requests.
-  proxy.onWebSocketConnection((ctx, callback) => {
-    const options = ctx.proxyToServerWebSocketOptions as { url: string; agent?: http.Agent; lookup?: net.LookupFunction };
-    const client = normalizeAddress((ctx.connectRequest?.socket ?? (ctx.clientToProxyWebSocket as unknown as { _socket?: net.Socket })._socket)?.remoteAddress);
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      return callback(new Error(`bad WebSocket URL ${options.url.slice(0, 200)}`));
-    }
-    const port = Number(url.port) || (url.protocol === 'wss:' ? 443 : 80);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const refused = opts.guard.check(client, host, port);
-    if (refused) {
-      log.warn({ client, host, port }, refused.text.replace(/^leakscope: /, ''));
-      return callback(new Error(refused.text));
-    }
-    const local = isThisMachine(client);
-    options.agent = ctx.isSSL ? pool.agents(local).https : pool.agents(local).http;
-    options.lookup = opts.guard.lookup(local, port);
-    callback();
-  });
+  /** Where a request read by the proxy goes, and who sent it; undefined when it names no valid host. */
+  const targetOf = (req: http.IncomingMessage, isSSL: boolean): ForwardTarget | undefined => {
+    const interception = interceptions.get(req.socket);
+    const client = interception?.client ?? normalizeAddress(req.socket.remoteAddress);
+    // Inside a tunnel, the target the app chose (the CONNECT target); the Host header is recorded, not obeyed.
+    const destination = interception?.target ?? requestDestination(proxy.requestLines.get(req) ?? '', req.headers.host, isSSL ? 443 : 80);
+    // The name the phone checked our certificate against is the one the server's must carry.
+    const servername = (req.socket as tls.TLSSocket).servername || undefined;
+    const mode = interception?.mode ?? 'regular';
+    return destination && { client, mode, ...(interception?.name ? { name: interception.name } : {}), host: destination.host, port: destination.port, isSSL, servername };
+  };
+  const NO_HOST = 'the request names no valid host';
 
-  // Each connection's phone-to-server messages, chained: every one is scanned as it arrives, and leaves only
-  // after the one before it, so a slow verdict (a redaction, a commit) never reorders what the server gets.
-  const sent = new WeakMap<object, Promise<void>>();
-  proxy.onWebSocketFrame((ctx, type, fromServer, data, flags, callback) => {
-    if (type !== 'message' || fromServer) return callback(null, data, flags);
-    const socket = (ctx.clientToProxyWebSocket as unknown as { _socket?: net.Socket })._socket;
-    const verdict = opts.onWebSocketMessage({
-      client: normalizeAddress((ctx.connectRequest?.socket ?? socket)?.remoteAddress),
-      url: String(ctx.proxyToServerWebSocketOptions?.url ?? ''),
-      data: data as Buffer | string,
-      time: Date.now(),
-    });
-    const previous = sent.get(ctx) ?? Promise.resolve();
-    const next = previous
-      .then(() => verdict)
-      .then(
-        // Not calling back drops the message: the library then never sends it.
-        (v) => {
-          if (!v.drop) callback(null, v.data ?? data, flags);
-        },
-        // Fail closed, as a request that cannot be inspected gets a 502 rather than passing unseen.
-        (err: Error) => log.error({ err: err.message, url: ctx.proxyToServerWebSocketOptions?.url }, 'WebSocket message not inspected: dropped'),
-      );
-    sent.set(ctx, next);
+  proxy.onUpgrade = (isSSL, req, socket, head) => {
+    proxy.requestLines.set(req, req.url ?? '');
+    const target = targetOf(req, isSSL);
+    // An absolute URI (`GET http://host/chat`) names the server; the server itself is asked for the path.
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(req.url ?? '');
+    if (absolute) req.url = req.url!.slice(absolute[0].length) || '/';
+    if (!target) {
+      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\nleakscope: ${NO_HOST}\n`);
+      return;
+    }
+    relayWebSocket(req, socket, head, { ...target, refused: refusalOf(req, target) }, opts.hooks, upstream);
+  };
+
+  proxy.onRequest((ctx, _callback) => {
+    // We never call the library's callback: `forward` answers the phone itself.
+    const req = ctx.clientToProxyRequest;
+    const res = ctx.proxyToClientResponse;
+    const target = targetOf(req, ctx.isSSL);
+    if (!target) {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end(`leakscope: ${NO_HOST}\n`);
+      return;
+    }
+    serve(req, res, target);
   });
 
   return new Promise((resolve, reject) => {
-    // WebSocket upgrades are forwarded by the library itself: hand it our agents so it trusts what we trust
-    // (each upgrade then gets its client's agents and the guard's lookup, in onWebSocketConnection).
-    const remote = pool.agents(false);
-    const listenOptions = { host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false, httpAgent: remote.http, httpsAgent: remote.https };
+    const listenOptions = { host: opts.host, port: opts.port, sslCaDir: opts.caDir, keepAlive: true, forceSNI: false };
     proxy.listenFailed = (err) => {
       proxy.listenFailed = undefined;
       pool.destroy();
@@ -352,7 +342,13 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       proxy.listenFailed = undefined;
       if (err) return reject(err);
       const server = proxy.httpServer!;
+      // WebSocket upgrades are relayed by leakscope (websocket.ts), not by the library's own WebSocket server.
+      server.removeAllListeners('upgrade');
+      server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => proxy.onUpgrade(false, req, socket, head));
       server.requestTimeout = 0;
+      // The library made the server without options; node's parser reads this per connection.
+      (server as http.Server & { maxHeaderSize: number }).maxHeaderSize = PARSER_HEAD_BYTES;
+      server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => answerUnreadable(e, socket, 'at the proxy port'));
       limitHeaderTime(server, opts.headersTimeout, 'connection');
       server.prependListener('connection', (socket: net.Socket) => {
         const address = normalizeAddress(socket.remoteAddress);

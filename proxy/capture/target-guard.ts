@@ -14,7 +14,8 @@ import { isLocalTarget, isLoopbackHost } from '../util/addresses';
 
 /** A refusal: answered to the client with this status and text (and recorded, as any request is). */
 export interface Refusal {
-  status: 403 | 508;
+  /** 403 a forbidden target, 508 a loop, 431 a head too large to pass on */
+  status: 403 | 431 | 508;
   text: string;
 }
 

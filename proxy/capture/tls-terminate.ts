@@ -19,7 +19,7 @@ const SNI_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 const TLS_CONTEXT_CACHE_HOSTS = 1_000;
 
 /** The protocols leakscope itself can read once TLS is ended, in the order it prefers them. */
-export const READABLE_ALPN: readonly string[] = ['http/1.1'];
+export const READABLE_ALPN: readonly string[] = ['h2', 'http/1.1'];
 
 /**
  * The phone's offer answered: a protocol leakscope reads if it offered one; otherwise its own first choice, so a
@@ -97,6 +97,9 @@ export class TlsTerminator {
       secure.once('error', onError);
       secure.once('secure', () => {
         clearTimeout(timer);
+        // As tls.Server does on a handshake: node's HTTP/2 session would otherwise wait for a 'secureConnect'
+        // that a server-side socket never emits.
+        (secure as tls.TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
         secure.off('error', onError);
         resolve({ socket: secure, servername, offered });
       });

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { writeHar } from '../har/export';
+import { filterOption } from './filter-option';
 import { UsageError } from './errors';
 import { sessionArg, withStoredFlows } from './stored';
 
@@ -11,9 +12,11 @@ export function exportCommand(): Command {
     .option('--data-dir <dir>', 'data dir to read (default ~/.leakscope)')
     .option('--flagged', 'only flows with findings')
     .option('--session <name>', 'only the flows of this capture session')
+    .option('--filter <expr>', 'only the flows matching a filter expression (README "Filter expressions")')
     .option('--out <file>', 'HAR file to write (default: standard output)')
-    .action((opts) =>
-      withStoredFlows(opts.dataDir, (store) => {
+    .action((opts) => {
+      const filter = filterOption(opts.filter);
+      return withStoredFlows(opts.dataDir, (store) => {
         const session = opts.session === undefined ? undefined : sessionArg(store, opts.session).id;
         let fd: number | undefined;
         if (opts.out) {
@@ -24,11 +27,11 @@ export function exportCommand(): Command {
           }
         }
         const write = fd === undefined ? (s: string) => fs.writeSync(1, s) : (s: string) => fs.writeSync(fd, s);
-        const n = writeHar(store.flows({ flagged: !!opts.flagged, session }), write);
+        const n = writeHar(store.flows({ flagged: !!opts.flagged, session, filter }), write);
         if (fd !== undefined) {
           fs.closeSync(fd);
           process.stderr.write(`wrote ${n} entries to ${opts.out}\n`);
         }
-      }),
-    );
+      });
+    });
 }

@@ -201,9 +201,10 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
   if (apps.size >= INSTALLED_APPS_MIN) found.add(installedApps(apps));
 
   const tags = contacts.size >= CONTACT_LIST_CONTACTS || phoneNumbers.size >= CONTACT_LIST_NUMBERS ? ['contact-list'] : [];
-  const bssids = new Set(found.all.filter((f) => f.type === 'wifi' && BSSID.test(f.value)).map((f) => f.value.toLowerCase().replace(/[:-]/g, '')));
+  const all = found.all;
+  const bssids = new Set(all.filter((f) => f.type === 'wifi' && BSSID.test(f.value)).map((f) => f.value.toLowerCase().replace(/[:-]/g, '')));
   if (bssids.size >= WIFI_SCAN_BSSIDS) tags.push(WIFI_SCAN_TAG);
-  const findings = kept(found.all);
+  const findings = kept(all);
   if (budget.exhausted || findings.length < found.size) tags.push(SCAN_CAPPED_TAG);
   return { findings, tags };
 }

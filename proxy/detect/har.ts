@@ -1,9 +1,12 @@
 // The part of a HAR file `scan` needs: each entry's request, with its body as raw bytes.
-import type { Headers } from '../../shared/types';
+import type { Body, Destination, Headers } from '../../shared/types';
 import type { ScanInput } from './index';
 
 export interface HarRequestEntry extends ScanInput {
   method: string;
+  /** what `scan --filter` also looks at: the response, and what a leakscope export recorded */
+  response: { status?: number; headers: Headers; body?: Body };
+  leakscope: { device?: string; client?: string; destination?: Destination; marked?: boolean };
 }
 
 interface HarHeader {
@@ -58,7 +61,34 @@ function requestOf(entry: unknown, i: number): HarRequestEntry {
       );
     }
   }
-  return { method, url, headers: parsedHeaders, body };
+  return { method, url, headers: parsedHeaders, body, response: responseOf(entry.response), leakscope: leakscopeOf(entry._leakscope) };
+}
+
+function isHeaderList(v: unknown): v is HarHeader[] {
+  return Array.isArray(v) && v.every((h) => isObject(h) && typeof h.name === 'string' && typeof h.value === 'string');
+}
+
+/** The response as far as it is well formed; scanning never depends on it, so nothing here is an error. */
+function responseOf(response: unknown): HarRequestEntry['response'] {
+  if (!isObject(response)) return { headers: {} };
+  const content = isObject(response.content) ? response.content : {};
+  const text = typeof content.text === 'string' ? content.text : undefined;
+  return {
+    status: typeof response.status === 'number' && response.status > 0 ? response.status : undefined,
+    headers: isHeaderList(response.headers) ? headersOf(response.headers) : {},
+    body: text === undefined ? undefined : { text, size: text.length, ...(content.encoding === 'base64' ? { encoding: 'base64' as const } : {}) },
+  };
+}
+
+function leakscopeOf(extra: unknown): HarRequestEntry['leakscope'] {
+  if (!isObject(extra)) return {};
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    device: text(extra.device),
+    client: text(extra.client),
+    destination: isObject(extra.destination) ? (extra.destination as Destination) : undefined,
+    marked: extra.marked === true,
+  };
 }
 
 /** Parses HAR text; throws an Error saying which field is wrong. */

@@ -1,5 +1,6 @@
 // Flows as HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), each entry carrying `_leakscope`
-// (findings, client, device, destination, tags, action) as CONTRACT.md fixes. Written entry by entry so an
+// (findings, client, device, destination, tags, marked, comment, action, tracker) as CONTRACT.md fixes. Written entry
+// by entry so an
 // export of a day's capture never sits whole in memory.
 import type { Body, Flow, Headers } from '../../shared/types';
 import { headerValue } from '../capture/body';
@@ -80,6 +81,7 @@ export function harEntry(flow: Flow) {
     },
     cache: {},
     timings: { send: 0, wait, receive: Math.max(total - wait, 0) },
+    ...(flow.kind === 'websocket' ? webSocketFields(flow) : {}),
     ...(flow.destination?.ip ? { serverIPAddress: flow.destination.ip } : {}),
     _leakscope: {
       id: flow.id,
@@ -90,14 +92,25 @@ export function harEntry(flow: Flow) {
       destination: flow.destination ?? {},
       ...(flow.hostHeader ? { hostHeader: flow.hostHeader } : {}),
       tags: flow.tags,
+      ...(flow.marked ? { marked: true } : {}),
+      ...(flow.comment ? { comment: flow.comment } : {}),
       ...(flow.action ? { action: flow.action } : {}),
       ...(flow.error ? { error: flow.error } : {}),
+      ...(flow.tracker ? { tracker: flow.tracker } : {}),
       ...(flow.sentBody ? { sentBody: flow.sentBody } : {}),
       ...(flow.sentUrl ? { sentUrl: flow.sentUrl } : {}),
       // HAR 1.2 has no place for trailers; they are kept here as headers are, name/value pairs
       ...(flow.requestTrailers ? { requestTrailers: harHeaders(flow.requestTrailers) } : {}),
       ...(flow.responseTrailers ? { responseTrailers: harHeaders(flow.responseTrailers) } : {}),
     },
+  };
+}
+
+/** A WebSocket's messages as Chrome DevTools exports them: `time` in epoch seconds, opcode 1 text or 2 binary (base64). */
+function webSocketFields(flow: Flow) {
+  return {
+    _resourceType: 'websocket',
+    _webSocketMessages: (flow.messages ?? []).map((m) => ({ type: m.type, time: m.time / 1000, opcode: m.opcode, data: m.data })),
   };
 }
 

@@ -1,8 +1,8 @@
 // The rules stage of the pipeline: judges one inspected request by the rules in force and says what the
 // forwarder must do (block, or send a rewritten request) and what the flow records of it.
-import type { Finding, Flow } from '../../shared/types';
-import { storedBody } from '../capture/body';
-import type { CapturedRequest, Verdict } from '../capture/forward';
+import type { Finding, Flow, Headers } from '../../shared/types';
+import { headerValue, storedBody } from '../capture/body';
+import type { BlockStub, CapturedRequest, Verdict } from '../capture/forward';
 import type { Detector, ScanResult } from '../detect';
 import { SCAN_CAPPED_TAG } from '../detect/analyze';
 import { decide, type Decision } from './decide';
@@ -25,13 +25,33 @@ export interface RulesOutcome {
 
 const BLOCK_STATUS = 403;
 
-function blocked(text: string): RulesOutcome {
-  return { verdict: { block: { status: BLOCK_STATUS, text: `leakscope: ${text}` } }, record: { action: 'blocked' }, passed: [] };
+function blocked(text: string, stub?: BlockStub): RulesOutcome {
+  return { verdict: { block: { status: BLOCK_STATUS, text: `leakscope: ${text}`, ...(stub ? { stub } : {}) } }, record: { action: 'blocked' }, passed: [] };
 }
 
 function blockReason(decision: Decision): string {
   const types = [...new Set(decision.touched.filter((r) => r.action === 'block').map((r) => r.match.type ?? 'identifiers'))];
   return `blocked by a rule (${types.join(', ')} not allowed to leave)`;
+}
+
+/** The first concrete media type the app accepts, else the type of what it sent. */
+function expectedType(headers: Headers): string | undefined {
+  const accepted = headerValue(headers, 'accept')
+    ?.split(',')
+    .map((t) => t.split(';')[0].trim())
+    .find((t) => /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/i.test(t) && !t.includes('*'));
+  return accepted ?? headerValue(headers, 'content-type')?.split(';')[0].trim();
+}
+
+/** The stub the first blocking rule asks for, if it asks for one (a 403 otherwise). */
+function blockStub(decision: Decision, request: CapturedRequest): BlockStub | undefined {
+  const answer = decision.touched.find((r) => r.action === 'block')?.answer;
+  if (answer === 'no-content') return { status: 204 };
+  if (answer === 'empty') {
+    const type = expectedType(request.headers);
+    return { status: 200, ...(type ? { contentType: type } : {}) };
+  }
+  return undefined;
 }
 
 const origin = (url: string) => new URL(url).origin;
@@ -71,7 +91,7 @@ function decided(stage: RulesStage, request: CapturedRequest, scan: ScanResult, 
 
 export async function applyRules(stage: RulesStage, request: CapturedRequest, scan: ScanResult, device?: string): Promise<RulesOutcome> {
   const decision = decided(stage, request, scan, device);
-  if (decision.block) return blocked(blockReason(decision));
+  if (decision.block) return blocked(blockReason(decision), blockStub(decision, request));
   if (decision.redact.length > 0) {
     // A capped scan did not list every value, so a redaction could miss some: fail closed.
     if (scan.tags.includes(SCAN_CAPPED_TAG)) return blocked('blocked: too many identifiers in this request to redact them all');
@@ -81,15 +101,15 @@ export async function applyRules(stage: RulesStage, request: CapturedRequest, sc
 }
 
 /**
- * The rules over what a raw stream (a tunnel that is not HTTP) just sent: `block` cuts it. There is no framing
- * to rewrite a value within, so a `redact` rule blocks too, and says so.
+ * The rules over what a stream just sent (a tunnel that is not HTTP, a gRPC message): `block` cuts it. A value
+ * is not rewritten within it, so a `redact` rule blocks too, and says so (`what`: the stream, and why).
  */
-export function applyStreamRules(stage: RulesStage, request: CapturedRequest, scan: ScanResult, device?: string): RulesOutcome {
+export function applyStreamRules(stage: RulesStage, request: CapturedRequest, scan: ScanResult, device?: string, what = 'a raw stream, whose framing leakscope cannot know to rewrite it'): RulesOutcome {
   const decision = decided(stage, request, scan, device);
   if (decision.block) return blocked(blockReason(decision));
   if (decision.redact.length > 0) {
     const types = [...new Set(decision.redact.map((f) => f.type))].join(', ');
-    return blocked(`blocked: a redact rule matched ${types} in a raw stream, whose framing leakscope cannot know to rewrite it`);
+    return blocked(`blocked: a redact rule matched ${types} in ${what}`);
   }
   return { verdict: {}, record: {}, passed: decision.passed };
 }

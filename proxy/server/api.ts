@@ -1,8 +1,9 @@
 // The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from the store; the few
-// mutations (identifiers, device names, rules, Android setup) go through requireSameOriginJson, downloads through
+// mutations (identifiers, device names, marks, rules, Android setup) go through requireSameOriginJson, downloads through
 // requireOwnOriginDownload.
 import express from 'express';
 import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
+import { FilterError, parseFilter } from '../../shared/filter';
 import { parseIdentifiers } from '../../shared/identifiers';
 import { parseRules } from '../../shared/rules';
 import type { TlsErrorEvent, UdpDroppedEvent } from '../../shared/types';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   android: AndroidSessions;
 }
 
+const MAX_COMMENT = 4000;
+
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
@@ -43,6 +46,17 @@ function int(v: unknown): number | undefined {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
   return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
 }
+
+/** `filter=EXPR`, parsed; a bad one throws FilterError (answered 400 by filterErrors). */
+function filterParam(v: unknown) {
+  const src = str(v);
+  return src === undefined ? undefined : parseFilter(src);
+}
+
+const filterErrors: express.ErrorRequestHandler = (err, _req, res, next) => {
+  if (!(err instanceof FilterError)) return next(err);
+  res.status(400).json({ error: err.message, position: err.position });
+};
 
 export function flowQuery(q: Record<string, unknown>): FlowQuery {
   const ids = str(q.ids)
@@ -58,8 +72,10 @@ export function flowQuery(q: Record<string, unknown>): FlowQuery {
     type: str(q.type),
     host: str(q.host),
     confidence: str(q.confidence),
+    tracker: str(q.tracker),
     q: str(q.q),
     ids,
+    filter: filterParam(q.filter),
   };
 }
 
@@ -87,6 +103,16 @@ export function apiRouter(deps: ApiDeps): express.Router {
   api.get('/flows/:id', (req, res) => {
     const id = int(req.params.id);
     const flow = id === undefined ? undefined : store.get(id);
+    if (!flow) return void res.status(404).json({ error: `no flow ${req.params.id}` });
+    res.json(flow);
+  });
+  api.put('/flows/:id/mark', (req, res) => {
+    const id = int(req.params.id);
+    const body = (req.body ?? {}) as { marked?: unknown; comment?: unknown };
+    if (typeof body.marked !== 'boolean') return void res.status(400).json({ error: 'marked: true or false' });
+    if (body.comment !== undefined && (typeof body.comment !== 'string' || body.comment.length > MAX_COMMENT))
+      return void res.status(400).json({ error: `comment: a string of at most ${MAX_COMMENT} characters` });
+    const flow = id === undefined ? undefined : store.mark(id, body.marked, (body.comment as string | undefined)?.trim() ?? '');
     if (!flow) return void res.status(404).json({ error: `no flow ${req.params.id}` });
     res.json(flow);
   });
@@ -164,6 +190,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   });
   api.use(sessionsRouter({ store, dataDir: deps.dataDir, version: deps.config.version, hostAllowed: deps.hostAllowed }));
   api.use(sessionErrors);
+  api.use(filterErrors);
   api.use((_req, res) => {
     res.status(404).json({ error: 'no such API route' });
   });

@@ -4,8 +4,11 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DestinationUse, LeakGroup, SessionLeaks } from '../../shared/audit';
+import type { FilterExpr } from '../../shared/filter';
 import type { Finding, Flow, FlowSummary, SummaryRow } from '../../shared/types';
 import { summarize } from '../../shared/types';
+import { filterSql } from '../filter/sql';
+import { flowTextIndexer } from './flow-text-index';
 import { migrate } from './migrate';
 import { SessionLog } from './session-log';
 
@@ -18,10 +21,14 @@ export interface FlowQuery {
   type?: string;
   host?: string;
   confidence?: string;
+  /** slug of the tracker the flow went to */
+  tracker?: string;
   q?: string;
   ids?: number[];
   /** session id */
   session?: number;
+  /** a parsed filter expression (shared/filter.ts) */
+  filter?: FilterExpr;
 }
 
 /** Which flows a summary, device list or leak grouping covers. */
@@ -56,7 +63,9 @@ CREATE TABLE IF NOT EXISTS findings (
   domain TEXT NOT NULL,
   country TEXT,
   org TEXT,
-  time INTEGER NOT NULL
+  time INTEGER NOT NULL,
+  tracker TEXT,
+  tracker_name TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_flow ON findings(flow_id);
 CREATE INDEX IF NOT EXISTS findings_type ON findings(type, flow_id);
@@ -82,18 +91,19 @@ export class FlowStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
     migrate(this.db);
+    addTrackerColumns(this.db);
     this.sessions = new SessionLog(this.db);
     // Asked for every request: kept in memory, written through on rename.
     const rows = this.db.prepare('SELECT client, name FROM device_names').all() as { client: string; name: string }[];
     this.names = new Map(rows.map((r) => [r.client, r.name]));
     this.insertFlow = this.db.prepare(
-      `INSERT INTO flows (start, client, device, method, host, url, status, flagged, summary, flow, session_id)
-       VALUES (@start, @client, @device, @method, @host, @url, @status, @flagged, '', '', @session)`,
+      `INSERT INTO flows (start, client, device, method, host, url, status, flagged, country, org, summary, flow, session_id)
+       VALUES (@start, @client, @device, @method, @host, @url, @status, @flagged, @country, @org, '', '', @session)`,
     );
     const setJson = this.db.prepare('UPDATE flows SET summary = ?, flow = ? WHERE id = ?');
     this.insertFinding = this.db.prepare(
-      `INSERT INTO findings (flow_id, type, value, confidence, device, host, domain, country, org, time)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO findings (flow_id, type, value, confidence, device, host, domain, country, org, time, tracker, tracker_name)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const columns = (draft: Omit<Flow, 'id'>) => ({
       start: draft.timings.start,
@@ -104,10 +114,13 @@ export class FlowStore {
       url: draft.url,
       status: draft.status ?? null,
       flagged: draft.findings.length > 0 ? 1 : 0,
+      country: draft.destination?.country ?? null,
+      org: draft.destination?.org ?? null,
     });
+    const indexText = flowTextIndexer(this.db);
     const updateFlow = this.db.prepare(
       `UPDATE flows SET start = @start, client = @client, device = @device, method = @method, host = @host, url = @url,
-       status = @status, flagged = @flagged WHERE id = @id`,
+       status = @status, flagged = @flagged, country = @country, org = @org WHERE id = @id`,
     );
     const deleteFindings = this.db.prepare('DELETE FROM findings WHERE flow_id = ?');
     const insertFindings = (flow: Flow) => {
@@ -123,6 +136,8 @@ export class FlowStore {
           flow.destination?.country ?? null,
           flow.destination?.org ?? null,
           flow.timings.start,
+          flow.tracker?.slug ?? null,
+          flow.tracker?.name ?? null,
         );
       }
     };
@@ -133,6 +148,7 @@ export class FlowStore {
       const flow: Flow = { id: Number(info.lastInsertRowid), ...draft, session };
       setJson.run(JSON.stringify(summarize(flow)), JSON.stringify(flow), flow.id);
       insertFindings(flow);
+      indexText(flow.id, flow);
       return flow;
     };
     this.replaceFlow = this.db.transaction((flow: Flow) => {
@@ -140,6 +156,7 @@ export class FlowStore {
       setJson.run(JSON.stringify(summarize(flow)), JSON.stringify(flow), flow.id);
       deleteFindings.run(flow.id);
       insertFindings(flow);
+      indexText(flow.id, flow);
     });
     this.addFlow = this.db.transaction(insert);
     this.addFlows = this.db.transaction((drafts: Omit<Flow, 'id'>[]) => drafts.map(insert));
@@ -191,8 +208,8 @@ export class FlowStore {
   }
 
   get(id: number): Flow | undefined {
-    const row = this.db.prepare('SELECT flow, session_id FROM flows WHERE id = ?').get(id) as StoredRow<'flow'> | undefined;
-    return row ? withSession<Flow>(row.flow, row.session_id) : undefined;
+    const row = this.db.prepare(`SELECT flow, ${OVERLAY} FROM flows WHERE id = ?`).get(id) as StoredRow<'flow'> | undefined;
+    return row ? withColumns<Flow>(row.flow, row) : undefined;
   }
 
   private where(q: FlowQuery): { sql: string; params: unknown[] } {
@@ -204,8 +221,14 @@ export class FlowStore {
     if (q.device) (clauses.push('(device = ? OR client = ?)'), params.push(q.device, q.device));
     if (q.host) (clauses.push("host LIKE ? ESCAPE '\\'"), params.push(`%${escapeLike(q.host)}%`));
     if (q.q) (clauses.push("url LIKE ? ESCAPE '\\'"), params.push(`%${escapeLike(q.q)}%`));
+    if (q.tracker) (clauses.push("json_extract(summary, '$.tracker.slug') = ?"), params.push(q.tracker));
     if (q.ids) clauses.push(`id IN (${q.ids.map(() => '?').join(',') || 'NULL'})`), params.push(...q.ids);
     if (q.session !== undefined) (clauses.push('session_id = ?'), params.push(q.session));
+    if (q.filter) {
+      const condition = filterSql(q.filter);
+      clauses.push(condition.sql);
+      params.push(...condition.params);
+    }
     if (q.type || q.confidence) {
       const sub: string[] = [];
       if (q.type) (sub.push('type = ?'), params.push(q.type));
@@ -221,16 +244,22 @@ export class FlowStore {
     const order = q.after !== undefined ? 'ASC' : 'DESC';
     const limit = Math.min(Math.max(q.limit ?? 200, 1), 5000);
     const rows = this.db
-      .prepare(`SELECT summary, session_id FROM flows ${sql} ORDER BY id ${order} LIMIT ${limit}`)
+      .prepare(`SELECT summary, ${OVERLAY} FROM flows ${sql} ORDER BY id ${order} LIMIT ${limit}`)
       .all(...params) as StoredRow<'summary'>[];
-    return rows.map((r) => withSession<FlowSummary>(r.summary, r.session_id));
+    return rows.map((r) => withColumns<FlowSummary>(r.summary, r));
   }
 
   /** Full flows matching `q`, oldest first, one at a time (exports can be large). */
   *flows(q: FlowQuery): Generator<Flow> {
     const { sql, params } = this.where(q);
-    const stmt = this.db.prepare(`SELECT flow, session_id FROM flows ${sql} ORDER BY id ASC`);
-    for (const row of stmt.iterate(...params) as Iterable<StoredRow<'flow'>>) yield withSession<Flow>(row.flow, row.session_id);
+    const stmt = this.db.prepare(`SELECT flow, ${OVERLAY} FROM flows ${sql} ORDER BY id ASC`);
+    for (const row of stmt.iterate(...params) as Iterable<StoredRow<'flow'>>) yield withColumns<Flow>(row.flow, row);
+  }
+
+  /** Marks or unmarks a flow and sets its comment (empty: none); undefined when there is no such flow. */
+  mark(id: number, marked: boolean, comment: string): Flow | undefined {
+    this.db.prepare('UPDATE flows SET marked = ?, comment = ? WHERE id = ?').run(marked ? 1 : 0, comment === '' ? null : comment, id);
+    return this.get(id);
   }
 
   summary(scope: ScopeQuery = {}): SummaryRow[] {
@@ -238,7 +267,7 @@ export class FlowStore {
     return this.db
       .prepare(
         `SELECT host, domain, country, org, type, device, COUNT(DISTINCT flow_id) AS count,
-                MIN(time) AS firstSeen, MAX(time) AS lastSeen
+                MIN(time) AS firstSeen, MAX(time) AS lastSeen, MAX(tracker) AS tracker, MAX(tracker_name) AS trackerName
          FROM findings ${inSession} GROUP BY host, type, device ORDER BY domain, host, type`,
       )
       .all(...(scope.session !== undefined ? [scope.session] : []))
@@ -324,17 +353,34 @@ export class FlowStore {
   }
 }
 
-type StoredRow<K extends 'flow' | 'summary'> = Record<K, string> & { session_id: number | null };
+/** Columns that hold what changes after a flow is stored, or what older stored JSON lacks. */
+const OVERLAY = 'session_id, marked, comment';
 
-/** A stored flow or summary with its session, which the column holds (flows from before sessions lack it in JSON). */
-function withSession<T extends { session?: number }>(json: string, session: number | null): T {
+type StoredRow<K extends 'flow' | 'summary'> = Record<K, string> & { session_id: number | null; marked: number; comment: string | null };
+
+/**
+ * A stored flow or summary with its session (flows from before sessions lack it in JSON), mark and comment (set
+ * after the flow was stored), which the columns hold.
+ */
+function withColumns<T extends { session?: number; marked?: boolean; comment?: string }>(json: string, row: StoredRow<never>): T {
   const value = JSON.parse(json) as T;
-  if (session !== null) value.session = session;
+  if (row.session_id !== null) value.session = row.session_id;
+  if (row.marked) value.marked = true;
+  else delete value.marked;
+  if (row.comment !== null) value.comment = row.comment;
+  else delete value.comment;
   return value;
 }
 
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => '\\' + c);
+}
+
+/** Stores made before tracker attribution get its columns (empty for the flows they hold). */
+function addTrackerColumns(db: Database.Database): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(findings)').all() as { name: string }[]).map((c) => c.name));
+  if (!columns.has('tracker')) db.exec('ALTER TABLE findings ADD COLUMN tracker TEXT');
+  if (!columns.has('tracker_name')) db.exec('ALTER TABLE findings ADD COLUMN tracker_name TEXT');
 }
 
 function dropNulls(row: Record<string, unknown>): Record<string, unknown> {

@@ -30,6 +30,11 @@ export class LruMap<K, V> {
     return this;
   }
 
+  /** The values, the least recently used first; reading them does not count as use. */
+  values(): IterableIterator<V> {
+    return this.map.values();
+  }
+
   delete(key: K): boolean {
     return this.map.delete(key);
   }

@@ -69,7 +69,7 @@ it('scans what the page sends over a WebSocket and passes it on', async () => {
   expect(upstream.messages).toContain(JSON.stringify({ event: 'register', device: { imei: IMEI } }));
   const flow = await waitFor(async () => {
     const flows = (await (await fetch(`${app.uiUrl}api/flows?flagged=1`)).json()) as FlowSummary[];
-    return flows.find((f) => f.method === 'WS');
+    return flows.find((f) => f.kind === 'websocket' && f.url.endsWith('/socket'));
   });
   expect(flow.findings).toContainEqual(expect.objectContaining({ type: 'imei', where: 'websocket', path: '$.device.imei', device: 'Pixel' }));
   await page.close();

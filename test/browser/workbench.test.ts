@@ -188,7 +188,7 @@ describe('the keyboard', () => {
     await expect.poll(() => page.locator('[data-testid=detail]').count()).toBe(0);
 
     await page.keyboard.press('/');
-    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.type)).toBe('search');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('filter-q');
     // Typed into the search box, j is a letter, not a move.
     await page.keyboard.type('jk');
     expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value)).toBe('jk');

@@ -1,6 +1,7 @@
 // A local HTTPS (or HTTP) upstream on 127.0.0.1 with its own test CA, recording every request it receives.
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,9 @@ function sharedTestCa() {
 }
 
 /** `certificateFor`: the name (or address) its certificate is for; 127.0.0.1 unless said */
+/** Heads a test server takes: more than leakscope passes on, so leakscope's own limit is what a test meets. */
+const SERVER_HEAD_BYTES = 512 * 1024;
+
 export async function startUpstream(opts: { tls?: boolean; handler?: Handler; webSocket?: boolean; certificateFor?: string } = {}): Promise<Upstream> {
   const tls = opts.tls ?? true;
   const handler = opts.handler ?? defaultHandler;
@@ -65,9 +69,9 @@ export async function startUpstream(opts: { tls?: boolean; handler?: Handler; we
   let server: http.Server | https.Server;
   if (tls) {
     const leaf = await minter.certificateFor(opts.certificateFor ?? '127.0.0.1');
-    server = https.createServer({ key: leaf.key, cert: leaf.cert }, listener);
+    server = https.createServer({ key: leaf.key, cert: leaf.cert, maxHeaderSize: SERVER_HEAD_BYTES }, listener);
   } else {
-    server = http.createServer(listener);
+    server = http.createServer({ maxHeaderSize: SERVER_HEAD_BYTES }, listener);
   }
   server.keepAliveTimeout = 1000;
   const messages: string[] = [];
@@ -89,6 +93,37 @@ export async function startUpstream(opts: { tls?: boolean; handler?: Handler; we
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface H2Upstream {
+  port: number;
+  url: string;
+  caPem: string;
+  close(): Promise<void>;
+}
+
+/** An HTTPS upstream that speaks HTTP/2 (and HTTP/1.1 to clients that offer only that), signed by the same test CA. */
+export async function startH2Upstream(handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void): Promise<H2Upstream> {
+  const { caPem, minter } = await sharedTestCa();
+  const leaf = await minter.certificateFor('127.0.0.1');
+  const server = http2.createSecureServer({ key: leaf.key, cert: leaf.cert, allowHTTP1: true }, handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `https://127.0.0.1:${port}`,
+    caPem,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy();
         server.close(() => resolve());
       }),
   };

@@ -71,6 +71,7 @@ describe('WireGuard mode', () => {
     expect(flow.client).toBe('10.73.0.2');
     expect(flow.device).toBe('Tunnel phone');
     expect(flow.findings.map((f) => [f.type, f.value])).toContainEqual(['imei', IMEI]);
+    expect(flow.mode).toBe('wireguard');
     const full = await world.api<Flow>(cli, `/api/flows/${flow.id}`);
     expect(full.mode).toBe('wireguard');
     expect(full.destination?.ip).toBe(world.upstreamAddress);

@@ -72,16 +72,21 @@ describe('rules over WebSocket messages', () => {
     expect(fake).toMatch(/^\+86\d{11}$/);
     expect(fake).not.toBe(PHONE);
 
-    const flows = await waitFor(async () => {
+    // One flow for the connection, every message listed in order with what the rules did to it.
+    const flow = await waitFor(async () => {
       const all = (await (await fetch(`${app.uiUrl}api/flows?flagged=1`)).json()) as FlowSummary[];
-      const ws = all.filter((f) => f.method === 'WS');
-      return ws.length >= 2 ? ws : undefined;
-    }, 5000, 'two WebSocket flows');
-    const details = await Promise.all(flows.map(async (f) => (await (await fetch(`${app.uiUrl}api/flows/${f.id}`)).json()) as Flow));
-    const blocked = details.find((f) => f.action === 'blocked');
-    const redacted = details.find((f) => f.action === 'redacted');
-    expect(blocked?.findings).toContainEqual(expect.objectContaining({ type: 'imei', value: IMEI, where: 'websocket' }));
-    expect(redacted?.findings).toContainEqual(expect.objectContaining({ type: 'phone_number', where: 'websocket' }));
-    expect(redacted?.sentBody?.text).toContain(fake);
+      const summary = all.find((f) => f.kind === 'websocket');
+      const detail = summary && ((await (await fetch(`${app.uiUrl}api/flows/${summary.id}`)).json()) as Flow);
+      return detail?.closedBy ? detail : undefined;
+    }, 5000, 'the WebSocket flow, closed');
+    const sentByPhone = flow.messages!.filter((m) => m.type === 'send');
+    expect(sentByPhone.map((m) => JSON.parse(m.data).seq)).toEqual([1, 2, 3, 4]);
+    expect(sentByPhone.map((m) => m.action)).toEqual([undefined, 'blocked', 'redacted', undefined]);
+    expect(sentByPhone[2].sentData).toContain(fake);
+    expect(flow.action).toBe('blocked');
+    const blockedAt = flow.messages!.indexOf(sentByPhone[1]);
+    const redactedAt = flow.messages!.indexOf(sentByPhone[2]);
+    expect(flow.findings).toContainEqual(expect.objectContaining({ type: 'imei', value: IMEI, where: 'websocket', message: blockedAt }));
+    expect(flow.findings).toContainEqual(expect.objectContaining({ type: 'phone_number', where: 'websocket', message: redactedAt }));
   });
 });

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseFilter } from '../../shared/filter';
 import { summarize, type Flow } from '../../shared/types';
 import { FlowStore } from '../../proxy/store/flow-store';
 import { draftFlow } from '../helpers/flows';
@@ -95,9 +96,17 @@ describe('a database from before capture sessions', () => {
     expect(now).toMatchObject({ name: 'after the update', flows: 1, current: true });
     store.close();
     const raw = new Database(path.join(dir, 'flows.db'), { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
     expect(raw.prepare('SELECT COUNT(*) AS n FROM flows WHERE session_id IS NULL').get()).toEqual({ n: 0 });
     raw.close();
+  });
+
+  it('indexes the old flows for full-text search and fills their country, so filters find them', () => {
+    const dir = tempDir();
+    writeV0Database(dir, [...drafts, draftFlow({ start: T0 + 180_000, host: 'log.example.com', body: '{"note":"zebrafinch"}' })]);
+    const store = open(dir);
+    expect(store.summaries({ filter: parseFilter('zebrafinch') }).map((f) => f.host)).toEqual(['log.example.com']);
+    expect(store.summaries({ filter: parseFilter('~cc cn & ~t imsi') }).map((f) => f.host)).toEqual(['api.push-example.cn']);
   });
 
   it('an empty database from before sessions migrates to no session at all', () => {

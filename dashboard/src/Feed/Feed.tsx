@@ -134,7 +134,7 @@ export function Feed({ openId }: { openId?: number }) {
     }
     if (isTyping(e.target)) return false;
     if (e.key === '/') {
-      document.querySelector<HTMLInputElement>('.filters input[type=search]')?.focus();
+      document.querySelector<HTMLInputElement>('form[role=search] input')?.focus();
       return true;
     }
     if (e.key !== 'j' && e.key !== 'k') return false;

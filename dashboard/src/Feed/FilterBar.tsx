@@ -3,9 +3,10 @@ import { IDENTIFIER_TYPES } from '../../../shared/types';
 import { useStore } from '../store/useStore';
 import { typeLabel } from '../lib/labels';
 import { isEmptyFilter, type FeedFilter } from '../lib/filter';
+import { ExpressionInput } from './ExpressionInput';
 
 /** A text input that writes to the store after a short pause in typing. */
-function DebouncedInput(props: { value: string; onChange: (v: string) => void; label: string; placeholder: string; testid: string; type?: string }) {
+function DebouncedInput(props: { value: string; onChange: (v: string) => void; label: string; placeholder: string; testid: string }) {
   const [local, setLocal] = useState(props.value);
   useEffect(() => setLocal(props.value), [props.value]);
   useEffect(() => {
@@ -18,7 +19,7 @@ function DebouncedInput(props: { value: string; onChange: (v: string) => void; l
     <label className="field">
       <span className="field-label">{props.label}</span>
       <input
-        type={props.type ?? 'text'}
+        type="text"
         value={local}
         placeholder={props.placeholder}
         data-testid={props.testid}
@@ -36,7 +37,7 @@ export function FilterBar() {
   const devices = [...s.devices.entries()].sort((a, b) => (a[1] ?? a[0]).localeCompare(b[1] ?? b[0]));
   return (
     <form className="filters" role="search" aria-label="Filter flows" onSubmit={(e) => e.preventDefault()}>
-      <DebouncedInput label="Search URL" placeholder="text in URL" value={f.q} onChange={(q) => set({ q })} testid="filter-q" type="search" />
+      <ExpressionInput value={f.q} onChange={(q) => set({ q })} serverError={s.filterError} />
       <label className="field">
         <span className="field-label">Device</span>
         <select value={f.device} onChange={(e) => set({ device: e.target.value })} data-testid="filter-device">
@@ -62,11 +63,26 @@ export function FilterBar() {
       </label>
       <DebouncedInput label="Host" placeholder="host contains" value={f.host} onChange={(host) => set({ host })} testid="filter-host" />
       <label className="field">
+        <span className="field-label">Tracker</span>
+        <select value={f.tracker} onChange={(e) => set({ tracker: e.target.value })} data-testid="filter-tracker">
+          <option value="">Any tracker</option>
+          {f.tracker && !s.trackers.has(f.tracker) ? <option value={f.tracker}>{f.tracker}</option> : null}
+          {[...s.trackers.entries()]
+            .sort((a, b) => a[1].localeCompare(b[1]))
+            .map(([slug, name]) => (
+              <option key={slug} value={slug}>
+                {name}
+              </option>
+            ))}
+        </select>
+      </label>
+      <label className="field">
         <span className="field-label">Confidence</span>
         <select value={f.confidence} onChange={(e) => set({ confidence: e.target.value as FeedFilter['confidence'] })} data-testid="filter-confidence">
           <option value="">Any</option>
           <option value="known">Known value</option>
           <option value="pattern">Pattern</option>
+          <option value="tracker">Tracker format</option>
         </select>
       </label>
       <label className="check">

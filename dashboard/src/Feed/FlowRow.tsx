@@ -38,10 +38,21 @@ export const FlowRow = memo(function FlowRow(props: {
       <span className={`c-status s-${String(status)[0]}`} title={flow.error}>{status}</span>
       <span className="c-url">
         <span className="c-host">{flow.host}</span>
+        {flow.tracker ? (
+          <span className="tracker" title={`Known tracker: ${flow.tracker.name}`} data-testid="flow-tracker">
+            {flow.tracker.name}
+          </span>
+        ) : null}
         <span className="c-path">{pathOf(flow.url)}</span>
       </span>
       <span className="c-badges">
+        {flow.marked ? <span className="tag marked" title={flow.comment ?? 'marked'} data-testid="row-marked">marked</span> : null}
         {flow.action ? <span className={`action action-${flow.action}`}>{flow.action}</span> : null}
+        {flow.mode ? (
+          <span className="mode" title={`Came in through ${flow.mode} mode, not the proxy setting`} data-testid="flow-mode">
+            {flow.mode}
+          </span>
+        ) : null}
         {types.map(([t, n]) => (
           <TypeBadge key={t} type={t} count={n} />
         ))}

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { MarkPanel } from './MarkPanel';
 import type { Finding, Flow, Headers } from '../../../shared/types';
 import { api } from '../store/api';
 import { useStoreValue } from '../store/useStore';
@@ -9,6 +10,7 @@ import { flowHarName } from '../../../shared/har-name';
 import { parsePath } from '../lib/paths';
 import { BodyView } from './BodyView';
 import { Marked, type MarkItem } from './Marked';
+import { WebSocketMessages } from './WebSocketMessages';
 
 function headerList(h: Headers | undefined): [string, string][] {
   const out: [string, string][] = [];
@@ -134,6 +136,8 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
     const reqCt = header(flow.requestHeaders, 'content-type');
     const resCt = header(flow.responseHeaders, 'content-type');
     const curl = toCurl(flow);
+    // A WebSocket is its handshake and its messages: no body, and no cURL command that could repeat it.
+    const webSocket = flow.kind === 'websocket';
     return (
       <>
         <section className="detail-section">
@@ -149,6 +153,7 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
             </span>
             <span>
               <b>Destination</b> {flow.host}
+              {flow.hostHeader ? ` · Host header ${flow.hostHeader}` : ''}
               {flow.destination?.ip ? ` · ${flow.destination.ip}` : ''}
               {flow.destination?.country ? ` · ${flow.destination.country}` : ''}
               {flow.destination?.scope && flow.destination.scope !== 'public' ? ` · ${flow.destination.scope} address` : ''}
@@ -157,6 +162,9 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
             {flow.action ? (
               <span className={`action action-${flow.action}`}>{flow.action}</span>
             ) : null}
+            {webSocket || flow.closedBy ? (
+              <span data-testid="closed-by">{flow.closedBy ? `closed by ${flow.closedBy === 'client' ? 'the phone' : flow.closedBy === 'server' ? 'the server' : 'leakscope'}` : 'open'}</span>
+            ) : null}
             {flow.tags.map((t) => (
               <span className="tag" key={t}>
                 {t}
@@ -164,16 +172,18 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
             ))}
           </div>
           <div className="detail-actions">
-            <button
-              type="button"
-              data-testid="copy-curl"
-              onClick={async () => {
-                setShowCurl(true);
-                setCopied((await copyText(curl)) ? 'Copied to clipboard' : 'Copy failed: select the command below');
-              }}
-            >
-              Copy as cURL
-            </button>
+            {webSocket ? null : (
+              <button
+                type="button"
+                data-testid="copy-curl"
+                onClick={async () => {
+                  setShowCurl(true);
+                  setCopied((await copyText(curl)) ? 'Copied to clipboard' : 'Copy failed: select the command below');
+                }}
+              >
+                Copy as cURL
+              </button>
+            )}
             <a className="button" href={`/api/export.har?ids=${flow.id}`} download={flowHarName(flow)} data-testid="export-one">
               Export HAR
             </a>
@@ -185,6 +195,8 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
             </pre>
           ) : null}
         </section>
+
+        <MarkPanel flow={flow} onSaved={setFlow} />
 
         <section className="detail-section" aria-labelledby="findings-h">
           <h3 id="findings-h">Findings ({flow.findings.length})</h3>
@@ -210,41 +222,52 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
           )}
         </section>
 
-        <section className="detail-section">
-          <h3>Query</h3>
-          <KvTable rows={query} items={urlItems} where="url" testid="query" />
-          <h3>Request headers</h3>
-          <KvTable rows={headerList(flow.requestHeaders)} items={items} where="header" caseless testid="request-headers" />
-          {cookieRows.length ? (
-            <>
-              <h3>Cookies</h3>
-              <KvTable rows={cookieRows} items={items} where="cookie" testid="cookies" />
-            </>
-          ) : null}
-          <h3>Request body</h3>
-          <BodyView body={flow.requestBody} contentType={reqCt} items={items.filter((i) => i.finding.where === 'body')} testid="request-body" />
-          {flow.sentBody || flow.sentUrl ? (
-            <>
-              <h3>What left for the upstream (redacted)</h3>
-              {flow.sentUrl ? <p className="mono">{flow.sentUrl}</p> : null}
-              <BodyView body={flow.sentBody} contentType={reqCt} />
-            </>
-          ) : null}
-          {items.some((i) => i.finding.where === 'websocket') ? (
-            <p className="muted small">WebSocket findings are listed above; messages are not shown here.</p>
-          ) : null}
-        </section>
+        {webSocket ? (
+          <section className="detail-section">
+            <h3>Handshake request headers</h3>
+            <KvTable rows={headerList(flow.requestHeaders)} items={items} where="header" caseless testid="request-headers" />
+            <h3>
+              Handshake response headers{flow.status ? ` (${flow.status} ${flow.statusText ?? ''})` : ''}
+            </h3>
+            {flow.responseHeaders ? <KvTable rows={headerList(flow.responseHeaders)} items={[]} where="header" testid="response-headers" /> : <p className="muted">The server did not answer.</p>}
+            <WebSocketMessages flow={flow} items={items} />
+          </section>
+        ) : (
+          <>
+            <section className="detail-section">
+              <h3>Query</h3>
+              <KvTable rows={query} items={urlItems} where="url" testid="query" />
+              <h3>Request headers</h3>
+              <KvTable rows={headerList(flow.requestHeaders)} items={items} where="header" caseless testid="request-headers" />
+              {cookieRows.length ? (
+                <>
+                  <h3>Cookies</h3>
+                  <KvTable rows={cookieRows} items={items} where="cookie" testid="cookies" />
+                </>
+              ) : null}
+              <h3>Request body</h3>
+              <BodyView body={flow.requestBody} contentType={reqCt} items={items.filter((i) => i.finding.where === 'body')} testid="request-body" />
+              {flow.sentBody || flow.sentUrl ? (
+                <>
+                  <h3>What left for the upstream (redacted)</h3>
+                  {flow.sentUrl ? <p className="mono">{flow.sentUrl}</p> : null}
+                  <BodyView body={flow.sentBody} contentType={reqCt} />
+                </>
+              ) : null}
+            </section>
 
-        <section className="detail-section">
-          <h3>Response</h3>
-          <p className="mono">
-            {flow.status ? `${flow.status} ${flow.statusText ?? ''}` : flow.error ? `failed: ${flow.error}` : 'no response'}
-          </p>
-          <h3>Response headers</h3>
-          <KvTable rows={headerList(flow.responseHeaders)} items={[]} where="header" />
-          <h3>Response body</h3>
-          <BodyView body={flow.responseBody} contentType={resCt} testid="response-body" />
-        </section>
+            <section className="detail-section">
+              <h3>Response</h3>
+              <p className="mono">
+                {flow.status ? `${flow.status} ${flow.statusText ?? ''}` : flow.error ? `failed: ${flow.error}` : 'no response'}
+              </p>
+              <h3>Response headers</h3>
+              <KvTable rows={headerList(flow.responseHeaders)} items={[]} where="header" />
+              <h3>Response body</h3>
+              <BodyView body={flow.responseBody} contentType={resCt} testid="response-body" />
+            </section>
+          </>
+        )}
 
         <section className="detail-section">
           <h3>Timings</h3>
@@ -259,7 +282,7 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
                 <td>{flow.timings.wait !== undefined ? `${Math.round(flow.timings.wait)} ms` : '—'}</td>
               </tr>
               <tr>
-                <th scope="row">Complete after</th>
+                <th scope="row">{webSocket ? 'Closed after' : 'Complete after'}</th>
                 <td>{flow.timings.total !== undefined ? `${Math.round(flow.timings.total)} ms` : '—'}</td>
               </tr>
             </tbody>

@@ -17,7 +17,7 @@ export function Header({ route }: { route: Route }) {
         {VIEWS.map((v) => (
           <a key={v.id} href={hrefOf({ view: v.id })} className={route.view === v.id ? 'tab active' : 'tab'} aria-current={route.view === v.id ? 'page' : undefined}>
             {v.label}
-            {v.id === 'setup' && s.tlsErrors.length > 0 ? <span className="pill warn" title="Hosts that refused our certificate">{s.tlsErrors.length}</span> : null}
+            {v.id === 'setup' && s.tlsErrors.length > 0 ? <span className="pill warn" title="Hosts whose TLS with leakscope failed">{s.tlsErrors.length}</span> : null}
           </a>
         ))}
       </nav>

@@ -16,7 +16,10 @@ interface Cell {
 }
 
 interface Row {
+  /** the registrable domain, or the tracker's name when grouped by tracker */
   domain: string;
+  /** the tracker's slug, when the row is a tracker's */
+  tracker?: string;
   countries: string[];
   org?: string;
   hosts: Set<string>;
@@ -28,12 +31,19 @@ function cellLabel(type: IdentifierType, domain: string, c: Cell): string {
   return `${typeLabel(type)} to ${domain}: ${c.count} ${c.count === 1 ? 'request' : 'requests'}, first seen ${formatDateTime(c.firstSeen)}, last seen ${formatDateTime(c.lastSeen)}`;
 }
 
-/** Collected identifiers: destination (registrable domain) × identifier type, for one device or all. */
+type Grouping = 'domain' | 'tracker';
+
+/**
+ * Collected identifiers: destination × identifier type, for one device or all. A destination is a
+ * registrable domain, or (grouped by tracker) the known tracker its hosts belong to; hosts of no known
+ * tracker stay by domain.
+ */
 export function Matrix() {
   const flaggedVersion = useStoreValue((s) => s.flaggedVersion);
   const session = useStoreValue((s) => s.session);
   const { data, error } = useApi<SummaryResponse>(`/api/summary${sessionQuery(session)}`, flaggedVersion, 1000);
   const [device, setDevice] = useState('');
+  const [grouping, setGrouping] = useState<Grouping>('domain');
   const rows = data?.rows ?? [];
   const devices = useMemo(() => [...new Set(rows.map((r) => r.device ?? '').filter(Boolean))].sort(), [rows]);
 
@@ -42,9 +52,11 @@ export function Matrix() {
     const seen = new Set<IdentifierType>();
     for (const r of rows) {
       if (device && r.device !== device) continue;
-      const domain = r.domain || r.host;
-      let row = byDomain.get(domain);
-      if (!row) byDomain.set(domain, (row = { domain, countries: [], hosts: new Set(), cells: {}, total: 0 }));
+      const byTracker = grouping === 'tracker' && r.tracker !== undefined;
+      const domain = byTracker ? (r.trackerName ?? r.tracker!) : r.domain || r.host;
+      const key = byTracker ? `tracker:${r.tracker}` : domain;
+      let row = byDomain.get(key);
+      if (!row) byDomain.set(key, (row = { domain, ...(byTracker ? { tracker: r.tracker } : {}), countries: [], hosts: new Set(), cells: {}, total: 0 }));
       if (r.country && !row.countries.includes(r.country)) row.countries.push(r.country);
       row.org ??= r.org;
       row.hosts.add(r.host);
@@ -59,10 +71,10 @@ export function Matrix() {
     }
     const table = [...byDomain.values()].sort((a, b) => b.total - a.total || a.domain.localeCompare(b.domain));
     return { table, types: IDENTIFIER_TYPES.filter((t) => seen.has(t)) };
-  }, [rows, device]);
+  }, [rows, device, grouping]);
 
-  const open = (domain: string, type: IdentifierType) => {
-    store.resetFilter({ ...EMPTY_FILTER, host: domain, type, device });
+  const open = (row: Row, type: IdentifierType) => {
+    store.resetFilter({ ...EMPTY_FILTER, ...(row.tracker ? { tracker: row.tracker } : { host: row.domain }), type, device });
     navigate({ view: 'feed' });
   };
 
@@ -79,6 +91,13 @@ export function Matrix() {
                 {d}
               </option>
             ))}
+          </select>
+        </label>
+        <label className="field inline">
+          <span className="field-label">Group by</span>
+          <select value={grouping} onChange={(e) => setGrouping(e.target.value as Grouping)} data-testid="matrix-grouping">
+            <option value="domain">Domain</option>
+            <option value="tracker">Tracker</option>
           </select>
         </label>
       </div>
@@ -103,7 +122,7 @@ export function Matrix() {
             </thead>
             <tbody>
               {table.map((row) => (
-                <tr key={row.domain} data-domain={row.domain}>
+                <tr key={row.tracker ? `tracker:${row.tracker}` : row.domain} data-domain={row.domain} {...(row.tracker ? { 'data-tracker': row.tracker } : {})}>
                   <th scope="row" title={[...row.hosts].join('\n')}>
                     <span className="mono">{row.domain}</span>
                     {row.countries.length ? <span className="country">{row.countries.join(', ')}</span> : null}
@@ -117,7 +136,7 @@ export function Matrix() {
                       <td key={t} className="cell" data-type={t}>
                         <button
                           type="button"
-                          onClick={() => open(row.domain, t)}
+                          onClick={() => open(row, t)}
                           data-testid={`cell-${row.domain}-${t}`}
                           aria-label={cellLabel(t, row.domain, c)}
                           title={cellLabel(t, row.domain, c)}

@@ -1,4 +1,5 @@
 import type { ServerConfig } from '../../../shared/api';
+import type { TlsFailureKind } from '../../../shared/types';
 import { useApi, useStore } from '../store/useStore';
 import { formatDateTime } from '../lib/format';
 import { AndroidDevices } from './AndroidDevices';
@@ -46,27 +47,35 @@ export function Setup() {
         </ul>
       </div>
 
-      <h3>Hosts that refused our certificate ({s.tlsErrors.length})</h3>
-      <p className="muted">Each one is an app that pins its certificate or does not trust the CA. Its traffic to that host is not visible.</p>
+      <h3>Hosts whose TLS with leakscope failed ({s.tlsErrors.length})</h3>
+      <p className="muted">Traffic to these hosts is not visible. What happened tells you what to do about it.</p>
       {s.tlsErrors.length === 0 ? (
         <p className="empty">None so far.</p>
       ) : (
         <table className="grid" data-testid="tls-errors">
           <thead>
             <tr>
-              <th scope="col">Time</th>
               <th scope="col">Host</th>
               <th scope="col">Device</th>
               <th scope="col">What happened</th>
+              <th scope="col">Times</th>
+              <th scope="col">First seen</th>
+              <th scope="col">Last seen</th>
             </tr>
           </thead>
           <tbody>
-            {s.tlsErrors.map((e, i) => (
-              <tr key={`${e.time}-${e.host}-${i}`}>
-                <td>{formatDateTime(e.time)}</td>
+            {s.tlsErrors.map((e) => (
+              <tr key={`${e.client}-${e.host}-${e.kind}`} data-kind={e.kind}>
                 <td className="mono">{e.host}</td>
                 <td>{s.deviceName(e.client)}</td>
-                <td className="small">{e.message}</td>
+                <td className="small">
+                  <b>{TLS_FAILURE_LABELS[e.kind] ?? e.kind}</b>
+                  <br />
+                  {e.message}
+                </td>
+                <td>{e.count}</td>
+                <td>{formatDateTime(e.firstSeen)}</td>
+                <td>{formatDateTime(e.lastSeen)}</td>
               </tr>
             ))}
           </tbody>
@@ -75,3 +84,11 @@ export function Setup() {
     </div>
   );
 }
+
+/** What each kind of TLS failure asks of the tester. */
+const TLS_FAILURE_LABELS: Record<TlsFailureKind, string> = {
+  untrusted: 'Our CA is not trusted: install it, or the app ignores user CAs (see above)',
+  incompatible: 'No TLS version, cipher or protocol in common: a leakscope limit, not the app',
+  'closed-after-handshake': 'Likely certificate pinning: closed right after the handshake',
+  other: 'The handshake broke off',
+};

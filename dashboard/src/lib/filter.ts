@@ -6,14 +6,17 @@ export interface FeedFilter {
   type: IdentifierType | '';
   host: string;
   confidence: Confidence | '';
+  /** slug of the known tracker the flow went to */
+  tracker: string;
   flagged: boolean;
+  /** a filter expression (shared/filter.ts); the server evaluates it (it reaches into bodies), see flowStore */
   q: string;
 }
 
-export const EMPTY_FILTER: FeedFilter = { device: '', type: '', host: '', confidence: '', flagged: false, q: '' };
+export const EMPTY_FILTER: FeedFilter = { device: '', type: '', host: '', confidence: '', tracker: '', flagged: false, q: '' };
 
 export function isEmptyFilter(f: FeedFilter): boolean {
-  return !f.device && !f.type && !f.host && !f.confidence && !f.flagged && !f.q;
+  return !f.device && !f.type && !f.host && !f.confidence && !f.tracker && !f.flagged && !f.q;
 }
 
 export function filterToQuery(f: FeedFilter): string {
@@ -23,22 +26,22 @@ export function filterToQuery(f: FeedFilter): string {
   if (f.type) p.set('type', f.type);
   if (f.host) p.set('host', f.host);
   if (f.confidence) p.set('confidence', f.confidence);
-  if (f.q) p.set('q', f.q);
+  if (f.tracker) p.set('tracker', f.tracker);
+  if (f.q) p.set('filter', f.q);
   return p.toString();
 }
 
-/** A predicate compiled once per filter change, run once per flow. */
+/** A predicate compiled once per filter change, run once per flow: every field but the expression `q`. */
 export function compileFilter(f: FeedFilter): (flow: FlowSummary) => boolean {
-  if (isEmptyFilter(f)) return () => true;
+  if (isEmptyFilter({ ...f, q: '' })) return () => true;
   const host = f.host.trim().toLowerCase();
-  const q = f.q.trim().toLowerCase();
   const device = f.device;
   const findingLevel = Boolean(f.type || f.confidence);
   return (flow) => {
     if (f.flagged && flow.findings.length === 0) return false;
     if (device && flow.device !== device && flow.client !== device) return false;
     if (host && !flow.host.toLowerCase().includes(host)) return false;
-    if (q && !flow.url.toLowerCase().includes(q)) return false;
+    if (f.tracker && flow.tracker?.slug !== f.tracker) return false;
     if (findingLevel) {
       let hit = false;
       for (const x of flow.findings) {

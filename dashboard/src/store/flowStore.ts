@@ -5,6 +5,7 @@ import type { FlowSummary, TlsErrorEvent } from '../../../shared/types';
 import { SOCKET_EVENTS, type FlowsResponse, type SocketAuth, type TlsErrorsResponse } from '../../../shared/api';
 import { api } from './api';
 import { compileFilter, EMPTY_FILTER, type FeedFilter } from '../lib/filter';
+import { Observable } from './observable';
 
 export type ConnectionState = 'connecting' | 'live' | 'offline';
 
@@ -45,7 +46,7 @@ function indexById(list: FlowSummary[], id: number): number {
   return i < list.length && list[i].id === id ? i : -1;
 }
 
-export class FlowStore {
+export class FlowStore extends Observable {
   /** Every flow in view, id ascending (the feed shows it reversed: newest first). Live flows go in in place;
    *  a history page replaces it. */
   all: FlowSummary[] = [];
@@ -61,40 +62,32 @@ export class FlowStore {
   /** the highest session id seen on a flow: a new one means the session list is stale */
   newestSession: number | undefined;
   private matches = compileFilter(EMPTY_FILTER);
+  /** With a filter expression: the ids the server says match it (undefined until it has answered). */
+  private expressionIds: Set<number> | undefined;
+  /** what the server said of the expression when it refused it */
+  filterError = '';
   paused = false;
   /** Flows received while paused; shown on resume. */
   held: FlowSummary[] = [];
   /** client IP → device name, from every flow seen. */
   devices = new Map<string, string | undefined>();
+  /** tracker slug → name, from every flow seen */
+  trackers = new Map<string, string>();
   flaggedSeen = 0;
   tlsErrors: TlsErrorEvent[] = [];
   connection: ConnectionState = 'connecting';
   loadError = '';
   /** Bumped on every change the views care about; the useSyncExternalStore snapshot. */
-  version = 0;
   /** Bumped when flows with findings arrive (summary / devices refresh on it). */
   flaggedVersion = 0;
 
   private queue: FlowSummary[] = [];
   private lastFlush = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private listeners = new Set<() => void>();
   private socket: Socket | undefined;
   private started = false;
   /** Oldest id loaded from history; 0 once there is nothing more to page in (or the view was cleared). */
   private historyBefore = 0;
-
-  subscribe = (fn: () => void): (() => void) => {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  };
-
-  getVersion = (): number => this.version;
-
-  private emit(): void {
-    this.version++;
-    for (const fn of this.listeners) fn();
-  }
 
   async start(): Promise<void> {
     if (this.started) return;
@@ -149,6 +142,7 @@ export class FlowStore {
       this.ids.add(f.id);
       if (!this.devices.has(f.client)) this.devices.set(f.client, f.device);
       this.noteSession(f);
+      if (f.tracker) this.trackers.set(f.tracker.slug, f.tracker.name);
       if (f.findings.length > 0) flagged++;
       older.push(f);
     }
@@ -238,6 +232,7 @@ export class FlowStore {
       if (!this.devices.has(f.client) || (f.device && this.devices.get(f.client) !== f.device))
         this.devices.set(f.client, f.device);
       this.noteSession(f);
+      if (f.tracker) this.trackers.set(f.tracker.slug, f.tracker.name);
       if (f.findings.length > 0) {
         this.flaggedSeen++;
         flagged = true;
@@ -246,6 +241,54 @@ export class FlowStore {
       else this.show(f);
     }
     if (flagged) this.flaggedVersion++;
+    this.emit();
+    if (this.filter.q) void this.askExpression(batch.map((f) => f.id));
+  }
+
+  /**
+   * Asks the server which flows match the expression: every one up to the history limit, or only `ids` (a live
+   * batch, added to what matched). An answer for an expression no longer in force is dropped.
+   */
+  private async askExpression(ids?: number[]): Promise<void> {
+    const expr = this.filter.q;
+    const found = ids ? new Set(this.expressionIds) : new Set<number>();
+    const base = `/api/flows?filter=${encodeURIComponent(expr)}`;
+    try {
+      if (ids) {
+        for (let i = 0; i < ids.length; i += 500) {
+          const page = await api<FlowsResponse>(`${base}&limit=${PAGE}&ids=${ids.slice(i, i + 500).join(',')}`);
+          for (const f of page) found.add(f.id);
+        }
+      } else {
+        for (let before: number | undefined; found.size < HISTORY_LIMIT; ) {
+          const page = await api<FlowsResponse>(`${base}&limit=${PAGE}${before ? `&before=${before}` : ''}`);
+          for (const f of page) found.add(f.id);
+          if (page.length < PAGE) break;
+          before = page[page.length - 1].id;
+        }
+      }
+    } catch (err) {
+      if (expr !== this.filter.q) return;
+      this.filterError = (err as Error).message;
+      this.expressionIds = new Set();
+      this.compile();
+      this.emit();
+      return;
+    }
+    if (expr !== this.filter.q) return;
+    this.filterError = '';
+    this.expressionIds = found;
+    this.compile();
+    this.emit();
+  }
+
+  /** After a mark is saved: the row shows it at once (marks are not streamed). */
+  patchMark(id: number, marked: boolean, comment: string | undefined): void {
+    const i = indexById(this.all, id);
+    if (i < 0) return;
+    this.all[i] = { ...this.all[i], marked: marked || undefined, comment };
+    const v = indexById(this.visible, id);
+    if (v >= 0) this.visible[v] = this.all[i];
     this.emit();
   }
 
@@ -271,7 +314,9 @@ export class FlowStore {
 
   /** The feed filter and the picked session, as one predicate. */
   private compile(): void {
-    const base = compileFilter(this.filter);
+    const fields = compileFilter(this.filter);
+    const ids = this.filter.q ? (this.expressionIds ?? new Set<number>()) : undefined;
+    const base = ids ? (f: FlowSummary) => ids.has(f.id) && fields(f) : fields;
     const session = this.session;
     this.matches = session === undefined ? base : (f) => f.session === session && base(f);
     this.visible = this.all.filter(this.matches);
@@ -289,13 +334,21 @@ export class FlowStore {
   }
 
   setFilter(patch: Partial<FeedFilter>): void {
-    this.filter = { ...this.filter, ...patch };
-    this.compile();
-    this.emit();
+    this.applyFilter({ ...this.filter, ...patch });
   }
 
   resetFilter(next: FeedFilter = EMPTY_FILTER): void {
+    this.applyFilter(next);
+  }
+
+  private applyFilter(next: FeedFilter): void {
+    const expressionChanged = next.q !== this.filter.q;
     this.filter = next;
+    if (expressionChanged) {
+      this.expressionIds = undefined;
+      this.filterError = '';
+      if (next.q) void this.askExpression();
+    }
     this.compile();
     this.emit();
   }
@@ -319,11 +372,13 @@ export class FlowStore {
     this.emit();
   }
 
+  /** One row per client, host and kind: a newer count of the same failure replaces the row it updates. */
   private addTlsError(e: TlsErrorEvent, live: boolean): void {
-    const dup = this.tlsErrors.some((x) => x.time === e.time && x.host === e.host && x.client === e.client);
-    if (dup) return;
-    if (live) this.tlsErrors = [e, ...this.tlsErrors].slice(0, 1000);
-    else this.tlsErrors = [...this.tlsErrors, e].sort((a, b) => b.time - a.time).slice(0, 1000);
+    const same = (x: TlsErrorEvent) => x.client === e.client && x.host === e.host && x.kind === e.kind;
+    const held = this.tlsErrors.find(same);
+    if (held && held.lastSeen >= e.lastSeen) return;
+    const others = this.tlsErrors.filter((x) => !same(x));
+    this.tlsErrors = (live ? [e, ...others] : [...others, e].sort((a, b) => b.lastSeen - a.lastSeen)).slice(0, 1000);
   }
 
   /** Device label for a client IP. */

@@ -3,27 +3,14 @@
 import type { Marker, SessionInfo } from '../../../shared/audit';
 import { api } from './api';
 import { store as flows } from './flowStore';
+import { Observable } from './observable';
 
-export class SessionStore {
+export class SessionStore extends Observable {
   sessions: SessionInfo[] = [];
   /** the session every view is narrowed to; undefined: all sessions */
   selected: number | undefined;
   error = '';
-  version = 0;
-  private listeners = new Set<() => void>();
   private loading: Promise<void> | undefined;
-
-  subscribe = (fn: () => void): (() => void) => {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  };
-
-  getVersion = (): number => this.version;
-
-  private emit(): void {
-    this.version++;
-    for (const fn of this.listeners) fn();
-  }
 
   load(): Promise<void> {
     this.loading ??= api<SessionInfo[]>('/api/sessions')

@@ -201,7 +201,7 @@ thead th { background: #eee; } .num { text-align: right; } table.facts th { widt
 .flow { break-inside: avoid; border-left: 3px solid #c62828; padding-left: 3mm; margin: 4mm 0; } .request-line { background: #f6f6f6; padding: 1mm 2mm; }
 .bar { position: relative; height: 6mm; background: #eee; margin: 3mm 1mm; } .tick { position: absolute; top: 0; bottom: 0; width: 2px; margin-left: -1px; }
 .tick.session { background: #333; } .tick.marker { background: #1565c0; } .tick.leak { background: #c62828; }
-.time { white-space: nowrap; font-size: 8pt; } .nowrap { white-space: nowrap; }
+.time { font-size: 8pt; } .nowrap { white-space: nowrap; }
 tr.marker td { color: #1565c0; } tr.leak td { color: #c62828; } .hash { overflow-wrap: anywhere; }
 header p { margin: 0; }
 `;

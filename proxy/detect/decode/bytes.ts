@@ -80,6 +80,35 @@ export function percentDecode(s: string): string | undefined {
   }
 }
 
+/** Base64 (either alphabet) characters, `=` aside. */
+const B64_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_') B64_CHAR[c.charCodeAt(0)] = 1;
+/** Enough base64 for 12 bytes: the shortest encoded identifier worth a look. */
+const MIN_RUN_CHARS = 16;
+
+/**
+ * The runs of base64 characters (hex ones among them) of at least MIN_RUN_CHARS, with their padding, inside
+ * longer text: undefined when there is none, or when the whole text is one run (decoded as a whole already).
+ * One pass, no regex: this runs on every plain-text value.
+ */
+export function encodedRuns(text: string): string[] | undefined {
+  if (text.length < MIN_RUN_CHARS + 2) return undefined;
+  // a UUID, in every telemetry event: one run of base64 characters, whole
+  if (text.length === 36 && text.charCodeAt(8) === 0x2d && text.charCodeAt(13) === 0x2d) return undefined;
+  let runs: string[] | undefined;
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0;
+    if (c < 128 && B64_CHAR[c] === 1) continue;
+    let end = i;
+    while (end < text.length && text.charCodeAt(end) === 0x3d && end - i < 2) end++; // =
+    if (end - start >= MIN_RUN_CHARS && (start > 0 || end < text.length)) (runs ??= []).push(text.slice(start, end));
+    i = end;
+    start = end + 1;
+  }
+  return runs;
+}
+
 const HEX = /^(?:[0-9a-f]{2})+$|^(?:[0-9A-F]{2})+$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;

@@ -3,7 +3,7 @@
 //
 // Synchronous unless a blob is big enough to need the streaming inflater: every function returns
 // `undefined` when it is done, or a Promise for the rest of its work. Ordinary requests never allocate one.
-import { asText, barren, base64Text, binaryText, decodeBase64ToScratch, decodeHexToScratch, hexText, percentDecode, printableRuns, scratch, sniffCompression, utf8Text } from './bytes';
+import { asText, barren, base64Text, binaryText, decodeBase64ToScratch, decodeHexToScratch, encodedRuns, hexText, percentDecode, printableRuns, scratch, sniffCompression, utf8Text } from './bytes';
 import { form, jsonAt, vcard, xml, type Leaf } from './containers';
 import { inflate } from './inflate';
 import { jwtPayload } from './jwt';
@@ -98,16 +98,10 @@ function expandEncoded(text: string, place: Place, sink: SegmentSink): Pending |
   return null;
 }
 
-/** Runs of base64 or hex characters long enough to hold an identifier's encoding (16 base64 = 12 bytes). */
-const ENCODED_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
-
 /** Base64 and hex runs inside plain text (`token=… data=eyJ…`, a log line), each decoded and scanned. */
 function expandEmbedded(text: string, place: Place, sink: SegmentSink): Pending {
-  if (text.length < 24) return undefined;
-  const runs: string[] = [];
-  ENCODED_RUN.lastIndex = 0;
-  for (let m = ENCODED_RUN.exec(text); m !== null; m = ENCODED_RUN.exec(text)) if (m[0].length < text.length) runs.push(m[0]);
-  if (runs.length === 0) return undefined;
+  const runs = encodedRuns(text);
+  if (runs === undefined) return undefined;
   return runSteps(runs.map((run) => () => expandEncoded(run, place, sink) ?? undefined));
 }
 

@@ -20,8 +20,8 @@ function stableBase64(bytes: Buffer): string {
 
 /**
  * Hex as Java's `Integer.toHexString(b & 0xff)` per byte writes it, without the leading zero of bytes below
- * 0x10: a common bug in hand-rolled hashing (seen in an audience-measurement SDK). Listed even when it equals
- * the right hex, so the forms of two values pair up position by position.
+ * 0x10: a common bug in hand-rolled MD5 and SHA-1 hashing (seen in an audience-measurement SDK). Listed even
+ * when it equals the right hex, so the forms of two values pair up position by position.
  */
 function hexWithoutLeadingZeros(bytes: Buffer): string {
   let out = '';
@@ -47,8 +47,8 @@ export function encodedForms(form: string): EncodedForm[] {
       { text: digestHex, chain: [algorithm, 'hex'] },
       { text: digestHex.toUpperCase(), chain: [algorithm, 'hex'] },
       { text: stableBase64(digest), chain: [algorithm, 'base64'] },
-      { text: hexWithoutLeadingZeros(digest), chain: [algorithm, 'hex'] },
     );
+    if (algorithm !== 'sha256') out.push({ text: hexWithoutLeadingZeros(digest), chain: [algorithm, 'hex'] });
   }
   return out;
 }

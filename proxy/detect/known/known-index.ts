@@ -80,13 +80,22 @@ export function coordinateKeys(text: string): string[] {
   return cut === rounded ? [cut] : [cut, rounded];
 }
 
+/** An Android ID's 64-bit decimal forms are matched as written, not encoded further: SDKs send the number. */
+const DECIMAL = /^-?\d+$/;
+
 export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
   const forms: KnownForm[] = [];
   const coordinates = new Map<string, KnownCoordinate[]>();
   const add = (type: IdentifierType, formType: keyof typeof NORMAL_FORMS, value: string, device: string, contact?: number) => {
+    // One entry per text and chain: every entry costs the matcher filter bits, and the filter is sized to fit
+    // in cache (two forms can coincide: hex with and without leading zeros, when no byte is below 0x10).
+    const seen = new Set<string>();
     for (const normal of normalForms(formType, value, WINDOW)) {
-      for (const encoded of encodedForms(normal)) {
+      for (const encoded of formType === 'android_id' && DECIMAL.test(normal) ? [{ text: normal, chain: [] }] : encodedForms(normal)) {
         if (encoded.text.length < WINDOW) continue;
+        const key = `${encoded.text}\u0000${encoded.chain.join('+')}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
         const plain = encoded.chain.length === 0;
         forms.push({
           text: encoded.text,

@@ -18,17 +18,32 @@ const NOT_LAST = new Set([
   ...'png jpg jpeg gif webp svg js css html htm json xml txt mp4 mp3 apk so dex jar zip gz'.split(' '),
 ]);
 
-/** `Gson`, `AdActivity`: a Java class, not a package (packages are lower-case by convention). */
-const CLASS_NAME = /^[A-Z][a-z]/;
+/**
+ * `Gson`, `JSONObject`: a Java class, not a package. Packages are lower-case by convention; the few real
+ * ones that end in a capitalised part (`com.eg.android.AlipayGphone`) are not counted.
+ */
+const CLASS_NAME = /^[A-Z].*[a-z]/;
+
+/** `in.appcenter.ms`, `de.ioam.de`: a country subdomain and a country domain make a host name. */
+const HOST_LIKE = /^[a-z]{2}\.[^.]+(?:\.[^.]+)*\.[a-z]{2}$/;
+
+/** A letter right before a dot: numbers (`12.5`, the commonest dotted text) never have one. */
+function letterDot(text: string): boolean {
+  for (let at = text.indexOf('.'); at > 0; at = text.indexOf('.', at + 1)) {
+    const c = text.charCodeAt(at - 1) | 0x20;
+    if (c >= 97 && c <= 122) return true;
+  }
+  return false;
+}
 
 /** The package names written in `text`. */
 export function packageNames(text: string): string[] {
-  if (text.indexOf('.') < 0) return [];
+  if (!letterDot(text)) return [];
   const names: string[] = [];
   PACKAGE.lastIndex = 0;
   for (let m = PACKAGE.exec(text); m !== null; m = PACKAGE.exec(text)) {
     const last = m[0].slice(m[0].lastIndexOf('.') + 1);
-    if (!NOT_LAST.has(last.toLowerCase()) && !CLASS_NAME.test(last)) names.push(m[0]);
+    if (!NOT_LAST.has(last.toLowerCase()) && !CLASS_NAME.test(last) && !HOST_LIKE.test(m[0])) names.push(m[0]);
   }
   return names;
 }

@@ -38,8 +38,21 @@ const contexts = [new Map<string, readonly DetectorContext[]>(), new Map<string,
 /** The parent key matters only under a key that says nothing alone, or an entry's key of a Wi-Fi list. */
 const PARENT_MATTERS = new Set([...GENERIC_KEYS, ...WIFI_ENTRY_KEYS]);
 
+/** Whether a key's parent matters, per key: asked for every segment. */
+const parentMatters = new Map<string, boolean>();
+
+function parentMattersFor(key: string): boolean {
+  let answer = parentMatters.get(key);
+  if (answer === undefined) {
+    answer = PARENT_MATTERS.has(flatKey(key));
+    if (parentMatters.size > 10_000) parentMatters.clear();
+    parentMatters.set(key, answer);
+  }
+  return answer;
+}
+
 function contextsFor(key: string, parentKey: string, inList: boolean): readonly DetectorContext[] {
-  const parent = parentKey && PARENT_MATTERS.has(flatKey(key)) ? parentKey : '';
+  const parent = parentKey && parentMattersFor(key) ? parentKey : '';
   const byKey = contexts[inList ? 1 : 0];
   const cacheKey = parent ? `${key}\u0000${parent}` : key;
   let rows = byKey.get(cacheKey);
@@ -62,8 +75,15 @@ function contextsFor(key: string, parentKey: string, inList: boolean): readonly 
 const PREFIXED = /^([A-Za-z][A-Za-z0-9_]{1,15})[:=](?=[^\s:=])/;
 
 function prefixOf(text: string): RegExpExecArray | undefined {
-  const c = text.charCodeAt(0);
-  if (text.length < 8 || !((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return undefined;
+  if (text.length < 8) return undefined;
+  // a word of up to 16 letters, digits and _, then : or = (checked by hand before the regex runs)
+  let i = 0;
+  for (; i < 17 && i < text.length; i++) {
+    const c = text.charCodeAt(i) | 0x20;
+    if (!((c >= 97 && c <= 122) || (i > 0 && ((c >= 48 && c <= 57) || c === 0x7f)))) break; // _ | 0x20 = DEL
+  }
+  const sep = text.charCodeAt(i);
+  if (i < 2 || (sep !== 0x3a && sep !== 0x3d)) return undefined;
   const m = PREFIXED.exec(text);
   return m && keyHasAny(m[1], VALUE_PREFIXES) ? m : undefined;
 }

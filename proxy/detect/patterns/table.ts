@@ -146,7 +146,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     worthALook: (_, __, traits) => traits.digitRun >= 15,
     accept: (c, ctx) => {
       if (ctx.negative || keyHasAny(ctx.key, IMSI_KEYS) || keyHasAny(ctx.key, ICCID_KEYS)) return undefined;
-      return plausibleImei(c) || (ctx.telling && luhnValid(c)) ? c : undefined;
+      return plausibleImei(c) || (ctx.telling && luhnValid(c) && !placeholderHex(c)) ? c : undefined;
     },
   },
   {
