@@ -192,6 +192,7 @@ describe('the keyboard', () => {
     // Typed into the search box, j is a letter, not a move.
     await page.keyboard.type('jk');
     expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value)).toBe('jk');
+    await page.fill('[data-testid=filter-q]', '');
     await page.evaluate(() => (document.activeElement as HTMLElement).blur());
 
     await page.keyboard.press('?');
@@ -207,6 +208,7 @@ describe('dark mode', () => {
     const dark = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
     try {
       const id = (await feedIds(page))[0];
+      expect(id).toBeGreaterThan(0);
       dark.setDefaultTimeout(5000);
       await dark.goto(ui(`/#/feed/${id}`));
       await dark.waitForSelector('[data-testid=detail] [data-testid=copy-curl]');
