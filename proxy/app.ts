@@ -20,7 +20,7 @@ import { createTrackerAttributor } from './trackers/attribute';
 import { RulesHolder } from './rules/rules-holder';
 import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
-import { isLoopbackHost } from './util/addresses';
+import { isLoopbackHost, reachableAddresses } from './util/addresses';
 import { SETUP_HOST, setupApp, type SetupInfo } from './server/setup-page';
 import { AndroidSessions } from './server/android-api';
 import { startUiServer } from './server/ui-server';
@@ -118,9 +118,10 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const uiHost = opts.uiHost ?? '127.0.0.1';
   const token = isLoopbackHost(uiHost) ? undefined : newToken();
   const lan = lanAddresses();
-  const config: ServerConfig = { proxy: { port: opts.proxyPort ?? 8080, lanAddresses: lan }, setupUrl: `http://${SETUP_HOST}/`, version: VERSION };
+  const phoneReach = reachableAddresses(opts.proxyHost, lan);
+  const config: ServerConfig = { proxy: { port: opts.proxyPort ?? 8080, lanAddresses: phoneReach }, setupUrl: `http://${SETUP_HOST}/`, version: VERSION };
   let udpDropped: () => UdpDroppedEvent[] = () => [];
-  const setupInfo: SetupInfo = { proxyPort: config.proxy.port, lanAddresses: lan, caPem: ca.certPem };
+  const setupInfo: SetupInfo = { proxyPort: config.proxy.port, lanAddresses: phoneReach, listenHost: opts.proxyHost ?? '0.0.0.0', caPem: ca.certPem };
   const android = new AndroidSessions({ caPem: ca.certPem, proxyPort: () => config.proxy.port });
 
   const uiPort = opts.uiPort ?? 8081;

@@ -9,7 +9,8 @@ import { Setup } from './Setup/Setup';
 import { Sessions } from './Sessions/Sessions';
 import { Diff } from './Diff/Diff';
 import { store } from './store/flowStore';
-import { useRoute } from './lib/route';
+import { navigate, useRoute } from './lib/route';
+import { KeyboardHelp } from './lib/KeyboardHelp';
 
 export function App() {
   const route = useRoute();
@@ -18,6 +19,19 @@ export function App() {
   }, []);
   return (
     <div className="app">
+      {/* Before the header's sixteen tab stops. A button-like link: a plain #fragment would change the route. */}
+      <a
+        className="skip-link"
+        href="#feed-list"
+        onClick={(e) => {
+          e.preventDefault();
+          if (route.view !== 'feed') navigate({ view: 'feed' });
+          requestAnimationFrame(() => document.getElementById('feed-list')?.focus());
+        }}
+        data-testid="skip-link"
+      >
+        Skip to the flow list
+      </a>
       <Header route={route} />
       <main className="content">
         {route.view === 'feed' ? <Feed openId={route.flowId} /> : null}
@@ -29,6 +43,7 @@ export function App() {
         {route.view === 'rules' ? <Rules /> : null}
         {route.view === 'setup' ? <Setup /> : null}
       </main>
+      <KeyboardHelp />
     </div>
   );
 }

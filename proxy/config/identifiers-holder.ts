@@ -18,11 +18,17 @@ export class IdentifiersHolder {
     return this.current;
   }
 
-  /** Replaces the identifiers (already validated) and saves them to the file. */
+  /** Where the file as it was before the last save is kept: the tester's own file may hold comments or order. */
+  get backupFile(): string {
+    return `${this.file}.bak`;
+  }
+
+  /** Replaces the identifiers (already validated) and saves them to the file, the previous version to `.bak`. */
   set(ids: Identifiers): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(ids, null, 2) + '\n');
+    if (fs.existsSync(this.file)) fs.copyFileSync(this.file, this.backupFile);
     fs.renameSync(tmp, this.file);
     this.current = ids;
     for (const fn of this.listeners) fn(ids);

@@ -11,6 +11,7 @@ import { addCanaries, makeCanaries, vcardFile } from '../cli/canaries';
 import { UsageError } from '../cli/errors';
 import type { IdentifiersHolder } from '../config/identifiers-holder';
 import { writeHar } from '../har/export';
+import { exportHarName, flowHarName } from '../../shared/har-name';
 import type { RulesHolder } from '../rules/rules-holder';
 import type { FlowQuery, FlowStore } from '../store/flow-store';
 import { androidRouter, type AndroidSessions } from './android-api';
@@ -122,7 +123,8 @@ export function apiRouter(deps: ApiDeps): express.Router {
   api.get('/export.har', requireOwnOriginDownload(deps.hostAllowed), (req, res) => {
     const query = scoped(req.query);
     res.type('application/json');
-    res.set('content-disposition', `attachment; filename="leakscope-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.har"`);
+    const one = query.ids?.length === 1 ? store.get(query.ids[0]) : undefined;
+    res.set('content-disposition', `attachment; filename="${one ? flowHarName(one) : exportHarName()}"`);
     writeHar(store.flows({ ...query, limit: undefined }), (chunk) => res.write(chunk));
     res.end();
   });

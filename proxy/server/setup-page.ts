@@ -11,7 +11,10 @@ export const SETUP_HOST = 'leakscope.setup';
 
 export interface SetupInfo {
   proxyPort: number;
+  /** where a phone reaches the proxy (none when it listens on loopback only) */
   lanAddresses: string[];
+  /** the address the proxy listens on, named when no phone can reach it */
+  listenHost?: string;
   caPem: string;
   /** WireGuard mode's peers (one per phone), when it runs */
   wireguard?: Peer[];
@@ -46,12 +49,14 @@ ${cards.join('\n')}`;
 }
 
 export async function renderSetupPage(info: SetupInfo): Promise<string> {
-  const proxyHost = info.lanAddresses[0] ?? '127.0.0.1';
   const setupUrl = `http://${SETUP_HOST}/`;
   const qr = await QRCode.toDataURL(setupUrl, { margin: 1, width: 220 });
-  const addresses = (info.lanAddresses.length ? info.lanAddresses : ['127.0.0.1'])
-    .map((a) => `<code>${escapeHtml(a)}:${info.proxyPort}</code>`)
-    .join(' or ');
+  const addresses = info.lanAddresses.map((a) => `<code>${escapeHtml(a)}:${info.proxyPort}</code>`).join(' or ');
+  const proxyBox = addresses
+    ? `<div class="box"><strong>Proxy:</strong> ${addresses}<br>
+Set this as the phone's Wi-Fi proxy (manual, host and port). Then open <code>${escapeHtml(setupUrl)}</code> on the phone.</div>`
+    : `<div class="box warn"><strong>No phone can reach the proxy:</strong> it listens only on <code>${escapeHtml(info.listenHost ?? '127.0.0.1')}:${info.proxyPort}</code>.
+Start leakscope with <code>--proxy-host 0.0.0.0</code> (or this machine's LAN address) to capture a phone.</div>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>leakscope — phone setup</title>
@@ -63,8 +68,7 @@ a.button{display:inline-block;background:#1f5fbf;color:#fff;padding:.45rem .9rem
 img{display:block}
 </style></head><body>
 <h1>leakscope — set up a test phone</h1>
-<div class="box"><strong>Proxy:</strong> ${addresses}<br>
-Set this as the phone's Wi-Fi proxy (manual, host and port). Then open <code>${escapeHtml(setupUrl)}</code> on the phone.</div>
+${proxyBox}
 <img src="${qr}" alt="QR code of ${escapeHtml(setupUrl)}" width="220" height="220">
 <h2>1. Download the CA certificate</h2>
 <a class="button" href="/ca.crt">CA for Android (DER, .crt)</a><a class="button" href="/ca.pem">CA as PEM (iOS, desktop)</a>

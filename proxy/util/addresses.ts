@@ -7,6 +7,16 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
+ * Where a phone can reach a listener bound to `host`: every LAN address for a wildcard bind, the address itself
+ * for a specific one, and nothing for loopback (a phone is another machine; showing it a LAN address the proxy
+ * does not listen on sends it nowhere).
+ */
+export function reachableAddresses(host: string | undefined, lan: string[]): string[] {
+  if (host === undefined || host === '0.0.0.0' || host === '::' || host === '') return lan;
+  return isLoopbackHost(host) ? [] : [host];
+}
+
+/**
  * Addresses that reach the machine leakscope runs on, or its cloud host, rather than anywhere on the network:
  * loopback, link-local (169.254/16 holds the cloud metadata service) and the unspecified address, which connects
  * to loopback.

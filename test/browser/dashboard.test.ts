@@ -95,7 +95,9 @@ describe('dashboard against the real proxy', () => {
     await expect.poll(async () => (await feedIds(page)).length).toBe(1);
     expect(await page.locator('[data-testid=feed-count]').textContent()).toContain('1 shown of 8');
     // The export link carries the current filter.
+    await page.click('[data-testid=export-menu]');
     expect(await page.getAttribute('[data-testid=export-filter]', 'href')).toBe('/api/export.har?host=127.0.0.1&filter=static%2Fapp.c');
+    await page.keyboard.press('Escape');
     await page.fill('[data-testid=filter-q]', 'no-such-thing');
     await expect.poll(async () => (await feedIds(page)).length).toBe(0);
     await page.click('button:has-text("Reset filters")');

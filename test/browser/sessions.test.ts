@@ -68,7 +68,9 @@ describe('sessions in the dashboard', () => {
     await expect.poll(async () => (await feedIds(page)).length).toBe(4);
     await page.selectOption('[data-testid=session-picker]', before);
     await expect.poll(async () => (await feedIds(page)).length).toBe(2);
+    await page.click('[data-testid=export-menu]');
     expect(await page.getAttribute('[data-testid=export-filter]', 'href')).toBe(`/api/export.har?session=${before}`);
+    await page.keyboard.press('Escape');
     await page.click('a.tab:has-text("Collected")');
     await expect.poll(() => page.locator('[data-testid="cell-127.0.0.1-email"] .cell-count').textContent()).toBe('1');
     expect(await page.locator('[data-testid="cell-127.0.0.1-imsi"] .cell-count').textContent()).toBe('1');

@@ -6,6 +6,7 @@ import { FilterBar } from './FilterBar';
 import { FlowRow } from './FlowRow';
 import { FlowDetail } from '../FlowDetail/FlowDetail';
 import { navigate } from '../lib/route';
+import { isTyping, useWindowKeys } from '../lib/keys';
 
 function useNarrow(): boolean {
   const q = '(max-width: 760px)';
@@ -80,11 +81,12 @@ export function Feed({ openId }: { openId?: number }) {
     return pos < 0 ? -1 : count - 1 - pos;
   })();
 
-  const moveTo = (i: number) => {
-    if (count === 0) return;
+  const moveTo = (i: number): number | undefined => {
+    if (count === 0) return undefined;
     const idx = Math.max(0, Math.min(count - 1, i));
     setActiveId(at(idx).id);
     virtualizer.scrollToIndex(idx, { align: 'auto' });
+    return idx;
   };
 
   const onKeyDown = (e: React.KeyboardEvent) => {
@@ -112,9 +114,6 @@ export function Feed({ openId }: { openId?: number }) {
       case 'Enter':
         if (activeIndex >= 0) open(at(activeIndex).id);
         break;
-      case 'Escape':
-        if (openId) navigate({ view: 'feed' });
-        break;
       default:
         return;
     }
@@ -125,6 +124,25 @@ export function Feed({ openId }: { openId?: number }) {
     navigate({ view: 'feed' });
     scrollRef.current?.focus();
   }, []);
+
+  // Escape closes the detail wherever focus is, inside it too; `/` goes to search; j/k move like mitmweb's.
+  useWindowKeys((e) => {
+    if (e.key === 'Escape') {
+      if (!openId) return false;
+      closeDetail();
+      return true;
+    }
+    if (isTyping(e.target)) return false;
+    if (e.key === '/') {
+      document.querySelector<HTMLInputElement>('form[role=search] input')?.focus();
+      return true;
+    }
+    if (e.key !== 'j' && e.key !== 'k') return false;
+    const idx = moveTo(activeIndex + (e.key === 'j' ? 1 : -1));
+    if (idx !== undefined && openId) open(at(idx).id);
+    else scrollRef.current?.focus();
+    return true;
+  });
 
   return (
     <div className={`feed${openId ? ' with-detail' : ''}`}>
@@ -150,6 +168,7 @@ export function Feed({ openId }: { openId?: number }) {
           aria-label="Captured flows, newest first. Arrow keys move, Enter opens."
           aria-activedescendant={activeIndex >= 0 ? `flow-${at(activeIndex).id}` : undefined}
           onKeyDown={onKeyDown}
+          id="feed-list"
           data-testid="feed-list"
         >
           {count === 0 ? (

@@ -8,6 +8,7 @@ import { useStoreValue } from '../store/useStore';
 import { TypeBadge } from '../lib/TypeBadge';
 import { formatDateTime } from '../lib/format';
 import { toCurl } from '../lib/curl';
+import { flowHarName } from '../../../shared/har-name';
 import { parsePath } from '../lib/paths';
 import { BodyView } from './BodyView';
 import { Marked, type MarkItem } from './Marked';
@@ -187,7 +188,7 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
                 Copy as cURL
               </button>
             )}
-            <a className="button" href={`/api/export.har?ids=${flow.id}`} download={`flow-${flow.id}.har`} data-testid="export-one">
+            <a className="button" href={`/api/export.har?ids=${flow.id}`} download={flowHarName(flow)} data-testid="export-one">
               Export HAR
             </a>
             {copied ? <span className="muted small" role="status">{copied}</span> : null}
@@ -308,10 +309,11 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
     <HitsContext.Provider value={hits}>
       <aside className="detail" ref={ref} aria-label={`Flow ${id}`} data-testid="detail">
         <div className="detail-head">
-          <h2>Flow #{id}</h2>
+          {/* Close sits on the left so the header's Export HAR menu, which drops down on the right, never covers it. */}
           <button type="button" onClick={onClose} aria-label="Close detail" data-testid="close-detail">
             ✕ Close
           </button>
+          <h2>Flow #{id}</h2>
         </div>
         {body}
       </aside>

@@ -1,13 +1,13 @@
 import { useStore } from '../store/useStore';
-import { filterToQuery, isEmptyFilter } from '../lib/filter';
+import { filterToQuery } from '../lib/filter';
 import { hrefOf, VIEWS, type Route } from '../lib/route';
 import { sessionQuery } from '../store/sessionStore';
 import { SessionPicker } from './SessionPicker';
+import { ExportMenu } from './ExportMenu';
 
 export function Header({ route }: { route: Route }) {
   const s = useStore();
   const query = [filterToQuery(s.filter), sessionQuery(s.session, '')].filter(Boolean).join('&');
-  const unfiltered = isEmptyFilter(s.filter) && s.session === undefined;
   return (
     <header className="header">
       <div className="brand">
@@ -26,16 +26,7 @@ export function Header({ route }: { route: Route }) {
         <span className={`conn conn-${s.connection}`} role="status" data-testid="connection">
           {s.connection === 'live' ? '● live' : s.connection === 'connecting' ? '○ connecting' : '○ offline, retrying'}
         </span>
-        <details className="export">
-          <summary>Export HAR</summary>
-          <div className="menu">
-            <a href="/api/export.har" download>Everything</a>
-            <a href="/api/export.har?flagged=1" download>Flagged only</a>
-            <a href={`/api/export.har${query ? `?${query}` : ''}`} download data-testid="export-filter" aria-disabled={unfiltered}>
-              Current filter and session{unfiltered ? ' (none set)' : ''}
-            </a>
-          </div>
-        </details>
+        <ExportMenu query={query} route={route} />
       </div>
     </header>
   );

@@ -27,6 +27,10 @@ interface Row {
   total: number;
 }
 
+function cellLabel(type: IdentifierType, domain: string, c: Cell): string {
+  return `${typeLabel(type)} to ${domain}: ${c.count} ${c.count === 1 ? 'request' : 'requests'}, first seen ${formatDateTime(c.firstSeen)}, last seen ${formatDateTime(c.lastSeen)}`;
+}
+
 type Grouping = 'domain' | 'tracker';
 
 /**
@@ -127,18 +131,19 @@ export function Matrix() {
                   </th>
                   {types.map((t) => {
                     const c = row.cells[t];
-                    if (!c) return <td key={t} className="cell empty-cell" aria-label="none" />;
+                    if (!c) return <td key={t} className="cell empty-cell" aria-label={`${typeLabel(t)} to ${row.domain}: none`} />;
                     return (
                       <td key={t} className="cell" data-type={t}>
                         <button
                           type="button"
                           onClick={() => open(row, t)}
                           data-testid={`cell-${row.domain}-${t}`}
-                          title={`${typeLabel(t)} to ${row.domain}: ${c.count}. First ${formatDateTime(c.firstSeen)}, last ${formatDateTime(c.lastSeen)}`}
+                          aria-label={cellLabel(t, row.domain, c)}
+                          title={cellLabel(t, row.domain, c)}
                           style={{ borderLeftColor: typeColor(t) }}
                         >
                           <span className="cell-count">{c.count}</span>
-                          <span className="cell-seen">
+                          <span className="cell-seen" aria-hidden="true">
                             {formatDateTime(c.firstSeen).slice(5)}
                             <br />
                             {formatDateTime(c.lastSeen).slice(5)}
