@@ -2,14 +2,15 @@
 // database (`start --store postgres://…`). Each instance keeps its own SQLite store for its own dashboard and
 // writes every flow here too, under an id of the database's own (instances' local ids collide).
 import pg from 'pg';
-import type { Flow, FlowSummary } from '../../shared/types';
+import type { Flow } from '../../shared/types';
 import { summarize } from '../../shared/types';
 import { UsageError } from '../cli/errors';
 import { uniqueByTypeValue } from './flow-store';
 
 /**
  * Schema changes in order; `leakscope_migrations` records which a database has had. Every instance runs them at
- * start under an advisory lock, so two instances starting together apply each once.
+ * start under an advisory lock, so two instances starting together apply each once. Flows are kept as JSON, not
+ * JSONB: a captured string may hold NUL (`\u0000`), which JSONB refuses.
  */
 const MIGRATIONS: string[] = [
   `CREATE TABLE sessions (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, started BIGINT NOT NULL, ended BIGINT);
@@ -18,7 +19,7 @@ const MIGRATIONS: string[] = [
    CREATE INDEX markers_session ON markers(session_id, time);
    CREATE TABLE flows (id BIGSERIAL PRIMARY KEY, instance TEXT NOT NULL, local_id BIGINT NOT NULL, session_id BIGINT REFERENCES sessions(id),
                        start BIGINT NOT NULL, client TEXT NOT NULL, device TEXT, method TEXT NOT NULL, host TEXT NOT NULL,
-                       url TEXT NOT NULL, status INTEGER, flagged BOOLEAN NOT NULL, summary JSONB NOT NULL, flow JSONB NOT NULL);
+                       url TEXT NOT NULL, status INTEGER, flagged BOOLEAN NOT NULL, summary JSON NOT NULL, flow JSON NOT NULL);
    CREATE INDEX flows_flagged ON flows(flagged, id);
    CREATE INDEX flows_instance ON flows(instance, id);
    CREATE INDEX flows_session ON flows(session_id, id);
@@ -92,36 +93,36 @@ export class PgFlowStore {
         [id, ...columns(flow), JSON.stringify(summarize({ ...flow, id })), JSON.stringify({ ...flow, id })],
       );
       await db.query('DELETE FROM findings WHERE flow_id = $1', [id]);
-      await insertFindings(db, id, flow);
+      await insertRows(db, FINDINGS, findingRows(id, flow));
     });
   }
 
   private async flush(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
+    if (batch.length === 0) return;
     try {
-      await this.transaction(async (db) => {
-        for (const b of batch) await this.insert(db, b.flow, b.session);
-      });
+      await this.insert(batch);
       batch.forEach((b) => b.resolve());
-    } catch (err) {
-      batch.forEach((b) => b.reject(err as Error));
+    } catch {
+      // One flow the database refuses must not take the others with it.
+      for (const b of batch) await this.insert([b]).then(b.resolve, b.reject);
     }
   }
 
-  private async insert(db: pg.PoolClient, flow: Flow, session: string): Promise<void> {
-    const sessionId = await this.sessionId(session, flow.timings.start);
-    const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO flows (instance, local_id, session_id, start, client, device, method, host, url, status, flagged, summary, flow)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '{}', '{}') RETURNING id`,
-      [this.instance, flow.id, sessionId, ...columns(flow)],
-    );
-    const id = Number(rows[0].id);
-    const shared: Flow = { ...flow, id, session: sessionId };
-    await db.query('UPDATE flows SET summary = $2, flow = $3 WHERE id = $1', [id, JSON.stringify(summarize(shared)), JSON.stringify(shared)]);
-    await insertFindings(db, id, flow);
-    this.sharedIds.set(flow.id, id);
-    if (this.sharedIds.size > OPEN_FLOWS_KEPT) this.sharedIds.delete(this.sharedIds.keys().next().value as number);
+  /** A batch in one transaction, three statements whatever its size: a round trip per flow was the cost. */
+  private async insert(batch: { flow: Flow; session: string }[]): Promise<void> {
+    const sessions = await Promise.all(batch.map((b) => this.sessionId(b.session, b.flow.timings.start)));
+    const stored: Flow[] = [];
+    await this.transaction(async (db) => {
+      const ids = await db.query<{ id: string }>("SELECT nextval('flows_id_seq') AS id FROM generate_series(1, $1)", [batch.length]);
+      stored.push(...batch.map((b, i) => ({ ...b.flow, id: Number(ids.rows[i].id), session: sessions[i] })));
+      await insertRows(db, 'flows (id, instance, local_id, session_id, start, client, device, method, host, url, status, flagged, summary, flow)',
+        stored.map((f, i) => [f.id, this.instance, batch[i].flow.id, f.session, ...columns(f), JSON.stringify(summarize(f)), JSON.stringify(f)]));
+      await insertRows(db, FINDINGS, stored.flatMap((f) => findingRows(f.id, f)));
+    });
+    batch.forEach((b, i) => this.sharedIds.set(b.flow.id, stored[i].id));
+    while (this.sharedIds.size > OPEN_FLOWS_KEPT) this.sharedIds.delete(this.sharedIds.keys().next().value as number);
   }
 
   /** The shared session of that name, made (started at `time`) the first time any instance uses it. */
@@ -143,15 +144,6 @@ export class PgFlowStore {
   /** A marker the tester set in this instance's session `session`. */
   async addMarker(session: string, time: number, text: string): Promise<void> {
     await this.pool.query('INSERT INTO markers (session_id, instance, time, text) VALUES ($1, $2, $3, $4)', [await this.sessionId(session, time), this.instance, time, text]);
-  }
-
-  /** Summaries of the shared flows, newest first (optionally only flagged ones). */
-  async summaries(q: { flagged?: boolean; limit?: number } = {}): Promise<FlowSummary[]> {
-    const limit = Math.min(Math.max(q.limit ?? 200, 1), 5000);
-    const { rows } = await this.pool.query<{ summary: FlowSummary }>(
-      `SELECT summary FROM flows ${q.flagged ? 'WHERE flagged' : ''} ORDER BY id DESC LIMIT ${limit}`,
-    );
-    return rows.map((r) => r.summary);
   }
 
   private async transaction(work: (db: pg.PoolClient) => Promise<void>): Promise<void> {
@@ -198,13 +190,25 @@ function columns(flow: Flow): unknown[] {
   return [flow.timings.start, flow.client, flow.device ?? null, flow.method, flow.host, flow.url, flow.status ?? null, flow.findings.length > 0];
 }
 
-async function insertFindings(db: pg.PoolClient, id: number, flow: Flow): Promise<void> {
-  for (const f of uniqueByTypeValue(flow.findings)) {
-    await db.query(
-      `INSERT INTO findings (flow_id, type, value, confidence, device, host, domain, country, org, time)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [id, f.type, f.value, f.confidence, f.device ?? flow.device ?? null, flow.host, flow.destination?.domain ?? flow.host,
-       flow.destination?.country ?? null, flow.destination?.org ?? null, flow.timings.start],
-    );
+const FINDINGS = 'findings (flow_id, type, value, confidence, device, host, domain, country, org, time)';
+
+function findingRows(id: number, flow: Flow): unknown[][] {
+  return uniqueByTypeValue(flow.findings).map((f) => [
+    id, f.type, f.value, f.confidence, f.device ?? flow.device ?? null, flow.host, flow.destination?.domain ?? flow.host,
+    flow.destination?.country ?? null, flow.destination?.org ?? null, flow.timings.start,
+  ]);
+}
+
+/** PostgreSQL takes at most 65,535 parameters a statement. */
+const MAX_PARAMS = 60_000;
+
+async function insertRows(db: pg.PoolClient, into: string, rows: unknown[][]): Promise<void> {
+  if (rows.length === 0) return;
+  const per = Math.max(1, Math.floor(MAX_PARAMS / rows[0].length));
+  for (let start = 0; start < rows.length; start += per) {
+    const chunk = rows.slice(start, start + per);
+    let n = 0;
+    const values = chunk.map((row) => `(${row.map(() => `$${++n}`).join(', ')})`).join(', ');
+    await db.query(`INSERT INTO ${into} VALUES ${values}`, chunk.flat());
   }
 }
