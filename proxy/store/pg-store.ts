@@ -86,7 +86,7 @@ export class PgFlowStore {
   async update(flow: Flow): Promise<void> {
     const id = this.sharedIds.get(flow.id);
     if (id === undefined) return;
-    await this.transaction(async (db) => {
+    await transaction(this.pool, async (db) => {
       await db.query(
         `UPDATE flows SET start = $2, client = $3, device = $4, method = $5, host = $6, url = $7, status = $8, flagged = $9,
                           summary = $10, flow = $11 WHERE id = $1`,
@@ -114,7 +114,7 @@ export class PgFlowStore {
   private async insert(batch: { flow: Flow; session: string }[]): Promise<void> {
     const sessions = await Promise.all(batch.map((b) => this.sessionId(b.session, b.flow.timings.start)));
     const stored: Flow[] = [];
-    await this.transaction(async (db) => {
+    await transaction(this.pool, async (db) => {
       const ids = await db.query<{ id: string }>("SELECT nextval('flows_id_seq') AS id FROM generate_series(1, $1)", [batch.length]);
       stored.push(...batch.map((b, i) => ({ ...b.flow, id: Number(ids.rows[i].id), session: sessions[i] })));
       await insertRows(db, 'flows (id, instance, local_id, session_id, start, client, device, method, host, url, status, flagged, summary, flow)',
@@ -146,37 +146,18 @@ export class PgFlowStore {
     await this.pool.query('INSERT INTO markers (session_id, instance, time, text) VALUES ($1, $2, $3, $4)', [await this.sessionId(session, time), this.instance, time, text]);
   }
 
-  private async transaction(work: (db: pg.PoolClient) => Promise<void>): Promise<void> {
-    const db = await this.pool.connect();
-    try {
-      await db.query('BEGIN');
-      await work(db);
-      await db.query('COMMIT');
-    } catch (err) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      db.release();
-    }
-  }
-
   async close(): Promise<void> {
     await this.flush();
     await this.pool.end();
   }
 }
 
-async function migrate(pool: pg.Pool): Promise<void> {
+/** `work` in one transaction on one pooled connection, rolled back if it throws. */
+async function transaction(pool: pg.Pool, work: (db: pg.PoolClient) => Promise<void>): Promise<void> {
   const db = await pool.connect();
   try {
     await db.query('BEGIN');
-    await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await db.query('CREATE TABLE IF NOT EXISTS leakscope_migrations (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)');
-    const { rows } = await db.query<{ v: number | null }>('SELECT MAX(version) AS v FROM leakscope_migrations');
-    for (let v = rows[0].v ?? 0; v < MIGRATIONS.length; v++) {
-      await db.query(MIGRATIONS[v]);
-      await db.query('INSERT INTO leakscope_migrations (version, applied) VALUES ($1, $2)', [v + 1, Date.now()]);
-    }
+    await work(db);
     await db.query('COMMIT');
   } catch (err) {
     await db.query('ROLLBACK').catch(() => undefined);
@@ -184,6 +165,18 @@ async function migrate(pool: pg.Pool): Promise<void> {
   } finally {
     db.release();
   }
+}
+
+function migrate(pool: pg.Pool): Promise<void> {
+  return transaction(pool, async (db) => {
+    await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await db.query('CREATE TABLE IF NOT EXISTS leakscope_migrations (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)');
+    const { rows } = await db.query<{ v: number | null }>('SELECT MAX(version) AS v FROM leakscope_migrations');
+    for (let v = rows[0].v ?? 0; v < MIGRATIONS.length; v++) {
+      await db.query(MIGRATIONS[v]);
+      await db.query('INSERT INTO leakscope_migrations (version, applied) VALUES ($1, $2)', [v + 1, Date.now()]);
+    }
+  });
 }
 
 function columns(flow: Flow): unknown[] {

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
 import { postgresForTests } from '../helpers/postgres';
+import { PgFlowStore } from '../../proxy/store/pg-store';
+import type { Flow } from '../../shared/types';
 import { startUpstream, type Upstream } from '../helpers/upstream';
 
 const BIN = path.resolve(__dirname, '../../bin/leakscope.js');
@@ -69,6 +71,20 @@ describe('two instances, one PostgreSQL store', () => {
     });
     expect(res.status).toBe(201);
     await waitFor(() => env.pg.query('lab_two', `SELECT m.instance, m.text, s.name FROM markers m JOIN sessions s ON s.id = m.session_id`).trim() === 'rack-a|opened the app|lab run', 5000, 'the marker in PostgreSQL');
+  });
+
+  it('rewrites an open flow (a tunnel that found more, then closed) under its shared id', async () => {
+    const store = await PgFlowStore.open(url, 'rack-c');
+    try {
+      const open = { id: 7, instance: 'rack-c', kind: 'tcp', client: '127.0.0.1', method: 'TCP', url: 'tcp://127.0.0.1:5222', host: '127.0.0.1', timings: { start: Date.now() }, findings: [], tags: [] } as unknown as Flow;
+      await store.commit(open, 'lab run');
+      const found: Flow = { ...open, closedBy: 'client', findings: [{ type: 'imei', value: IMEI, where: 'tcp', path: '', encoding: 'plain', confidence: 'known' }] };
+      await store.update(found);
+      const rows = env.pg.query('lab_two', `SELECT f.local_id, f.flagged, f.flow->>'closedBy', f.flow->>'id' = f.id::text, (SELECT string_agg(type, ',') FROM findings WHERE flow_id = f.id) FROM flows f WHERE instance = 'rack-c'`);
+      expect(rows.trim()).toBe('7|t|client|t|imei');
+    } finally {
+      await store.close();
+    }
   });
 
   it('keeps one migration record per schema version although both instances migrated', () => {
