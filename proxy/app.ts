@@ -104,7 +104,7 @@ export { VERSION };
 /** A marker set in this instance's dashboard goes to the shared store's session of the same name. */
 function copyMarkers(store: FlowStore, shared: PgFlowStore): void {
   store.sessions.onMarker((m) => {
-    shared.addMarker(store.sessions.info(m.session).name, m.time, m.text).catch((err: Error) => log.warn({ err: err.message }, 'a marker could not be written to the shared store'));
+    shared.addMarker(store.sessions.nameOf(m.session) ?? String(m.session), m.time, m.text).catch((err: Error) => log.warn({ err: err.message }, 'a marker could not be written to the shared store'));
   });
 }
 

@@ -15,7 +15,7 @@ export interface FlowWriter {
 export function flowWriter(local: FlowStore, instance: string, shared?: PgFlowStore): FlowWriter {
   // The phone's response never waits on a shared store that has gone: the flow is in the local one already.
   const lost = (err: Error) => log.warn({ err: err.message }, 'a flow could not be written to the shared store (it is in the local one)');
-  const sessionName = (flow: Flow) => local.sessions.info(flow.session ?? local.sessions.currentId()).name;
+  const sessionName = (flow: Flow) => local.sessions.nameOf(flow.session ?? local.sessions.currentId()) ?? String(flow.session);
   return {
     async commit(draft) {
       const flow = await local.commit({ ...draft, instance });

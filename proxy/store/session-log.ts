@@ -67,6 +67,11 @@ export class SessionLog {
     return this.db.prepare('SELECT id, name, started, ended FROM sessions WHERE name = ?').get(name) as SessionRow | undefined;
   }
 
+  /** A session's name by id (one indexed read: asked for every flow a lab's shared store gets). */
+  nameOf(id: number): string | undefined {
+    return this.row(id)?.name;
+  }
+
   has(name: string): boolean {
     return this.byName(name.trim()) !== undefined;
   }

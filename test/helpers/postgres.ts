@@ -27,7 +27,9 @@ function serverBinDir(): string {
   let bin = find();
   if (!bin) {
     process.stderr.write('test/helpers/postgres: installing Debian postgresql with apt-get\n');
-    execFileSync('apt-get', ['install', '-y', '-qq', 'postgresql'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    apt(['update', '-qq']);
+    apt(['install', '-y', '-qq', 'postgresql']);
     bin = find();
   }
   if (!bin) throw new Error(`no PostgreSQL server binaries under ${PG_ROOT} after installing postgresql`);
