@@ -20,6 +20,7 @@ import { hostileBodies } from './hostile-bodies';
 import { median } from './stats';
 import { loadCorpus, toInput } from '../test/detect/corpus-eval';
 import { seededRandom } from '../test/helpers/seeded-random';
+import { compareWithBaseline } from './detect-baseline';
 
 export interface CorpusThroughput {
   bytes: number;
@@ -308,7 +309,7 @@ function parseOnly(input: ScanInput): void {
  * corpus each, so that whatever else slows this shared machine for a while slows all of them alike and their
  * ratios hold.
  */
-async function throughputs(passes: ((input: ScanInput) => unknown)[], inputs: ScanInput[], bytes: number): Promise<number[]> {
+export async function throughputs(passes: ((input: ScanInput) => unknown)[], inputs: ScanInput[], bytes: number): Promise<number[]> {
   const passAll = async (pass: (input: ScanInput) => unknown) => {
     const start = performance.now();
     for (const input of inputs) await pass(input);
@@ -389,4 +390,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(`matcher for 1000 identifiers built in ${r.buildMs1000.toFixed(0)} ms`);
   console.log('hostile bodies (50 identifiers), slowest first:');
   for (const h of r.hostile) console.log(`  ${h.name.padEnd(40)} ${h.kib.toFixed(0).padStart(5)} KiB ${h.ms.toFixed(0).padStart(5)} ms  (${h.perMibRatio.toFixed(1)}× a MiB of telemetry)`);
+  const baseline = process.env.BENCH_DETECT_BASELINE;
+  if (baseline) await compareWithBaseline(baseline);
 }

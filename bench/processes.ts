@@ -1,5 +1,5 @@
-// The processes a benchmark run needs: the upstream, leakscope (the real CLI) and mitmdump, each started on
-// free 127.0.0.1 ports and stopped at the end.
+// The processes a benchmark run needs: the upstream, leakscope (the real CLI), mitmdump and mockttp, each started
+// on free 127.0.0.1 ports and stopped at the end.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -72,6 +72,8 @@ export interface Upstream extends Started {
   caPem: string;
   /** host → port, per loopback address served */
   https: Record<string, number>;
+  /** HTTPS port speaking HTTP/2 (and HTTP/1.1 to clients offering only that) on the first host */
+  h2: number;
   http: Record<string, number>;
 }
 
@@ -135,6 +137,17 @@ export async function startMitmdump(upstreamCaFile: string): Promise<Started & {
     await new Promise((r) => setTimeout(r, 100));
   }
   return { ...started(child, [confdir]), port, caPem: fs.readFileSync(caFile, 'utf8') };
+}
+
+/** mockttp as a pass-through proxy (bench/mockttp-proxy.ts), trusting the upstream's CA, with its own CA. */
+export async function startMockttp(upstreamCaFile: string): Promise<Started & { port: number; caPem: string }> {
+  const dir = tempDir('leakscope-bench-mockttp-');
+  const caFile = path.join(dir, 'ca.pem');
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/mockttp-proxy.ts'), String(port), upstreamCaFile, caFile],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForLine(child, /^listening$/m, 'mockttp');
+  return { ...started(child, [dir]), port, caPem: fs.readFileSync(caFile, 'utf8') };
 }
 
 /** Current and peak resident set size of a process, in MB (Linux /proc). */

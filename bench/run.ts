@@ -1,22 +1,20 @@
 // `npm run bench`: one run of every benchmark in CONTRACT.md's Performance section, printed as it goes.
-// Direct, through leakscope and through mitmdump, all driven by the same load generator (bench/load.ts).
+// Direct, through leakscope and through its peers (mitmdump, mockttp), all driven by the same load generator
+// (bench/load.ts).
 // The machine is shared, so what to read are the ratios between configurations measured in this same run.
 import os from 'node:os';
 import { benchDashboard, dashboardReport } from './dashboard';
 import { benchDetection, type CorpusThroughput } from './detect';
 import { benchFirstRequest, benchMint } from './first-request';
-import { dispatcher, runLoad, type LoadResult } from './load';
 import { benchIdle } from './idle';
 import { benchMemory } from './memory';
 import { benchWireguard } from './wireguard';
-import { mitmdumpInstalled, startLeakscope, startMitmdump, startUpstream, type Started } from './processes';
+import { startLeakscope, type Started } from './processes';
+import { benchProxies, fmt, startPeers } from './proxies';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const say = (line = '') => process.stdout.write(line + '\n');
-const fmt = (r: LoadResult) =>
-  `${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  (${r.requests} ok, ${r.errors} errors)`;
-const SIZES = { small: '1 KiB', large: '1 MiB' } as const;
 
 function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -29,29 +27,10 @@ async function main(): Promise<void> {
   const running: Started[] = [];
   const track = <T extends Started>(p: T): T => (running.push(p), p);
   try {
-    const upstream = track(await startUpstream());
-    const leakscope = track(await startLeakscope(upstream.caFile));
-    const mitmdump = mitmdumpInstalled() ? track(await startMitmdump(upstream.caFile)) : undefined;
-    if (!mitmdump) say('mitmdump is not installed (Debian package mitmproxy): its column is skipped');
+    const peers = await startPeers(track, say);
+    const { upstream, leakscope, mitmdump, mockttp } = peers;
     const base = `https://127.0.0.1:${upstream.port}`;
-
-    for (const size of ['small', 'large'] as const) {
-      const configs: [string, number | undefined, string][] = [
-        ['direct', undefined, upstream.caPem],
-        ['leakscope', leakscope.port, leakscope.caPem],
-        ...(mitmdump ? ([['mitmdump', mitmdump.port, mitmdump.caPem]] as [string, number, string][]) : []),
-      ];
-      const results: Record<string, LoadResult> = {};
-      for (const [name, proxyPort, ca] of configs) {
-        const d = dispatcher(ca, CONNECTIONS, proxyPort);
-        results[name] = await runLoad({ dispatcher: d, url: `${base}/${size}`, connections: CONNECTIONS, durationMs: SECONDS * 1000 });
-        await d.close();
-        say(`${SIZES[size]}  ${name.padEnd(9)} ${fmt(results[name])}`);
-      }
-      const { direct, leakscope: b, mitmdump: c } = results;
-      say(`${SIZES[size]}  leakscope/direct ${(b.rps / direct.rps).toFixed(2)}× req/s` +
-        (c ? `   leakscope/mitmdump ${(b.rps / c.rps).toFixed(2)}× req/s, p99 ${b.p99.toFixed(1)} vs ${c.p99.toFixed(1)} ms` : ''));
-    }
+    await benchProxies(peers, CONNECTIONS, SECONDS, say);
 
     const mint = await benchMint();
     say(`certificate minting (in process): median ${mint.median.toFixed(2)} ms, p90 ${mint.p90.toFixed(2)} ms over ${mint.samples} new hosts`);
@@ -59,6 +38,7 @@ async function main(): Promise<void> {
     say(`first request to a new host: ${first.newHost.toFixed(1)} ms vs ${first.cachedHost.toFixed(1)} ms for a known host (added ${first.added.toFixed(1)} ms, target ≤ 5; new connection each, medians of ${first.samples})`);
     await leakscope.stop();
     await mitmdump?.stop();
+    await mockttp.stop();
 
     const d = await benchDetection();
     const show = (name: string, c: CorpusThroughput) =>

@@ -1,14 +1,17 @@
 // The benchmark's upstream, run as its own process so it does not share a core's event loop with the load
 // generator: HTTPS (and plain HTTP) on 127.0.0.1 with a throwaway CA. Prints
-// `{"port":…,"caFile":…,"https":{host:port},"http":{host:port}}` once listening.
+// `{"port":…,"h2":…,"caFile":…,"https":{host:port},"http":{host:port}}` once listening; `h2` is an HTTPS port
+// on the first host that speaks HTTP/2 (and HTTP/1.1 to clients offering only that), with the same answers.
 //   GET /small → 1 KiB   GET /large → 1 MiB   GET /stream?bytes=N → N bytes   POST /sink → reads it all, answers the count
 //   WebSocket /socket (HTTPS servers) → answers each message `ack`
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { ensureCa, LeafMinter } from '../proxy/certs/authority';
 
@@ -16,14 +19,19 @@ const SMALL = Buffer.alloc(1024, 'a');
 const LARGE = Buffer.alloc(1024 * 1024, 'b');
 const CHUNK = Buffer.alloc(64 * 1024, 'c');
 
-function stream(res: http.ServerResponse, bytes: number): void {
+// Node's HTTP/2 compatibility API answers like an http.ServerResponse for everything used here.
+type Request = http.IncomingMessage | http2.Http2ServerRequest;
+type Response = http.ServerResponse | http2.Http2ServerResponse;
+
+function stream(res: Response, bytes: number): void {
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes });
   let left = bytes;
+  const out: Writable = res;
   const pump = () => {
     while (left > 0) {
       const n = Math.min(left, CHUNK.length);
       left -= n;
-      if (!res.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void res.once('drain', pump);
+      if (!out.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void res.once('drain', pump);
     }
     res.end();
   };
@@ -39,7 +47,7 @@ const ca = await ensureCa(dir);
 const minter = await LeafMinter.create(ca);
 const caFile = path.join(dir, 'certs', 'ca.pem');
 
-function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+function handle(req: Request, res: Response): void {
   const url = new URL(req.url ?? '/', 'https://127.0.0.1');
   if (req.method === 'POST') {
     let n = 0;
@@ -54,8 +62,8 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
   res.writeHead(404).end();
 }
 
-function listen(server: http.Server, host: string): Promise<number> {
-  server.keepAliveTimeout = 30_000;
+function listen(server: http.Server | http2.Http2SecureServer, host: string): Promise<number> {
+  if ('keepAliveTimeout' in server) server.keepAliveTimeout = 30_000;
   return new Promise((resolve) => server.listen(0, host, () => resolve((server.address() as AddressInfo).port)));
 }
 
@@ -68,7 +76,9 @@ for (const host of hosts) {
   https_[host] = await listen(server, host);
   http_[host] = await listen(http.createServer(handle), host);
 }
-process.stdout.write(JSON.stringify({ port: https_[hosts[0]], caFile, https: https_, http: http_ }) + '\n');
+const leaf = await minter.certificateFor(hosts[0]);
+const h2 = await listen(http2.createSecureServer({ key: leaf.key, cert: leaf.cert, allowHTTP1: true }, handle), hosts[0]);
+process.stdout.write(JSON.stringify({ port: https_[hosts[0]], h2, caFile, https: https_, http: http_ }) + '\n');
 process.on('SIGTERM', () => {
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);

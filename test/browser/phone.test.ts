@@ -2,15 +2,18 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { spkiHash } from '../../proxy/certs/authority';
-import type { FlowSummary } from '../../shared/types';
+import type { Flow, FlowSummary } from '../../shared/types';
 import { launchChromium } from '../helpers/browser';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
-import { startUpstream, type Upstream } from '../helpers/upstream';
+import { startH2Upstream, startUpstream, type H2Upstream, type Upstream } from '../helpers/upstream';
 
 const IMEI = '865123456789012';
 let upstream: Upstream;
+let h2: H2Upstream;
+/** the protocol version the h2 upstream saw on each request, by path */
+const h2Seen = new Map<string, string>();
 let app: TestLeakscope;
 let browser: Browser;
 
@@ -21,6 +24,11 @@ beforeAll(async () => {
       res.end('<!doctype html><title>phone page</title><h1 id="x">hello from upstream</h1>');
     },
     webSocket: true,
+  });
+  h2 = await startH2Upstream((req, res) => {
+    h2Seen.set(req.url, req.httpVersion);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>h2 page</title><h1 id="x">hello over h2</h1>');
   });
   const identifiersFile = path.join(tempDir(), 'ids.json');
   fs.writeFileSync(identifiersFile, JSON.stringify({ devices: [{ name: 'Pixel', imei: [IMEI] }] }));
@@ -37,6 +45,7 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
   await upstream?.close();
+  await h2?.close();
 });
 
 it('loads an HTTPS page through the proxy and the flow appears', async () => {
@@ -72,5 +81,21 @@ it('scans what the page sends over a WebSocket and passes it on', async () => {
     return flows.find((f) => f.kind === 'websocket' && f.url.endsWith('/socket'));
   });
   expect(flow.findings).toContainEqual(expect.objectContaining({ type: 'imei', where: 'websocket', path: '$.device.imei', device: 'Pixel' }));
+  await page.close();
+});
+
+it('loads a page over HTTP/2 on both legs and records the flow as HTTP/2', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${h2.url}/h2-page`);
+  expect(await page.textContent('#x')).toBe('hello over h2');
+  // What Chromium negotiated with leakscope, and what leakscope spoke to the server.
+  expect(await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol)).toBe('h2');
+  expect(h2Seen.get('/h2-page')).toBe('2.0');
+  const summary = await waitFor(async () => {
+    const flows = (await (await fetch(`${app.uiUrl}api/flows`)).json()) as FlowSummary[];
+    return flows.find((f) => f.url === `${h2.url}/h2-page`);
+  });
+  const flow = (await (await fetch(`${app.uiUrl}api/flows/${summary.id}`)).json()) as Flow;
+  expect(flow).toMatchObject({ method: 'GET', status: 200, httpVersion: 'HTTP/2' });
   await page.close();
 });

@@ -1,0 +1,50 @@
+// This checkout's detector against another checkout's (an earlier commit, its node_modules installed), in one
+// process, on the same inputs with the same identifiers: the requests both corpora share (the labelled
+// corpus's first ones) and the telemetry batches, 50 and 1,000 identifiers. The two detectors take turns pass
+// by pass (A B A B …) after a warm-up and each reports its median pass, so a busy machine slows both alike.
+//   BENCH_DETECT_BASELINE=/path/to/checkout node --import tsx bench/detect-baseline.ts   (or bench/detect.ts: its report, then this)
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createDetector, type ScanInput } from '../proxy/detect';
+import type { Identifiers } from '../shared/identifiers';
+import { identifiersWith, telemetryBatches, throughputs, wireBytes } from './detect';
+import { loadCorpus, toInput, type CorpusRequest } from '../test/detect/corpus-eval';
+
+type CreateDetector = typeof createDetector;
+
+/** The labelled requests the baseline's corpus has too, checked to be the same bytes. */
+function sharedRequests(baselineDir: string, requests: CorpusRequest[]): ScanInput[] {
+  const theirs = JSON.parse(readFileSync(join(baselineDir, 'test/fixtures/corpus.json'), 'utf8')) as CorpusRequest[];
+  const same = (a: CorpusRequest, b: CorpusRequest) => a.method === b.method && a.url === b.url && a.body === b.body && JSON.stringify(a.headers) === JSON.stringify(b.headers);
+  const count = theirs.length;
+  for (let i = 0; i < count; i++) if (!same(theirs[i], requests[i])) throw new Error(`corpus request ${i} differs from the baseline's`);
+  return requests.slice(0, count).map(toInput);
+}
+
+async function compare(name: string, inputs: ScanInput[], ids: Identifiers, baseline: CreateDetector): Promise<void> {
+  const bytes = inputs.reduce((n, r) => n + wireBytes(r), 0);
+  const theirs = baseline(ids);
+  const ours = createDetector(ids);
+  const [before, after] = await throughputs([(i) => theirs.scanRequest(i), (i) => ours.scanRequest(i)], inputs, bytes);
+  console.log(`  ${name.padEnd(44)} baseline ${before.toFixed(1).padStart(6)} MB/s, this ${after.toFixed(1).padStart(6)} MB/s: ${(after / before).toFixed(2)}×`);
+}
+
+export async function compareWithBaseline(baselineDir: string): Promise<void> {
+  const module = (await import(pathToFileURL(join(baselineDir, 'proxy/detect/index.ts')).href)) as { createDetector: CreateDetector };
+  const { requests, identifiers } = loadCorpus();
+  const small = sharedRequests(baselineDir, requests);
+  const large = telemetryBatches(identifiers);
+  console.log(`against the detector in ${baselineDir} (same process, same inputs, same identifiers):`);
+  for (const n of [50, 1000]) {
+    const ids = identifiersWith(identifiers, n);
+    await compare(`small (first ${small.length} corpus requests), ${n} ids`, small, ids, module.createDetector);
+    await compare(`large (telemetry batches), ${n} ids`, large, ids, module.createDetector);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const dir = process.env.BENCH_DETECT_BASELINE;
+  if (!dir) throw new Error('set BENCH_DETECT_BASELINE to the checkout to compare with');
+  await compareWithBaseline(dir);
+}
