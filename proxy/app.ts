@@ -25,6 +25,8 @@ import { SETUP_HOST, setupApp, type SetupInfo } from './server/setup-page';
 import { AndroidSessions } from './server/android-api';
 import { startUiServer } from './server/ui-server';
 import { FlowStore } from './store/flow-store';
+import { flowWriter } from './store/flow-writer';
+import { PgFlowStore } from './store/pg-store';
 import { VERSION } from './version';
 import { listenError } from './util/listen';
 import { isTunnelInterface } from './wireguard/tunnel';
@@ -70,6 +72,10 @@ export interface StartOptions {
   wireguardPeers?: string[];
   /** the address phones reach WireGuard mode at (default: the first LAN address) */
   wireguardEndpoint?: string;
+  /** a lab's shared store, `postgres://USER@HOST/DB`: every flow, finding, session and marker is written there too */
+  store?: string;
+  /** the name this process's flows carry (default: the host name) */
+  instance?: string;
 }
 
 export interface Leakscope {
@@ -82,6 +88,8 @@ export interface Leakscope {
   token?: string;
   caPem: string;
   store: FlowStore;
+  /** the name this process's flows carry */
+  instance: string;
   /** hands a connection from another entrance (transparent, WireGuard) to the classifier; see capture/classify.ts */
   interceptConnection: MitmProxy['interceptConnection'];
   /** the session this run started in */
@@ -92,6 +100,13 @@ export interface Leakscope {
 }
 
 export { VERSION };
+
+/** A marker set in this instance's dashboard goes to the shared store's session of the same name. */
+function copyMarkers(store: FlowStore, shared: PgFlowStore): void {
+  store.sessions.onMarker((m) => {
+    shared.addMarker(store.sessions.nameOf(m.session) ?? String(m.session), m.time, m.text).catch((err: Error) => log.warn({ err: err.message }, 'a marker could not be written to the shared store'));
+  });
+}
 
 export function lanAddresses(): string[] {
   return Object.entries(os.networkInterfaces())
@@ -109,7 +124,14 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const clientAllowed = clientAllowlist(opts.allow);
   const ca = await ensureCa(path.join(opts.dataDir, 'ca'));
   const minter = await LeafMinter.create(ca);
+  const instance = opts.instance ?? os.hostname();
+  const shared = opts.store === undefined ? undefined : await PgFlowStore.open(opts.store, instance);
   const store = new FlowStore(opts.dataDir);
+  if (shared) copyMarkers(store, shared);
+  const closeStores = async () => {
+    store.close();
+    await shared?.close();
+  };
 
   let detector: Detector = createDetector(identifiers.get());
   identifiers.onChange((ids) => (detector = createDetector(ids)));
@@ -132,15 +154,15 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     setup: setupInfo,
     store,
     api: { store, identifiers, rules, tlsErrors: () => tlsFailures.list(), udpDropped: () => udpDropped(), config, dataDir: opts.dataDir, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
-  }).catch((err: NodeJS.ErrnoException) => {
-    store.close();
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    await closeStores();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
   });
   const trackers = createTrackerAttributor();
   trackers.warm();
   const pipeline = createPipeline({
     detector: () => detector,
-    store,
+    store: flowWriter(store, instance, shared),
     publish: (flow) => ui.live.publishFlow(flow),
     deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client) ?? entrances?.peerName(client),
     rules,
@@ -174,7 +196,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     },
   }).catch(async (err: NodeJS.ErrnoException) => {
     await ui.close();
-    store.close();
+    await closeStores();
     throw listenError(err, { hostOption: '--proxy-host', portOption: '--proxy-port', host: opts.proxyHost ?? '0.0.0.0', port: opts.proxyPort ?? 8080 });
   });
   // Begun once the proxy listens (in the same turn, before any flow can complete), so a start that fails on a
@@ -202,7 +224,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     await proxy.close();
     await ui.close();
     store.sessions.endCurrent();
-    store.close();
+    await closeStores();
     throw err;
   }
   listeners.push(...entrances.listeners);
@@ -220,6 +242,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     token,
     caPem: ca.certPem,
     store,
+    instance,
     interceptConnection: proxy.interceptConnection,
     session,
     entrances,
@@ -233,7 +256,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
         await pipeline.drain();
         await ui.close();
         store.sessions.endCurrent();
-        store.close();
+        await closeStores();
       })();
       return closed;
     },

@@ -15,12 +15,12 @@ import { lookupDestination } from './destination/lookup';
 import { log } from './log';
 import { applyRules, applyStreamRules, type RulesOutcome } from './rules/apply';
 import type { RulesHolder } from './rules/rules-holder';
-import type { FlowStore } from './store/flow-store';
+import type { FlowWriter } from './store/flow-writer';
 import { attributed, attributeLater, type Attribution, type TrackerAttributor } from './trackers/attribute';
 
 export interface PipelineDeps {
   detector: () => Detector;
-  store: FlowStore;
+  store: FlowWriter;
   publish: (flow: FlowSummary) => void;
   /** the device name for a client address, if the tester named it */
   deviceName: (client: string) => string | undefined;
@@ -96,13 +96,13 @@ function messageAsRequest(handshake: WebSocketHandshake, message: WebSocketData)
  * A flow stored while it is still open (a tunnel, a WebSocket): the first save commits it, each later one
  * rewrites it in place under the same id; saves run one after another, each with the flow as it then stands.
  */
-function liveFlow(store: FlowStore, publish: (flow: FlowSummary) => void) {
+function liveFlow(store: FlowWriter, publish: (flow: FlowSummary) => void) {
   let id: number | undefined;
   let saved = Promise.resolve();
   return (draft: () => Promise<Omit<Flow, 'id'>>): Promise<void> => {
     saved = saved.then(async () => {
       const made = await draft();
-      const flow = id === undefined ? await store.commit(made) : store.update({ id, ...made });
+      const flow = id === undefined ? await store.commit(made) : await store.update({ id, ...made });
       id = flow.id;
       publish(summarize(flow));
     });
@@ -323,7 +323,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   function saveTunnel(tunnel: Tunnel, rec: TunnelRecord): Promise<void> {
     rec.saved = rec.saved.then(async () => {
       const draft = await tunnelDraft(tunnel, rec);
-      const flow = rec.id === undefined ? await deps.store.commit(draft) : deps.store.update({ id: rec.id, ...draft });
+      const flow = rec.id === undefined ? await deps.store.commit(draft) : await deps.store.update({ id: rec.id, ...draft });
       rec.id = flow.id;
       deps.publish(summarize(flow));
     });

@@ -115,6 +115,8 @@ export interface Flow {
   messages?: WebSocketMessage[];
   /** `websocket` flows: messages past the flow's cap on how many are listed, counted only */
   messagesOmitted?: number;
+  /** the leakscope process that captured it (`start --instance`, default the host name); absent on older flows */
+  instance?: string;
   client: string;
   device?: string;
   method: string;
@@ -179,6 +181,8 @@ export interface FlowSummary {
   kind?: FlowKind;
   /** the entrance it came through; absent: regular */
   mode?: CaptureMode;
+  /** the leakscope process that captured it */
+  instance?: string;
   client: string;
   device?: string;
   method: string;
@@ -268,6 +272,7 @@ export function summarize(flow: Flow): FlowSummary {
     id: flow.id,
     ...(flow.kind ? { kind: flow.kind } : {}),
     ...(flow.mode && flow.mode !== 'regular' ? { mode: flow.mode } : {}),
+    ...(flow.instance ? { instance: flow.instance } : {}),
     client: flow.client,
     device: flow.device,
     method: flow.method,

@@ -62,6 +62,8 @@ export function startCommand(): Command {
     .option('--allow <cidr>', 'also accept proxy clients from this range (repeatable)', collect, [])
     .option('--session <name>', 'capture session to record into (continued if it exists; default: a new one named by the start time)', sessionNameOption)
     .option('--allow-local-targets', 'let phones reach loopback and link-local addresses of this machine through the proxy (a local test server)')
+    .option('--store <url>', 'a lab\'s shared store, postgres://USER@HOST/DB, written besides the local one (default: only SQLite in the data dir)')
+    .option('--instance <name>', 'the name this process\'s flows carry in a shared store (default: the host name)')
     .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
     .option('--mode <mode>', 'an entrance besides the explicit proxy: transparent, wireguard (repeatable; regular, the proxy, always runs)', mode, [])
     .option('--transparent-port <port>', 'transparent mode: the port redirected connections arrive on', port, 8082)
@@ -109,6 +111,8 @@ export function startCommand(): Command {
         wireguardPort: opts.wireguardPort,
         wireguardPeers: opts.wireguardPeer,
         wireguardEndpoint: opts.wireguardEndpoint,
+        store: opts.store,
+        instance: opts.instance,
       });
       const phoneAddress = app.lanAddresses[0] ?? '127.0.0.1';
       say(`leakscope proxy      ${opts.proxyHost}:${app.proxyPort}  (phone Wi-Fi proxy: ${phoneAddress}:${app.proxyPort})`);
@@ -117,6 +121,7 @@ export function startCommand(): Command {
       if (app.entrances.transparent) say(`transparent          ${opts.proxyHost}:${app.entrances.transparent.port}  (redirect TCP here; the original destination comes from conntrack)`);
       await sayWireguard(app, say);
       say(`data dir             ${resolveDataDir(opts.dataDir)}`);
+      if (opts.store) say(`shared store         ${(await import('../store/pg-store')).safeStoreUrl(opts.store)}  (instance ${app.instance})`);
       say(`session              ${app.session.name}${app.session.flows ? ` (continued: ${app.session.flows} flows so far)` : ''}`);
       let stopping = false;
       const stop = (signal: string) => {

@@ -86,6 +86,7 @@ export function harEntry(flow: Flow) {
     _leakscope: {
       id: flow.id,
       ...(flow.mode ? { mode: flow.mode } : {}),
+      ...(flow.instance ? { instance: flow.instance } : {}),
       findings: flow.findings,
       client: flow.client,
       device: flow.device ?? null,

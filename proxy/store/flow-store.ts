@@ -383,7 +383,7 @@ function dropNulls(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null));
 }
 
-function uniqueByTypeValue(findings: Finding[]): Finding[] {
+export function uniqueByTypeValue(findings: Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
     const key = `${f.type}\0${f.value}\0${f.device ?? ''}`;

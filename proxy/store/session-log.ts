@@ -52,6 +52,7 @@ export function checkSessionName(name: string): string {
 
 export class SessionLog {
   private current: number | undefined;
+  private readonly markerListeners: ((marker: Marker) => void)[] = [];
 
   constructor(private readonly db: Database.Database) {
     const open = db.prepare('SELECT id FROM sessions WHERE ended IS NULL ORDER BY id DESC LIMIT 1').get() as { id: number } | undefined;
@@ -64,6 +65,11 @@ export class SessionLog {
 
   private byName(name: string): SessionRow | undefined {
     return this.db.prepare('SELECT id, name, started, ended FROM sessions WHERE name = ?').get(name) as SessionRow | undefined;
+  }
+
+  /** A session's name by id (one indexed read: asked for every flow a lab's shared store gets). */
+  nameOf(id: number): string | undefined {
+    return this.row(id)?.name;
   }
 
   has(name: string): boolean {
@@ -149,7 +155,14 @@ export class SessionLog {
     const clean = cleanText(text, 'text', MAX_MARKER);
     const session = this.currentId(now);
     const id = Number(this.db.prepare('INSERT INTO markers (session_id, time, text) VALUES (?, ?, ?)').run(session, now, clean).lastInsertRowid);
-    return { id, session, time: now, text: clean };
+    const marker = { id, session, time: now, text: clean };
+    for (const listener of this.markerListeners) listener(marker);
+    return marker;
+  }
+
+  /** Called with each marker once it is stored (a lab's shared store copies it). */
+  onMarker(listener: (marker: Marker) => void): void {
+    this.markerListeners.push(listener);
   }
 
   private markersOf(ids: number[] | undefined): Map<number, Marker[]> {
