@@ -1,11 +1,10 @@
 // The dashboard against the real leakscope: real requests through the real proxy, seen in headless Chromium.
 import net from 'node:net';
 import path from 'node:path';
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
-import { DOCS, ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, PHONE, SCREENSHOTS, startApp, startUpstream, tempDataDir, viaProxy, waitLive } from './helpers';
+import { DOCS, ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, PHONE, SCREENSHOTS, startApp, startUpstream, tempDataDir, viaProxy, waitLive, tearDown } from './helpers';
 
 let browser: Browser;
 let page: Page;
@@ -29,12 +28,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await upstream?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => tearDown({ browser, app, upstream, dataDir }));
 
 describe('dashboard against the real proxy', () => {
   it('shows a flagged flow live, within a second, labelled with its identifier type', async () => {

@@ -148,3 +148,11 @@ export async function openLivePage(browser: Browser, url: string, errors: string
 
 export const SCREENSHOTS = process.env.LEAKSCOPE_SCREENSHOTS === '1';
 export const DOCS = path.join(ROOT, 'docs');
+
+/** Closes what a browser test's beforeAll started, whichever parts of it did start, and removes its data dir. */
+export async function tearDown(started: { browser?: Browser; app?: { close(): Promise<void> }; upstream?: { close(): Promise<void> }; dataDir?: string }): Promise<void> {
+  await started.browser?.close();
+  await started.app?.close();
+  await started.upstream?.close();
+  if (started.dataDir) fs.rmSync(started.dataDir, { recursive: true, force: true });
+}

@@ -1,10 +1,9 @@
 // After the socket drops and the server restarts (same ports, same data dir), the open dashboard catches up on
 // what it missed: every flow exactly once, without a reload.
-import fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
-import { ensureDashboardBuilt, feedIds, launchBrowser, startApp, startUpstream, tempDataDir, viaProxy, waitLive } from './helpers';
+import { ensureDashboardBuilt, feedIds, launchBrowser, startApp, startUpstream, tempDataDir, viaProxy, waitLive, tearDown } from './helpers';
 
 let browser: Browser;
 let page: Page;
@@ -20,12 +19,7 @@ beforeAll(async () => {
   page.setDefaultTimeout(10_000);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await upstream?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => tearDown({ browser, app, upstream, dataDir }));
 
 const send = (n: number, tag: string) =>
   (async () => {

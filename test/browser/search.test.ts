@@ -2,12 +2,11 @@
 // expressions narrow the feed as they narrow the API, operators are offered after `~`, a bad expression says where
 // it is wrong, a flow is marked and commented from its detail (the comment shown as text), and a finding becomes a
 // block rule with a stub answer.
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
 import type { FlowSummary } from '../../shared/types';
-import { ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, PHONE, startApp, startUpstream, tempDataDir, viaProxy } from './helpers';
+import { ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, PHONE, startApp, startUpstream, tempDataDir, viaProxy, tearDown } from './helpers';
 
 let browser: Browser;
 let app: Leakscope;
@@ -31,12 +30,7 @@ beforeAll(async () => {
   page = await openLivePage(browser, app.uiUrl, errors);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await upstream?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => tearDown({ browser, app, upstream, dataDir }));
 
 /** The flow ids the API gives for `filter`, newest first like the feed. */
 async function apiIds(filter: string): Promise<number[]> {

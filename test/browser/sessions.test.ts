@@ -1,12 +1,11 @@
 // The Sessions and Diff views against the real leakscope: sessions started, renamed and ended from the dashboard,
 // markers on the timeline, the header's session picker narrowing the feed and the matrix, the diff of the two
 // sessions, and the Report button writing the bundle.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
-import { DOCS, ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, PHONE, SCREENSHOTS, startApp, startUpstream, tempDataDir, viaProxy } from './helpers';
+import { DOCS, ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, PHONE, SCREENSHOTS, startApp, startUpstream, tempDataDir, viaProxy, tearDown } from './helpers';
 
 let browser: Browser;
 let page: Page;
@@ -24,12 +23,7 @@ beforeAll(async () => {
   page = await openLivePage(browser, `http://127.0.0.1:${app.uiPort}/#/sessions`, pageErrors, { viewport: { width: 1280, height: 860 } });
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await upstream?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => tearDown({ browser, app, upstream, dataDir }));
 
 describe('sessions in the dashboard', () => {
   it('renames the running session, logs markers, and starts the next one', async () => {

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
 import type { Identifiers } from '../../shared/identifiers';
 import { curl } from '../helpers/leakscope';
-import { ensureDashboardBuilt, launchBrowser, openLivePage, startApp, startUpstream, tempDataDir, viaProxy } from './helpers';
+import { ensureDashboardBuilt, launchBrowser, openLivePage, startApp, startUpstream, tempDataDir, viaProxy, tearDown } from './helpers';
 
 let browser: Browser;
 let page: Page;
@@ -26,12 +26,7 @@ beforeAll(async () => {
   page = await openLivePage(browser, ui('/'), pageErrors, { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await upstream?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => tearDown({ browser, app, upstream, dataDir }));
 
 describe('settings views', () => {
   it('saves an identifier typed into the editor, and the next request carrying it is flagged', async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
-import { DOCS, ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, SCREENSHOTS, startApp, startUpstream, tempDataDir, viaProxy } from './helpers';
+import { DOCS, ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, SCREENSHOTS, startApp, startUpstream, tempDataDir, viaProxy, tearDown } from './helpers';
 
 let browser: Browser;
 let page: Page;
@@ -45,12 +45,7 @@ beforeAll(async () => {
   page = await openLivePage(browser, ui('/'), pageErrors, { viewport: { width: 1280, height: 800 } });
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await upstream?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => tearDown({ browser, app, upstream, dataDir }));
 
 const menuOpen = () => page.locator('[data-testid=export-options]').count().then((n) => n === 1);
 
