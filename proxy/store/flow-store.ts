@@ -8,7 +8,7 @@ import type { FilterExpr } from '../../shared/filter';
 import type { Finding, Flow, FlowSummary, SummaryRow } from '../../shared/types';
 import { summarize } from '../../shared/types';
 import { escapeLike, filterSql } from '../filter/sql';
-import { flowTextIndexer } from './flow-text-index';
+import { DeferredTextIndex } from './flow-text-index';
 import { migrate } from './migrate';
 import { SessionLog } from './session-log';
 
@@ -79,6 +79,7 @@ export class FlowStore {
   private readonly addFlow: (flow: Omit<Flow, 'id'>) => Flow;
   private readonly addFlows: (flows: Omit<Flow, 'id'>[]) => Flow[];
   private readonly replaceFlow: (flow: Flow) => void;
+  private readonly textIndex: DeferredTextIndex;
   private queue: { draft: Omit<Flow, 'id'>; resolve: (flow: Flow) => void; reject: (err: Error) => void }[] = [];
   private readonly names: Map<string, string>;
   readonly sessions: SessionLog;
@@ -117,7 +118,9 @@ export class FlowStore {
       country: draft.destination?.country ?? null,
       org: draft.destination?.org ?? null,
     });
-    const indexText = flowTextIndexer(this.db);
+    this.textIndex = new DeferredTextIndex(this.db);
+    this.textIndex.catchUp();
+    const indexText = (id: number, flow: Flow) => this.textIndex.add(id, flow);
     const updateFlow = this.db.prepare(
       `UPDATE flows SET start = @start, client = @client, device = @device, method = @method, host = @host, url = @url,
        status = @status, flagged = @flagged, country = @country, org = @org WHERE id = @id`,
@@ -225,6 +228,8 @@ export class FlowStore {
     if (q.ids) clauses.push(`id IN (${q.ids.map(() => '?').join(',') || 'NULL'})`), params.push(...q.ids);
     if (q.session !== undefined) (clauses.push('session_id = ?'), params.push(q.session));
     if (q.filter) {
+      // Full-text terms read flow_text: the texts still waiting go in first.
+      this.textIndex.flush();
       const condition = filterSql(q.filter);
       clauses.push(condition.sql);
       params.push(...condition.params);
@@ -347,6 +352,7 @@ export class FlowStore {
   close(): void {
     if (this.db.open) {
       this.flush();
+      this.textIndex.flush();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }

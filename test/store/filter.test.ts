@@ -88,6 +88,20 @@ describe('filter expressions over the store', () => {
     store.update({ ...flow, responseBody: { text: 'gone', size: 4 } });
     expect(store.summaries({ filter: parseFilter('echidna') })).toEqual([]);
   });
+
+  it('indexes, when it is next opened, the flows a crash left out of the index', () => {
+    const dir = tempDir();
+    const first = new FlowStore(dir);
+    const flow = first.add(draftFlow({ start: T0, host: 'crash.example', body: '{"note":"a numbat"}' }));
+    // Killed: the flow is committed, its text was still waiting to be indexed.
+    (first as unknown as { db: { close(): void } }).db.close();
+    const again = new FlowStore(dir);
+    try {
+      expect(again.summaries({ filter: parseFilter('numbat') }).map((f) => f.id)).toEqual([flow.id]);
+    } finally {
+      again.close();
+    }
+  });
 });
 
 describe('bad expressions', () => {
