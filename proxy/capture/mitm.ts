@@ -16,7 +16,7 @@ import { forward, type ForwardHooks, type ForwardTarget, type UpstreamOptions } 
 import { limitHeaderTime } from './header-timeout';
 import { PARSER_HEAD_BYTES } from './limits';
 import { relayRaw, type TunnelHooks } from './raw';
-import { answerUnreadable, oversizedHead } from './request-head';
+import { answerUnreadable, oversizedHead, textAnswer } from './request-head';
 import { isThisMachine, RefusedTarget, viaLoop, type Refusal, type TargetGuard } from './target-guard';
 import { PINNING_WINDOW_MS, tlsFailureKind, type TlsFailure } from './tls-failures';
 import { MintFailed, TlsTerminator, type Terminated } from './tls-terminate';
@@ -311,7 +311,7 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
     const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(req.url ?? '');
     if (absolute) req.url = req.url!.slice(absolute[0].length) || '/';
     if (!target) {
-      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\nleakscope: ${NO_HOST}\n`);
+      socket.end(textAnswer(400, `leakscope: ${NO_HOST}`));
       return;
     }
     relayWebSocket(req, socket, head, { ...target, refused: refusalOf(req, target) }, opts.hooks, upstream);

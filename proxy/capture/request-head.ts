@@ -38,8 +38,11 @@ export function answerUnreadable(err: NodeJS.ErrnoException, socket: Duplex, whe
   }
   const { status, text } = unreadable(err);
   log.warn({ code: err.code, status }, `unreadable request ${where}`);
+  socket.end(textAnswer(status, text));
+}
+
+/** A whole HTTP/1.1 answer in text, for a socket no http.ServerResponse owns (a parse error, an upgrade). */
+export function textAnswer(status: number, text: string): string {
   const body = `${text}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  return `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }

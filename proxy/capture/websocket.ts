@@ -12,6 +12,7 @@ import type { ClosedBy, Headers } from '../../shared/types';
 import { log } from '../log';
 import { addressedAs, describeUpstreamError, INTERRUPTED, rawToHeaders, serverName, type ForwardTarget, type UpstreamOptions } from './forward';
 import { WEBSOCKET_MESSAGE_BYTES } from './limits';
+import { textAnswer } from './request-head';
 import { isThisMachine } from './target-guard';
 import { encodeFrame, FrameReader, FrameTooLarge, MessageAssembler, OPCODE, type Frame } from './ws-frames';
 
@@ -170,8 +171,7 @@ export function relayWebSocket(
 /** leakscope's own answer when the server could not be reached: the flow records why. */
 function refuseUpgrade(phone: Duplex, handshake: WebSocketHandshake, hooks: WebSocketHooks, answer: { status: number; text: string }): void {
   handshake.status = answer.status;
-  const body = answer.text + '\n';
-  phone.end(`HTTP/1.1 ${answer.status} ${http.STATUS_CODES[answer.status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  phone.end(textAnswer(answer.status, answer.text));
   hooks.openWebSocket(handshake).close({ closedBy: 'leakscope', error: answer.text.replace(/^leakscope: /, '') });
 }
 
