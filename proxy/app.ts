@@ -24,6 +24,7 @@ import { isLoopbackHost, reachableAddresses } from './util/addresses';
 import { SETUP_HOST, setupApp, type SetupInfo } from './server/setup-page';
 import { AndroidSessions } from './server/android-api';
 import { startUiServer } from './server/ui-server';
+import { sqliteReader } from './store/flow-reader';
 import { FlowStore } from './store/flow-store';
 import { flowWriter } from './store/flow-writer';
 import { PgFlowStore } from './store/pg-store';
@@ -152,8 +153,13 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
     port: uiPort,
     token,
     setup: setupInfo,
-    store,
-    api: { store, identifiers, rules, tlsErrors: () => tlsFailures.list(), udpDropped: () => udpDropped(), config, dataDir: opts.dataDir, android, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+    replay: (after, limit) => store.summaries({ after, limit }),
+    api: {
+      reader: sqliteReader(store, instance),
+      config,
+      hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }),
+      local: { store, identifiers, rules, tlsErrors: () => tlsFailures.list(), udpDropped: () => udpDropped(), dataDir: opts.dataDir, android },
+    },
   }).catch(async (err: NodeJS.ErrnoException) => {
     await closeStores();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });

@@ -25,6 +25,8 @@ export interface SummaryResponse {
 
 /** GET /api/devices; PUT /api/devices/:client with { name } renames. */
 export interface DeviceInfo {
+  /** a dashboard node over a lab's store: the instance the phone is behind (its client address is that instance's) */
+  instance?: string;
   client: string;
   name?: string;
   flows: number;

@@ -1,4 +1,4 @@
-// The leakscope command line (CONTRACT.md): start, scan, export, canaries, sessions, diff, report, android. Exit 2 on
+// The leakscope command line (CONTRACT.md): start, dashboard, scan, export, canaries, sessions, diff, report, android. Exit 2 on
 // bad usage or input.
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version';
@@ -6,6 +6,7 @@ import { UsageError } from './errors';
 import { androidCommand } from './android';
 import { exportCommand } from './export';
 import { canariesCommand } from './canaries';
+import { dashboardCommand } from './dashboard';
 import { diffCommand } from './diff';
 import { reportCommand } from './report';
 import { scanCommand } from './scan';
@@ -18,6 +19,7 @@ const program = new Command('leakscope')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   .addCommand(startCommand())
+  .addCommand(dashboardCommand())
   .addCommand(scanCommand())
   .addCommand(exportCommand())
   .addCommand(canariesCommand())

@@ -27,7 +27,7 @@ function sessionNameOption(value: string): string {
   }
 }
 
-function collect(value: string, previous: string[] = []): string[] {
+export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 

@@ -121,19 +121,36 @@ function postText(body: Body) {
 }
 
 /** Writes HAR JSON for `flows` through `write`, one entry at a time. Returns the number of entries. */
-export function writeHar(flows: Iterable<Flow>, write: (chunk: string) => void): number {
-  const log = {
-    version: '1.2',
-    creator: { name: 'leakscope', version: VERSION },
-    pages: [],
-  };
-  const head = JSON.stringify({ log }).slice(0, -2);
-  write(`${head},"entries":[\n`);
-  let n = 0;
-  for (const flow of flows) {
-    write((n ? ',\n' : '') + JSON.stringify(harEntry(flow)));
-    n++;
+/**
+ * A HAR document written entry by entry. The head goes out with the first entry (or at the end): a store that
+ * fails on its first page leaves the response unwritten, for its error to be answered.
+ */
+export class HarWriter {
+  private n = 0;
+
+  constructor(private readonly write: (chunk: string) => void) {}
+
+  private head(): void {
+    const log = { version: '1.2', creator: { name: 'leakscope', version: VERSION }, pages: [] };
+    this.write(`${JSON.stringify({ log }).slice(0, -2)},"entries":[\n`);
   }
-  write('\n]}}\n');
-  return n;
+
+  add(flow: Flow): void {
+    if (this.n === 0) this.head();
+    this.write((this.n ? ',\n' : '') + JSON.stringify(harEntry(flow)));
+    this.n++;
+  }
+
+  /** Closes the document; the number of entries. */
+  end(): number {
+    if (this.n === 0) this.head();
+    this.write('\n]}}\n');
+    return this.n;
+  }
+}
+
+export function writeHar(flows: Iterable<Flow>, write: (chunk: string) => void): number {
+  const har = new HarWriter(write);
+  for (const flow of flows) har.add(flow);
+  return har.end();
 }

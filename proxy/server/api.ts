@@ -1,6 +1,7 @@
-// The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from the store; the few
-// mutations (identifiers, device names, marks, rules, Android setup) go through requireSameOriginJson, downloads through
-// requireOwnOriginDownload.
+// The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from a FlowReader: the instance's own
+// store, or a lab's shared one on a dashboard node. The few mutations (identifiers, device names, marks, rules,
+// sessions, Android setup) are an instance's own and go through requireSameOriginJson, downloads through
+// requireOwnOriginDownload; a dashboard node answers them 501.
 import express from 'express';
 import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
 import { FilterError, parseFilter } from '../../shared/filter';
@@ -10,28 +11,36 @@ import type { TlsErrorEvent, UdpDroppedEvent } from '../../shared/types';
 import { addCanaries, makeCanaries, vcardFile } from '../cli/canaries';
 import { UsageError } from '../cli/errors';
 import type { IdentifiersHolder } from '../config/identifiers-holder';
-import { writeHar } from '../har/export';
+import { HarWriter } from '../har/export';
 import { exportHarName, flowHarName } from '../../shared/har-name';
 import type { RulesHolder } from '../rules/rules-holder';
+import { FilterUnsupported } from '../filter/sql';
+import type { FlowReader } from '../store/flow-reader';
 import type { FlowQuery, FlowStore } from '../store/flow-store';
 import { androidRouter, type AndroidSessions } from './android-api';
 import { requireSameOriginJson } from './auth';
 import { requireOwnOriginDownload, type HostCheck } from './host-check';
 import { eventLoopDelay } from './loop-delay';
-import { sessionErrors, sessionParam, sessionsRouter } from './sessions-api';
+import { sessionErrors, sessionsRouter } from './sessions-api';
 
 export interface ApiDeps {
+  reader: FlowReader;
+  config: ServerConfig;
+  /** the dashboard's own host names (DNS rebinding guard) */
+  hostAllowed: HostCheck;
+  /** a proxy instance's own parts; absent on a dashboard node */
+  local?: LocalApiDeps;
+}
+
+export interface LocalApiDeps {
   store: FlowStore;
   identifiers: IdentifiersHolder;
   rules: RulesHolder;
   tlsErrors: () => TlsErrorEvent[];
   /** UDP from the WireGuard tunnel that was not passed on, newest first (empty without WireGuard mode) */
   udpDropped?: () => UdpDroppedEvent[];
-  config: ServerConfig;
   /** where report bundles are written (DATA_DIR/reports) and the CA is read from */
   dataDir: string;
-  /** the dashboard's own host names (DNS rebinding guard) */
-  hostAllowed: HostCheck;
   /** the phones set up over ADB from the Setup view */
   android: AndroidSessions;
 }
@@ -54,9 +63,15 @@ function filterParam(v: unknown) {
 }
 
 const filterErrors: express.ErrorRequestHandler = (err, _req, res, next) => {
+  if (err instanceof FilterUnsupported) return void res.status(400).json({ error: `this store cannot answer ${err.message}` });
   if (!(err instanceof FilterError)) return next(err);
   res.status(400).json({ error: err.message, position: err.position });
 };
+
+/** The `session` query parameter (a name or an id) as an id; an unknown one throws, answered 404. */
+async function sessionParam(reader: FlowReader, value: unknown): Promise<number | undefined> {
+  return typeof value === 'string' && value !== '' ? (await reader.session(value)).id : undefined;
+}
 
 export function flowQuery(q: Record<string, unknown>): FlowQuery {
   const ids = str(q.ids)
@@ -73,14 +88,22 @@ export function flowQuery(q: Record<string, unknown>): FlowQuery {
     host: str(q.host),
     confidence: str(q.confidence),
     tracker: str(q.tracker),
+    instance: str(q.instance),
     q: str(q.q),
     ids,
     filter: filterParam(q.filter),
   };
 }
 
+/** What a dashboard node answers for what only an instance keeps. */
+const NOT_ON_A_DASHBOARD_NODE =
+  'a dashboard node (leakscope dashboard) reads the shared store only: identifiers, rules, device names, marks, sessions, diffs, reports and Android setup belong to each instance\'s own dashboard';
+
+/** Routes of an instance's own, answered 501 on a dashboard node (the GETs of /devices and /sessions read). */
+const LOCAL_ROUTES = ['/flows/:id/mark', '/devices/:client', '/identifiers', '/canaries.vcf', '/rules', '/android', '/sessions', '/markers', '/diff', '/reports'];
+
 export function apiRouter(deps: ApiDeps): express.Router {
-  const { store, identifiers } = deps;
+  const { reader, local } = deps;
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }));
   api.use(requireSameOriginJson(deps.hostAllowed));
@@ -88,24 +111,68 @@ export function apiRouter(deps: ApiDeps): express.Router {
   api.get('/health', (_req, res) => {
     res.json({ ok: true });
   });
-  api.get('/stats', (_req, res) => {
-    const stats: StatsResponse = { flows: store.count(), eventLoopDelay: eventLoopDelay() };
+  api.get('/stats', async (_req, res) => {
+    const stats: StatsResponse = { flows: await reader.count(), eventLoopDelay: eventLoopDelay() };
     res.json(stats);
   });
   api.get('/config', (_req, res) => {
     res.json(deps.config);
   });
   // `session` (a name or id) narrows the flows, the summary, the devices and the export to one capture session.
-  const scoped = (q: Record<string, unknown>): FlowQuery => ({ ...flowQuery(q), session: sessionParam(store, q.session) });
-  api.get('/flows', (req, res) => {
-    res.json(store.summaries(scoped(req.query)));
+  const scoped = async (q: Record<string, unknown>): Promise<FlowQuery> => ({ ...flowQuery(q), session: await sessionParam(reader, q.session) });
+  const scope = async (q: Record<string, unknown>) => ({ session: await sessionParam(reader, q.session), instance: str(q.instance) });
+  api.get('/flows', async (req, res) => {
+    res.json(await reader.summaries(await scoped(req.query)));
   });
-  api.get('/flows/:id', (req, res) => {
+  api.get('/flows/:id', async (req, res) => {
     const id = int(req.params.id);
-    const flow = id === undefined ? undefined : store.get(id);
+    const flow = id === undefined ? undefined : await reader.get(id);
     if (!flow) return void res.status(404).json({ error: `no flow ${req.params.id}` });
     res.json(flow);
   });
+  api.get('/summary', async (req, res) => {
+    const body: SummaryResponse = { rows: await reader.summary(await scope(req.query)) };
+    res.json(body);
+  });
+  api.get('/export.har', requireOwnOriginDownload(deps.hostAllowed), async (req, res) => {
+    const query = await scoped(req.query);
+    const one = query.ids?.length === 1 ? await reader.get(query.ids[0]) : undefined;
+    res.type('application/json').set('content-disposition', `attachment; filename="${one ? flowHarName(one) : exportHarName()}"`);
+    const har = new HarWriter((chunk: string) => res.write(chunk));
+    for await (const flow of reader.flows({ ...query, limit: undefined })) har.add(flow);
+    har.end();
+    res.end();
+  });
+  api.get('/devices', async (req, res) => {
+    const named = local?.identifiers.get();
+    const devices: DeviceInfo[] = (await reader.devices(await scope(req.query))).map((d) => ({
+      ...d,
+      name: d.name ?? named?.devices.find((x) => x.client === d.client)?.name ?? undefined,
+    }));
+    res.json(devices);
+  });
+  api.get('/instances', async (_req, res) => {
+    res.json(await reader.instances());
+  });
+  api.get('/sessions', async (_req, res) => {
+    res.json(await reader.sessions());
+  });
+  api.get('/udp-dropped', (_req, res) => void res.json(local?.udpDropped?.() ?? []));
+  api.get('/tls-errors', (_req, res) => void res.json(local?.tlsErrors() ?? []));
+  if (local) api.use(localRoutes(local, deps));
+  else api.use(LOCAL_ROUTES, (_req, res) => void res.status(501).json({ error: NOT_ON_A_DASHBOARD_NODE }));
+  api.use(sessionErrors);
+  api.use(filterErrors);
+  api.use((_req, res) => {
+    res.status(404).json({ error: 'no such API route' });
+  });
+  return api;
+}
+
+/** What only a proxy instance has: its marks, device names, identifiers, rules, sessions, reports and phones. */
+function localRoutes(local: LocalApiDeps, deps: ApiDeps): express.Router {
+  const { store, identifiers } = local;
+  const api = express.Router();
   api.put('/flows/:id/mark', (req, res) => {
     const id = int(req.params.id);
     const body = (req.body ?? {}) as { marked?: unknown; comment?: unknown };
@@ -115,26 +182,6 @@ export function apiRouter(deps: ApiDeps): express.Router {
     const flow = id === undefined ? undefined : store.mark(id, body.marked, (body.comment as string | undefined)?.trim() ?? '');
     if (!flow) return void res.status(404).json({ error: `no flow ${req.params.id}` });
     res.json(flow);
-  });
-  api.get('/summary', (req, res) => {
-    const body: SummaryResponse = { rows: store.summary({ session: sessionParam(store, req.query.session) }) };
-    res.json(body);
-  });
-  api.get('/export.har', requireOwnOriginDownload(deps.hostAllowed), (req, res) => {
-    const query = scoped(req.query);
-    res.type('application/json');
-    const one = query.ids?.length === 1 ? store.get(query.ids[0]) : undefined;
-    res.set('content-disposition', `attachment; filename="${one ? flowHarName(one) : exportHarName()}"`);
-    writeHar(store.flows({ ...query, limit: undefined }), (chunk) => res.write(chunk));
-    res.end();
-  });
-  api.get('/devices', (req, res) => {
-    const named = identifiers.get();
-    const devices: DeviceInfo[] = store.devices({ session: sessionParam(store, req.query.session) }).map((d) => ({
-      ...d,
-      name: d.name ?? named.devices.find((x) => x.client === d.client)?.name ?? undefined,
-    }));
-    res.json(devices);
   });
   api.put('/devices/:client', (req, res) => {
     const name = (req.body as { name?: unknown })?.name;
@@ -173,26 +220,17 @@ export function apiRouter(deps: ApiDeps): express.Router {
     res.type('text/vcard').set('content-disposition', 'attachment; filename="leakscope-canaries.vcf"');
     res.send(vcardFile(contacts));
   });
-  const rulesResponse = (): RulesResponse => ({ rules: deps.rules.get().rules, touched: deps.rules.touchedCounts() });
+  const rulesResponse = (): RulesResponse => ({ rules: local.rules.get().rules, touched: local.rules.touchedCounts() });
   api.get('/rules', (_req, res) => {
     res.json(rulesResponse());
   });
   api.put('/rules', (req, res) => {
     const parsed = parseRules(req.body);
     if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
-    deps.rules.set(parsed.value);
+    local.rules.set(parsed.value);
     res.json(rulesResponse());
   });
-  api.use('/android', androidRouter(deps.android));
-  api.get('/udp-dropped', (_req, res) => void res.json(deps.udpDropped?.() ?? []));
-  api.get('/tls-errors', (_req, res) => {
-    res.json(deps.tlsErrors());
-  });
-  api.use(sessionsRouter({ store, dataDir: deps.dataDir, version: deps.config.version, hostAllowed: deps.hostAllowed }));
-  api.use(sessionErrors);
-  api.use(filterErrors);
-  api.use((_req, res) => {
-    res.status(404).json({ error: 'no such API route' });
-  });
+  api.use('/android', androidRouter(local.android));
+  api.use(sessionsRouter({ store, dataDir: local.dataDir, version: deps.config.version, hostAllowed: deps.hostAllowed }));
   return api;
 }

@@ -1,4 +1,5 @@
-// The API of capture sessions, markers, the diff and the report bundle (shapes in shared/audit.ts). Mutations go
+// An instance's API of capture sessions, markers, the diff and the report bundle (shapes in shared/audit.ts; the
+// list, GET /api/sessions, is in ./api.ts, over any store). Mutations go
 // through the same same-origin JSON check as every other (the router is mounted inside apiRouter).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,11 +20,6 @@ export interface SessionsApiDeps {
 }
 
 const STATUS: Record<SessionError['kind'], number> = { invalid: 400, missing: 404, exists: 409 };
-
-/** The `session` query parameter (a name or an id) as an id; an unknown one throws, answered 404. */
-export function sessionParam(store: FlowStore, value: unknown): number | undefined {
-  return typeof value === 'string' && value !== '' ? store.sessions.require(value).id : undefined;
-}
 
 /** SessionError → 400/404/409 with its message; anything else goes on to express. */
 export const sessionErrors: express.ErrorRequestHandler = (err, _req, res, next) => {
@@ -47,9 +43,6 @@ export function sessionsRouter(deps: SessionsApiDeps): express.Router {
   // One report at a time: each starts a chromium, and the machine running the proxy has the phone's traffic to serve.
   let reporting: Promise<unknown> = Promise.resolve();
 
-  api.get('/sessions', (_req, res) => {
-    res.json(store.sessions.list());
-  });
   api.post('/sessions', (req, res) => {
     const name = bodyOf(req).name;
     if (name !== undefined && typeof name !== 'string') throw new SessionError('name: a string', 'invalid');

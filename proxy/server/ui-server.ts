@@ -4,11 +4,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import type { FlowStore } from '../store/flow-store';
 import { apiRouter, type ApiDeps } from './api';
 import { requireToken } from './auth';
 import { requireOwnHost, requireOwnOriginDownload } from './host-check';
-import { LiveHub } from './live';
+import { LiveHub, type Replay } from './live';
 import { setupRouter, type SetupInfo } from './setup-page';
 
 export const DASHBOARD_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard/dist');
@@ -24,9 +23,11 @@ export function startUiServer(opts: {
   host: string;
   port: number;
   token?: string;
-  setup: SetupInfo;
+  /** the phone setup page and CA; absent on a dashboard node, which has no proxy */
+  setup?: SetupInfo;
   api: ApiDeps;
-  store: FlowStore;
+  /** what a reconnecting dashboard missed */
+  replay: Replay;
 }): Promise<UiServer> {
   const app = express();
   app.disable('x-powered-by');
@@ -43,8 +44,10 @@ export function startUiServer(opts: {
   // The setup page and the CA certificate are public by design: the phone fetches them before anything else.
   // A phone's WireGuard config holds its private key: on the dashboard it is a download like the HAR (the
   // dashboard's own pages, and its token beyond loopback), though the phone's own copy through the proxy is not.
-  app.get('/wireguard.conf', requireOwnOriginDownload(opts.api.hostAllowed), requireToken(opts.token));
-  app.use(setupRouter(opts.setup));
+  if (opts.setup) {
+    app.get('/wireguard.conf', requireOwnOriginDownload(opts.api.hostAllowed), requireToken(opts.token));
+    app.use(setupRouter(opts.setup));
+  }
   app.get('/api/health', (_req, res) => void res.json({ ok: true }));
   app.use(requireToken(opts.token));
   app.use('/api', apiRouter(opts.api));
@@ -56,7 +59,7 @@ export function startUiServer(opts: {
   });
 
   const server = http.createServer(app);
-  const live = new LiveHub(server, opts.store, opts.token, opts.api.hostAllowed);
+  const live = new LiveHub(server, opts.replay, opts.token, opts.api.hostAllowed);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {

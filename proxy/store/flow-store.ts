@@ -4,39 +4,25 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DestinationUse, LeakGroup, SessionLeaks } from '../../shared/audit';
-import type { FilterExpr } from '../../shared/filter';
 import type { Finding, Flow, FlowSummary, SummaryRow } from '../../shared/types';
 import { summarize } from '../../shared/types';
-import { escapeLike, filterSql } from '../filter/sql';
+import { SQLITE_DIALECT } from '../filter/sql';
+import { flowQuerySql, type FlowQuery, type QueryDialect, type ScopeQuery } from './flow-query';
 import { DeferredTextIndex } from './flow-text-index';
 import { migrate } from './migrate';
 import { SessionLog } from './session-log';
 
-export interface FlowQuery {
-  flagged?: boolean;
-  limit?: number;
-  after?: number;
-  before?: number;
-  device?: string;
-  type?: string;
-  host?: string;
-  confidence?: string;
-  /** slug of the tracker the flow went to */
-  tracker?: string;
-  q?: string;
-  ids?: number[];
-  /** session id */
-  session?: number;
-  /** a parsed filter expression (shared/filter.ts) */
-  filter?: FilterExpr;
-}
+export type { FlowQuery, ScopeQuery } from './flow-query';
 
-/** Which flows a summary, device list or leak grouping covers. */
-export interface ScopeQuery {
-  session?: number;
-  /** a device name or client address */
-  device?: string;
-}
+/** SQLite's flows table: ordered by rowid; the summary's JSON holds the tracker and the instance. */
+const DIALECT: QueryDialect = {
+  ...SQLITE_DIALECT,
+  key: 'id',
+  flagged: 'flagged = 1',
+  tracker: "json_extract(summary, '$.tracker.slug')",
+  instance: "json_extract(summary, '$.instance')",
+  among: (ids) => ({ sql: `id IN (${ids.map(() => '?').join(',') || 'NULL'})`, params: ids }),
+};
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS flows (
@@ -216,31 +202,9 @@ export class FlowStore {
   }
 
   private where(q: FlowQuery): { sql: string; params: unknown[] } {
-    const clauses: string[] = [];
-    const params: unknown[] = [];
-    if (q.flagged) clauses.push('flagged = 1');
-    if (q.after !== undefined) (clauses.push('id > ?'), params.push(q.after));
-    if (q.before !== undefined) (clauses.push('id < ?'), params.push(q.before));
-    if (q.device) (clauses.push('(device = ? OR client = ?)'), params.push(q.device, q.device));
-    if (q.host) (clauses.push("host LIKE ? ESCAPE '\\'"), params.push(`%${escapeLike(q.host)}%`));
-    if (q.q) (clauses.push("url LIKE ? ESCAPE '\\'"), params.push(`%${escapeLike(q.q)}%`));
-    if (q.tracker) (clauses.push("json_extract(summary, '$.tracker.slug') = ?"), params.push(q.tracker));
-    if (q.ids) clauses.push(`id IN (${q.ids.map(() => '?').join(',') || 'NULL'})`), params.push(...q.ids);
-    if (q.session !== undefined) (clauses.push('session_id = ?'), params.push(q.session));
-    if (q.filter) {
-      // Full-text terms read flow_text: the texts still waiting go in first.
-      this.textIndex.flush();
-      const condition = filterSql(q.filter);
-      clauses.push(condition.sql);
-      params.push(...condition.params);
-    }
-    if (q.type || q.confidence) {
-      const sub: string[] = [];
-      if (q.type) (sub.push('type = ?'), params.push(q.type));
-      if (q.confidence) (sub.push('confidence = ?'), params.push(q.confidence));
-      clauses.push(`id IN (SELECT flow_id FROM findings WHERE ${sub.join(' AND ')})`);
-    }
-    return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+    // Full-text terms read flow_text: the texts still waiting go in first.
+    if (q.filter) this.textIndex.flush();
+    return flowQuerySql(q, DIALECT);
   }
 
   /** Without `after`: newest first. With `after`: oldest first (a client catching up). */

@@ -6,32 +6,10 @@ import type { Flow } from '../../shared/types';
 import { summarize } from '../../shared/types';
 import { UsageError } from '../cli/errors';
 import { uniqueByTypeValue } from './flow-store';
+import { FLOW_TEXT, flowTextRow, migrate, transaction } from './pg-migrate';
 
-/**
- * Schema changes in order; `leakscope_migrations` records which a database has had. Every instance runs them at
- * start under an advisory lock, so two instances starting together apply each once. Flows are kept as JSON, not
- * JSONB: a captured string may hold NUL (`\u0000`), which JSONB refuses.
- */
-const MIGRATIONS: string[] = [
-  `CREATE TABLE sessions (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, started BIGINT NOT NULL, ended BIGINT);
-   CREATE TABLE markers (id BIGSERIAL PRIMARY KEY, session_id BIGINT NOT NULL REFERENCES sessions(id), instance TEXT NOT NULL,
-                         time BIGINT NOT NULL, text TEXT NOT NULL);
-   CREATE INDEX markers_session ON markers(session_id, time);
-   CREATE TABLE flows (id BIGSERIAL PRIMARY KEY, instance TEXT NOT NULL, local_id BIGINT NOT NULL, session_id BIGINT REFERENCES sessions(id),
-                       start BIGINT NOT NULL, client TEXT NOT NULL, device TEXT, method TEXT NOT NULL, host TEXT NOT NULL,
-                       url TEXT NOT NULL, status INTEGER, flagged BOOLEAN NOT NULL, summary JSON NOT NULL, flow JSON NOT NULL);
-   CREATE INDEX flows_flagged ON flows(flagged, id);
-   CREATE INDEX flows_instance ON flows(instance, id);
-   CREATE INDEX flows_session ON flows(session_id, id);
-   CREATE TABLE findings (flow_id BIGINT NOT NULL REFERENCES flows(id) ON DELETE CASCADE, type TEXT NOT NULL, value TEXT NOT NULL,
-                          confidence TEXT NOT NULL, device TEXT, host TEXT NOT NULL, domain TEXT NOT NULL, country TEXT, org TEXT,
-                          time BIGINT NOT NULL);
-   CREATE INDEX findings_flow ON findings(flow_id);
-   CREATE INDEX findings_type ON findings(type, flow_id);`,
-];
-
-/** Any fixed number: the lock every instance takes while it migrates. */
-const MIGRATION_LOCK = 0x6c65616b;
+/** Any fixed number: the lock under which a batch draws its seqs and commits. */
+const SEQ_LOCK = 0x6c656171;
 /** Open flows (tunnels, WebSockets) are rewritten under their shared id; the newest this many are remembered. */
 const OPEN_FLOWS_KEPT = 10_000;
 
@@ -46,6 +24,22 @@ export function safeStoreUrl(url: string): string {
   }
 }
 
+/** A pool on the shared store, migrated; a database it cannot reach is a UsageError (exit 2) naming the URL. */
+export async function openPool(url: string): Promise<pg.Pool> {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--store ${safeStoreUrl(url)}: a postgres://USER@HOST/DB URL`);
+  // query_timeout: a database gone from the network (not refusing, just silent) must not hold a flow for minutes.
+  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
+  // An idle client the server drops (a restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  try {
+    await migrate(pool);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new UsageError(`--store ${safeStoreUrl(url)}: cannot use the database (${(err as Error).message})`);
+  }
+  return pool;
+}
+
 export class PgFlowStore {
   private readonly sessionIds = new Map<string, Promise<number>>();
   private readonly sharedIds = new Map<number, number>();
@@ -58,17 +52,7 @@ export class PgFlowStore {
 
   /** Connects and migrates; a database it cannot reach is a UsageError (exit 2) naming the URL. */
   static async open(url: string, instance: string): Promise<PgFlowStore> {
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--store ${safeStoreUrl(url)}: a postgres://USER@HOST/DB URL`);
-    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5_000 });
-    // An idle client the server drops (a restart) must not crash the process; the pool replaces it.
-    pool.on('error', () => undefined);
-    try {
-      await migrate(pool);
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw new UsageError(`--store ${safeStoreUrl(url)}: cannot use the database (${(err as Error).message})`);
-    }
-    return new PgFlowStore(pool, instance);
+    return new PgFlowStore(await openPool(url), instance);
   }
 
   /**
@@ -94,6 +78,7 @@ export class PgFlowStore {
       );
       await db.query('DELETE FROM findings WHERE flow_id = $1', [id]);
       await insertRows(db, FINDINGS, findingRows(id, flow));
+      await db.query(`UPDATE flow_text SET (url, req_headers, res_headers, req_body, res_body) = ($2, $3, $4, $5, $6) WHERE flow_id = $1`, [id, ...flowTextRow(flow)]);
     });
   }
 
@@ -120,6 +105,13 @@ export class PgFlowStore {
       await insertRows(db, 'flows (id, instance, local_id, session_id, start, client, device, method, host, url, status, flagged, summary, flow)',
         stored.map((f, i) => [f.id, this.instance, batch[i].flow.id, f.session, ...columns(f), JSON.stringify(summarize(f)), JSON.stringify(f)]));
       await insertRows(db, FINDINGS, stored.flatMap((f) => findingRows(f.id, f)));
+      await insertRows(db, FLOW_TEXT, stored.map((f) => [f.id, ...flowTextRow(f)]));
+      // Last, and held to the commit: the store-wide order (migration 2). The lock serialises only this step.
+      await db.query('SELECT pg_advisory_xact_lock($1)', [SEQ_LOCK]);
+      await db.query(
+        `UPDATE flows f SET seq = n.seq FROM (SELECT id, nextval('flows_seq') AS seq FROM (SELECT unnest($1::bigint[]) AS id ORDER BY 1) o) n WHERE f.id = n.id`,
+        [stored.map((f) => f.id)],
+      );
     });
     batch.forEach((b, i) => this.sharedIds.set(b.flow.id, stored[i].id));
     while (this.sharedIds.size > OPEN_FLOWS_KEPT) this.sharedIds.delete(this.sharedIds.keys().next().value as number);
@@ -152,43 +144,16 @@ export class PgFlowStore {
   }
 }
 
-/** `work` in one transaction on one pooled connection, rolled back if it throws. */
-async function transaction(pool: pg.Pool, work: (db: pg.PoolClient) => Promise<void>): Promise<void> {
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
-    await work(db);
-    await db.query('COMMIT');
-  } catch (err) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    db.release();
-  }
-}
-
-function migrate(pool: pg.Pool): Promise<void> {
-  return transaction(pool, async (db) => {
-    await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await db.query('CREATE TABLE IF NOT EXISTS leakscope_migrations (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)');
-    const { rows } = await db.query<{ v: number | null }>('SELECT MAX(version) AS v FROM leakscope_migrations');
-    for (let v = rows[0].v ?? 0; v < MIGRATIONS.length; v++) {
-      await db.query(MIGRATIONS[v]);
-      await db.query('INSERT INTO leakscope_migrations (version, applied) VALUES ($1, $2)', [v + 1, Date.now()]);
-    }
-  });
-}
-
 function columns(flow: Flow): unknown[] {
   return [flow.timings.start, flow.client, flow.device ?? null, flow.method, flow.host, flow.url, flow.status ?? null, flow.findings.length > 0];
 }
 
-const FINDINGS = 'findings (flow_id, type, value, confidence, device, host, domain, country, org, time)';
+const FINDINGS = 'findings (flow_id, type, value, confidence, device, host, domain, country, org, time, tracker, tracker_name)';
 
 function findingRows(id: number, flow: Flow): unknown[][] {
   return uniqueByTypeValue(flow.findings).map((f) => [
     id, f.type, f.value, f.confidence, f.device ?? flow.device ?? null, flow.host, flow.destination?.domain ?? flow.host,
-    flow.destination?.country ?? null, flow.destination?.org ?? null, flow.timings.start,
+    flow.destination?.country ?? null, flow.destination?.org ?? null, flow.timings.start, flow.tracker?.slug ?? null, flow.tracker?.name ?? null,
   ]);
 }
 

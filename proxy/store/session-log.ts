@@ -14,6 +14,11 @@ export class SessionError extends Error {
   }
 }
 
+/** The error for a session `ref` that names none of `names`. */
+export function unknownSession(ref: string, names: string[]): SessionError {
+  return new SessionError(`session "${ref}": no such session (${names.length ? `sessions: ${names.join(', ')}` : 'none recorded yet'})`, 'missing');
+}
+
 /** A session as the CLI and API name it. */
 export interface SessionRef {
   id: number;
@@ -86,8 +91,7 @@ export class SessionLog {
   require(ref: string): SessionRef {
     const found = this.resolve(ref);
     if (found) return found;
-    const names = this.list().map((s) => s.name);
-    throw new SessionError(`session "${ref}": no such session (${names.length ? `sessions: ${names.join(', ')}` : 'none recorded yet'})`, 'missing');
+    throw unknownSession(ref, this.list().map((s) => s.name));
   }
 
   /**

@@ -6,71 +6,21 @@ import type { Flow } from '../../shared/types';
 import { flowMatcher } from '../../proxy/filter/match';
 import { FlowStore } from '../../proxy/store/flow-store';
 import { draftFlow } from '../helpers/flows';
+import { FILTER_CASES, FILTER_FLOWS, T0 } from '../helpers/filter-cases';
 import { tempDir } from '../helpers/leakscope';
 
-const T0 = Date.UTC(2026, 10, 3, 9, 0, 0);
 const store = new FlowStore(tempDir());
 afterAll(() => store.close());
 
-const redmi = { client: '192.168.1.23', device: 'RedMi 1S' };
-const pixel = { client: '192.168.1.40', device: 'Pixel 7' };
-const stored: Flow[] = [
-  // 1: RedMi → xiaomi.com (CN), an md5'd IMEI, a word only in the request body
-  store.add({
-    ...draftFlow({ start: T0, host: 'tracking.xiaomi.com', country: 'CN', ...redmi, body: '{"note":"quokka sighting"}', findings: [{ type: 'imei', encoding: 'md5' }] }),
-    destination: { domain: 'xiaomi.com', country: 'CN', org: 'Xiaomi Communications', ip: '203.0.113.5', scope: 'public' },
-  }),
-  // 2: RedMi → umeng.com (CN), a phone number in the URL, sha1+hex
-  store.add({
-    ...draftFlow({ start: T0 + 1000, host: 'alog.umeng.com', country: 'CN', ...redmi, url: 'https://alog.umeng.com/app_logs?tel=x', findings: [{ type: 'phone_number', value: '+8613800138000', where: 'url', encoding: 'sha1+hex', confidence: 'pattern' }] }),
-    destination: { domain: 'umeng.com', country: 'CN', org: 'Alibaba', ip: '203.0.113.6', scope: 'public' },
-  }),
-  // 3: RedMi → a US CDN, nothing flagged, a 404 GET with the word in a response header and the response body
-  store.add({
-    ...draftFlow({ start: T0 + 2000, host: 'cdn.example.com', country: 'US', ...redmi }),
-    method: 'GET',
-    status: 404,
-    responseHeaders: { 'x-trace': 'Wombat-42' },
-    responseBody: { text: Buffer.from('\x08\x96\x01binary platypus').toString('base64'), encoding: 'base64', size: 18 },
-  }),
-  // 4: Pixel → xiaomi.com (CN), an IMEI in plain
-  store.add(draftFlow({ start: T0 + 3000, host: 'api.xiaomi.com', country: 'CN', ...pixel, findings: [{ type: 'imei', device: 'Pixel 7' }] })),
-];
+const stored: Flow[] = FILTER_FLOWS.map((draft) => store.add(draft));
 store.mark(stored[2].id, true, 'odd 404');
 
 const id = (i: number) => stored[i - 1].id;
 
 describe('filter expressions over the store', () => {
-  const cases: [string, number[]][] = [
-    ['quokka', [1]],
-    ['QUOKKA', [1]],
-    ['~bq quokka', [1]],
-    ['~bs quokka', []],
-    ['~bs platypus', [3]],
-    ['~b platypus', [3]],
-    ['~h wombat', [3]],
-    ['~u app_logs', [2]],
-    ['~d xiaomi', [1, 4]],
-    ['~m get', [3]],
-    ['~c 404', [3]],
-    ['~t imei', [1, 4]],
-    ['~enc md5', [1]],
-    ['~enc sha1', [2]],
-    ['~enc sha1+hex', [2]],
-    ['~conf pattern', [2]],
-    ['~cc CN', [1, 2, 4]],
-    ['~org alibaba', [2]],
-    ['~dev redmi & ~cc CN', [1, 2]],
-    ['~dev redmi ~cc cn !~t phone_number', [1]],
-    ['~dev pixel | ~c 404', [3, 4]],
-    ['!(~cc cn | ~cc us)', []],
-    ['~marked', [3]],
-    ['~marked | "quokka sighting"', [1, 3]],
-    ['wo', [3]],
-    ['~session 1', [1, 2, 3, 4]],
-  ];
 
-  it.each(cases)('%s', (src, expected) => {
+
+  it.each(FILTER_CASES)('%s', (src, expected) => {
     const filter = parseFilter(src);
     const fromStore = store.summaries({ filter }).map((f) => f.id).sort((a, b) => a - b);
     expect(fromStore).toEqual(expected.map(id));

@@ -1,0 +1,99 @@
+// A dashboard node's live feed: the flows every instance commits to the shared store, published to the node's
+// dashboards in the store's commit order (seq). PostgreSQL's LISTEN/NOTIFY wakes it as each batch commits (the
+// trigger of pg-migrate.ts, migration 2); a slow poll stands in while that connection is down. Each read runs
+// in a LiveHub turn, so a reconnecting dashboard's replay (up to `published`) and the tail never overlap or gap.
+import pg from 'pg';
+import { log } from '../log';
+import type { FlowReader } from '../store/flow-reader';
+import type { LiveHub } from './live';
+
+const BATCH = 2000;
+/** how often the store is read without a notification (a lost LISTEN connection, a notification missed) */
+const POLL_MS = 2000;
+const RELISTEN_MS = 2000;
+
+export class StoreTail {
+  private hub: LiveHub | undefined;
+  private listener: pg.Client | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private reading = false;
+  private again = false;
+  private closed = false;
+
+  /** `published`: the highest seq dashboards have been sent (or, at start, the store's newest). */
+  constructor(
+    private readonly reader: FlowReader,
+    private readonly url: string,
+    public published: number,
+  ) {}
+
+  /** The newest seq in the store: where a node that has just started begins. */
+  static async newest(reader: FlowReader): Promise<number> {
+    const [newest] = await reader.summaries({ limit: 1 });
+    return newest?.id ?? 0;
+  }
+
+  start(hub: LiveHub): void {
+    this.hub = hub;
+    this.poll = setInterval(() => this.wake(), POLL_MS);
+    this.poll.unref();
+    void this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
+    const again = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      setTimeout(() => void this.listen(), RELISTEN_MS).unref();
+    };
+    this.listener = client;
+    client.on('error', again);
+    client.on('end', again);
+    client.on('notification', () => this.wake());
+    try {
+      await client.connect();
+      await client.query('LISTEN leakscope_flows');
+      this.wake(); // what committed while no one listened
+    } catch {
+      again();
+    }
+  }
+
+  /** Reads what is new, now or (if a read is under way) right after it. */
+  wake(): void {
+    if (!this.hub || this.closed) return;
+    if (this.reading) return void (this.again = true);
+    this.reading = true;
+    void this.hub.exclusive(() => this.read()).finally(() => {
+      this.reading = false;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async read(): Promise<void> {
+    try {
+      for (;;) {
+        const batch = await this.reader.summaries({ after: this.published, limit: BATCH });
+        for (const flow of batch) this.hub!.publishFlow(flow);
+        if (batch.length) this.published = batch[batch.length - 1].id;
+        if (batch.length < BATCH) return;
+      }
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'the shared store could not be read; trying again');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.poll);
+    const client = this.listener;
+    this.listener = undefined;
+    await client?.end().catch(() => undefined);
+  }
+}
