@@ -24,15 +24,21 @@ export interface FlowReader {
   instances(): Promise<string[]>;
 }
 
+/**
+ * An instance's own store. Everything in it was captured by `instance` (flows from before instances were named
+ * too), so asking for that instance narrows nothing, and asking for another finds nothing.
+ */
 export function sqliteReader(store: FlowStore, instance: string): FlowReader {
+  const other = (q: { instance?: string }) => q.instance !== undefined && q.instance !== instance;
+  const own = <Q extends { instance?: string }>(q: Q): Q => ({ ...q, instance: undefined });
   return {
-    summaries: async (q) => store.summaries(q),
+    summaries: async (q) => (other(q) ? [] : store.summaries(own(q))),
     get: async (id) => store.get(id),
     async *flows(q) {
-      yield* store.flows(q);
+      if (!other(q)) yield* store.flows(own(q));
     },
-    summary: async (scope) => store.summary(scope),
-    devices: async (scope) => store.devices(scope),
+    summary: async (scope) => (other(scope) ? [] : store.summary(scope)),
+    devices: async (scope) => (other(scope) ? [] : store.devices(scope)),
     count: async () => store.count(),
     sessions: async () => store.sessions.list(),
     session: async (ref) => store.sessions.require(ref),

@@ -20,6 +20,7 @@ const DIALECT: QueryDialect = {
   key: 'id',
   flagged: 'flagged = 1',
   tracker: "json_extract(summary, '$.tracker.slug')",
+  // what the flow's JSON says (absent on flows from before instances); an instance's reader narrows by its own name
   instance: "json_extract(summary, '$.instance')",
   among: (ids) => ({ sql: `id IN (${ids.map(() => '?').join(',') || 'NULL'})`, params: ids }),
 };

@@ -15,6 +15,7 @@ import type { Flow, FlowSummary } from '../../shared/types';
 import { FILTER_CASES, FILTER_FLOWS } from '../helpers/filter-cases';
 import { asDashboard, curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
 import { postgresForTests } from '../helpers/postgres';
+import { ensureDashboardBuilt, launchBrowser, openLivePage } from '../browser/helpers';
 import { startUpstream, type Upstream } from '../helpers/upstream';
 
 const IMEI = '865123456789012';
@@ -106,6 +107,43 @@ describe('a dashboard node over two instances', () => {
     expect((await get<FlowSummary[]>('api/flows?session=lab%20run&limit=10')).length).toBe(4);
     expect(await get<string[]>('api/instances')).toEqual(['rack-a', 'rack-b']);
   });
+
+  it('narrows devices, the matrix and the flows to one instance', async () => {
+    expect((await get<DeviceInfo[]>('api/devices?instance=rack-a')).map((d) => [d.instance, d.flows])).toEqual([['rack-a', 2]]);
+    const rows = (await get<{ rows: { type: string; count: number }[] }>('api/summary?instance=rack-b')).rows;
+    expect(rows.map((r) => [r.type, r.count])).toEqual([['imei', 1]]);
+    expect((await get<FlowSummary[]>('api/flows?instance=rack-b&flagged=1')).map((f) => f.instance)).toEqual(['rack-b']);
+    expect(await get<DeviceInfo[]>('api/devices?instance=rack-z')).toEqual([]);
+    // an instance's own dashboard: its own name narrows nothing, another's finds nothing
+    const [a] = apps;
+    const own = (await (await fetch(`${a.uiUrl}api/devices?instance=rack-a`)).json()) as DeviceInfo[];
+    expect(own.map((d) => d.flows)).toEqual([2]);
+    expect(await (await fetch(`${a.uiUrl}api/summary?instance=rack-b`)).json()).toEqual({ rows: [] });
+  });
+
+  it('shows each flow\'s instance in the feed and narrows the devices and the matrix with the instance control', async () => {
+    await ensureDashboardBuilt();
+    const browser = await launchBrowser();
+    try {
+      const errors: string[] = [];
+      const page = await openLivePage(browser, node.uiUrl, errors);
+      await page.waitForSelector('[data-testid=flow-instance]:has-text("rack-b")');
+      await page.goto(`${node.uiUrl}#/devices`);
+      const picker = page.locator('[data-testid=devices-instance]');
+      await picker.selectOption('rack-b');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=devices] tbody tr').length === 1);
+      expect(await page.locator('[data-testid=devices] tbody tr td').first().textContent()).toBe('rack-b');
+      await page.goto(`${node.uiUrl}#/matrix`);
+      const imeiCount = () => page.$eval('[data-testid=matrix] td.cell[data-type=imei] .cell-count', (e) => e.textContent);
+      await page.waitForSelector('[data-testid=matrix] td.cell[data-type=imei]');
+      expect(await imeiCount()).toBe('2');
+      await page.locator('[data-testid=matrix-instance]').selectOption('rack-a');
+      await page.waitForFunction(() => document.querySelector('[data-testid=matrix] td.cell[data-type=imei] .cell-count')?.textContent === '1');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('answers what only an instance keeps with 501, and a filter it cannot answer with 400', async () => {
     const identifiers = await fetch(`${node.uiUrl}api/identifiers`, asDashboard(node));

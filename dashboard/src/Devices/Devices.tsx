@@ -7,6 +7,7 @@ import { formatDateTime } from '../lib/format';
 import { EMPTY_FILTER } from '../lib/filter';
 import { navigate } from '../lib/route';
 import { sessionQuery } from '../store/sessionStore';
+import { InstancePicker } from '../lib/InstancePicker';
 
 function RenameForm({ device, onDone }: { device: DeviceInfo; onDone: () => void }) {
   const [name, setName] = useState(device.name ?? '');
@@ -45,15 +46,25 @@ function RenameForm({ device, onDone }: { device: DeviceInfo; onDone: () => void
 export function Devices() {
   const version = useStoreValue((s) => s.all.length + s.held.length + s.flaggedSeen);
   const session = useStoreValue((s) => s.session);
-  const { data, error, reload } = useApi<DeviceInfo[]>(`/api/devices${sessionQuery(session)}`, version, 2000);
+  const [instance, setInstance] = useState('');
+  const { data, error, reload } = useApi<DeviceInfo[]>(`/api/devices${sessionQuery(session, '?', instance)}`, `${version}:${instance}`, 2000);
+  // A dashboard node's devices are each behind an instance, and are renamed in that instance's dashboard.
+  const lab = data?.some((d) => d.instance !== undefined) ?? false;
   const show = (d: DeviceInfo, flagged: boolean) => {
     store.resetFilter({ ...EMPTY_FILTER, device: d.name || d.client, flagged });
     navigate({ view: 'feed' });
   };
   return (
     <div className="page">
-      <h2>Devices</h2>
-      <p className="muted">Each client address that used the proxy. Names come from the identifiers file when its <code>client</code> matches; rename here.</p>
+      <div className="page-head">
+        <h2>Devices</h2>
+        <InstancePicker value={instance} onChange={setInstance} testId="devices-instance" />
+      </div>
+      <p className="muted">
+        {lab
+          ? 'Each phone behind each instance of the lab. Names come from each instance; rename a phone in its instance\'s dashboard.'
+          : <>Each client address that used the proxy. Names come from the identifiers file when its <code>client</code> matches; rename here.</>}
+      </p>
       {error ? <p className="error-text">Could not load devices: {error}</p> : null}
       {!data && !error ? <p className="muted">Loading…</p> : null}
       {data && data.length === 0 ? <p className="empty">No device has used the proxy yet.</p> : null}
@@ -61,6 +72,7 @@ export function Devices() {
         <table className="grid" data-testid="devices">
           <thead>
             <tr>
+              {lab ? <th scope="col">Instance</th> : null}
               <th scope="col">Client</th>
               <th scope="col">Name</th>
               <th scope="col">Flows</th>
@@ -71,11 +83,10 @@ export function Devices() {
           </thead>
           <tbody>
             {data.map((d) => (
-              <tr key={d.client}>
+              <tr key={`${d.instance ?? ''}/${d.client}`}>
+                {lab ? <td>{d.instance}</td> : null}
                 <td className="mono">{d.client}</td>
-                <td>
-                  <RenameForm key={d.name ?? ''} device={d} onDone={reload} />
-                </td>
+                <td>{lab ? (d.name ?? '') : <RenameForm key={d.name ?? ''} device={d} onDone={reload} />}</td>
                 <td>
                   <button type="button" className="link-button" onClick={() => show(d, false)}>
                     {d.flows.toLocaleString()}

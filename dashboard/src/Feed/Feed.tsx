@@ -185,6 +185,7 @@ export function Feed({ openId }: { openId?: number }) {
                   <FlowRow
                     flow={flow}
                     deviceName={s.deviceName(flow.client, flow.device)}
+                    instance={s.instances.size > 1 ? flow.instance : undefined}
                     active={flow.id === activeId}
                     open={flow.id === openId}
                     onOpen={open}

@@ -13,6 +13,8 @@ function typeCounts(flow: FlowSummary): [string, number][] {
 export const FlowRow = memo(function FlowRow(props: {
   flow: FlowSummary;
   deviceName: string;
+  /** the instance that captured it, where the feed holds several instances' flows */
+  instance?: string;
   active: boolean;
   open: boolean;
   onOpen: (id: number) => void;
@@ -33,7 +35,10 @@ export const FlowRow = memo(function FlowRow(props: {
       onClick={() => props.onOpen(flow.id)}
     >
       <span className="c-time">{formatTime(flow.start)}</span>
-      <span className="c-device" title={flow.client}>{props.deviceName}</span>
+      <span className="c-device" title={props.instance ? `${flow.client} behind ${props.instance}` : flow.client}>
+        {props.instance ? <span className="instance" data-testid="flow-instance">{props.instance}</span> : null}
+        {props.deviceName}
+      </span>
       <span className={`c-method m-${flow.method.toLowerCase()}`}>{flow.method}</span>
       <span className={`c-status s-${String(status)[0]}`} title={flow.error}>{status}</span>
       <span className="c-url">

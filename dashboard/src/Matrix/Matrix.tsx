@@ -8,6 +8,7 @@ import { formatDateTime } from '../lib/format';
 import { EMPTY_FILTER } from '../lib/filter';
 import { navigate } from '../lib/route';
 import { sessionQuery } from '../store/sessionStore';
+import { InstancePicker } from '../lib/InstancePicker';
 
 interface Cell {
   count: number;
@@ -41,7 +42,8 @@ type Grouping = 'domain' | 'tracker';
 export function Matrix() {
   const flaggedVersion = useStoreValue((s) => s.flaggedVersion);
   const session = useStoreValue((s) => s.session);
-  const { data, error } = useApi<SummaryResponse>(`/api/summary${sessionQuery(session)}`, flaggedVersion, 1000);
+  const [instance, setInstance] = useState('');
+  const { data, error } = useApi<SummaryResponse>(`/api/summary${sessionQuery(session, '?', instance)}`, `${flaggedVersion}:${instance}`, 1000);
   const [device, setDevice] = useState('');
   const [grouping, setGrouping] = useState<Grouping>('domain');
   const rows = data?.rows ?? [];
@@ -82,6 +84,7 @@ export function Matrix() {
     <div className="page">
       <div className="page-head">
         <h2>Collected identifiers</h2>
+        <InstancePicker value={instance} onChange={setInstance} testId="matrix-instance" />
         <label className="field inline">
           <span className="field-label">Device</span>
           <select value={device} onChange={(e) => setDevice(e.target.value)} data-testid="matrix-device">

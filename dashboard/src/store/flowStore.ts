@@ -73,6 +73,8 @@ export class FlowStore extends Observable {
   devices = new Map<string, string | undefined>();
   /** tracker slug → name, from every flow seen */
   trackers = new Map<string, string>();
+  /** the instances that captured the flows seen (a lab's dashboard node sees several) */
+  instances = new Set<string>();
   flaggedSeen = 0;
   tlsErrors: TlsErrorEvent[] = [];
   connection: ConnectionState = 'connecting';
@@ -141,6 +143,7 @@ export class FlowStore extends Observable {
       if (this.ids.has(f.id)) continue;
       this.ids.add(f.id);
       if (!this.devices.has(f.client)) this.devices.set(f.client, f.device);
+      if (f.instance) this.instances.add(f.instance);
       this.noteSession(f);
       if (f.tracker) this.trackers.set(f.tracker.slug, f.tracker.name);
       if (f.findings.length > 0) flagged++;
@@ -231,6 +234,7 @@ export class FlowStore extends Observable {
       this.ids.add(f.id);
       if (!this.devices.has(f.client) || (f.device && this.devices.get(f.client) !== f.device))
         this.devices.set(f.client, f.device);
+      if (f.instance) this.instances.add(f.instance);
       this.noteSession(f);
       if (f.tracker) this.trackers.set(f.tracker.slug, f.tracker.name);
       if (f.findings.length > 0) {

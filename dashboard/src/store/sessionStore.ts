@@ -75,7 +75,12 @@ export class SessionStore extends Observable {
 
 export const sessions = new SessionStore();
 
-/** `?session=ID` for the API routes that narrow to the picked session ('' for all). */
-export function sessionQuery(selected: number | undefined, prefix = '?'): string {
-  return selected === undefined ? '' : `${prefix}session=${selected}`;
+/** `?session=ID` for the API routes that narrow to the picked session ('' for all), and `instance=NAME` when one
+ * instance is picked (the devices and the matrix on a lab's dashboard node). */
+export function sessionQuery(selected: number | undefined, prefix = '?', instance = ''): string {
+  const params = new URLSearchParams();
+  if (selected !== undefined) params.set('session', String(selected));
+  if (instance) params.set('instance', instance);
+  const query = params.toString();
+  return query ? `${prefix}${query}` : '';
 }
