@@ -28,6 +28,7 @@ import { sqliteReader } from './store/flow-reader';
 import { FlowStore } from './store/flow-store';
 import { flowWriter } from './store/flow-writer';
 import { PgFlowStore } from './store/pg-store';
+import { SharedMirror } from './store/shared-mirror';
 import { VERSION } from './version';
 import { listenError } from './util/listen';
 import { isTunnelInterface } from './wireguard/tunnel';
@@ -127,8 +128,9 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const minter = await LeafMinter.create(ca);
   const instance = opts.instance ?? os.hostname();
   const shared = opts.store === undefined ? undefined : await PgFlowStore.open(opts.store, instance);
-  const store = new FlowStore(opts.dataDir);
+  const store = new FlowStore(opts.dataDir, { outbox: shared !== undefined });
   if (shared) copyMarkers(store, shared);
+  let mirror: SharedMirror | undefined;
   const closeStores = async () => {
     store.close();
     await shared?.close();
@@ -158,17 +160,22 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
       reader: sqliteReader(store, instance),
       config,
       hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }),
+      storeStatus: () => mirror?.current(),
       local: { store, identifiers, rules, tlsErrors: () => tlsFailures.list(), udpDropped: () => udpDropped(), dataDir: opts.dataDir, android },
     },
   }).catch(async (err: NodeJS.ErrnoException) => {
     await closeStores();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
   });
+  if (shared && store.outbox) {
+    mirror = new SharedMirror(store, store.outbox, shared, (status) => ui.live.publishStoreStatus(status));
+    mirror.start();
+  }
   const trackers = createTrackerAttributor();
   trackers.warm();
   const pipeline = createPipeline({
     detector: () => detector,
-    store: flowWriter(store, instance, shared),
+    store: flowWriter(store, instance, mirror),
     publish: (flow) => ui.live.publishFlow(flow),
     deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client) ?? entrances?.peerName(client),
     rules,
@@ -260,6 +267,7 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
         // The tunnel and its rules stay up while the flows under way get their grace, then go.
         await entrances.close();
         await pipeline.drain();
+        await mirror?.close();
         await ui.close();
         store.sessions.endCurrent();
         await closeStores();

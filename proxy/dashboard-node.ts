@@ -40,7 +40,7 @@ export async function startDashboardNode(opts: DashboardNodeOptions): Promise<Da
     token,
     // Up to what the tail has published: the rest reaches the dashboard live, once it is in the room.
     replay: (after, limit) => reader.summaries({ after, before: tail.published + 1, limit }),
-    api: { reader, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }) },
+    api: { reader, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }), storeStatus: () => tail.status },
   }).catch(async (err: NodeJS.ErrnoException) => {
     await reader.close();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });

@@ -66,6 +66,25 @@ export interface StatsResponse {
   eventLoopDelay: LoopDelay;
 }
 
+/**
+ * A lab's shared store (PostgreSQL) as this process sees it: GET /api/store-status ({ shared }, absent without
+ * one) and socket.io event `store-status` on every change.
+ */
+export interface StoreStatus {
+  /** false while PostgreSQL cannot be reached */
+  reachable: boolean;
+  /** since when (epoch ms) it is unreachable */
+  since?: number;
+  /** what failed */
+  error?: string;
+  /** an instance: its flows waiting on its own disk for the shared store */
+  queued?: number;
+}
+
+export interface StoreStatusResponse {
+  shared?: StoreStatus;
+}
+
 /** GET /api/tls-errors — newest first. */
 export type TlsErrorsResponse = TlsErrorEvent[];
 
@@ -79,4 +98,4 @@ export interface SocketAuth {
   token?: string;
 }
 
-export const SOCKET_EVENTS = { flow: 'flow', tlsError: 'tls-error', udpDropped: 'udp-dropped' } as const;
+export const SOCKET_EVENTS = { flow: 'flow', tlsError: 'tls-error', udpDropped: 'udp-dropped', storeStatus: 'store-status' } as const;

@@ -11,9 +11,12 @@ import { Diff } from './Diff/Diff';
 import { store } from './store/flowStore';
 import { navigate, useRoute } from './lib/route';
 import { KeyboardHelp } from './lib/KeyboardHelp';
+import { StoreBanner } from './Header/StoreBanner';
+import { useStoreValue } from './store/useStore';
 
 export function App() {
   const route = useRoute();
+  const storeStatus = useStoreValue((s) => s.storeStatus);
   useEffect(() => {
     void store.start();
   }, []);
@@ -33,6 +36,7 @@ export function App() {
         Skip to the flow list
       </a>
       <Header route={route} />
+      <StoreBanner status={storeStatus} />
       <main className="content">
         {route.view === 'feed' ? <Feed openId={route.flowId} /> : null}
         {route.view === 'matrix' ? <Matrix /> : null}

@@ -3,7 +3,7 @@
 // sessions, Android setup) are an instance's own and go through requireSameOriginJson, downloads through
 // requireOwnOriginDownload; a dashboard node answers them 501.
 import express from 'express';
-import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
+import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, StoreStatus, StoreStatusResponse, SummaryResponse } from '../../shared/api';
 import { FilterError, parseFilter } from '../../shared/filter';
 import { parseIdentifiers } from '../../shared/identifiers';
 import { parseRules } from '../../shared/rules';
@@ -28,6 +28,8 @@ export interface ApiDeps {
   config: ServerConfig;
   /** the dashboard's own host names (DNS rebinding guard) */
   hostAllowed: HostCheck;
+  /** a lab's shared store as this process sees it; undefined without one */
+  storeStatus?: () => StoreStatus | undefined;
   /** a proxy instance's own parts; absent on a dashboard node */
   local?: LocalApiDeps;
 }
@@ -117,6 +119,10 @@ export function apiRouter(deps: ApiDeps): express.Router {
   });
   api.get('/config', (_req, res) => {
     res.json(deps.config);
+  });
+  api.get('/store-status', (_req, res) => {
+    const body: StoreStatusResponse = { shared: deps.storeStatus?.() };
+    res.json(body);
   });
   // `session` (a name or id) narrows the flows, the summary, the devices and the export to one capture session.
   const scoped = async (q: Record<string, unknown>): Promise<FlowQuery> => ({ ...flowQuery(q), session: await sessionParam(reader, q.session) });

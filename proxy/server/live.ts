@@ -3,7 +3,7 @@
 // A client that connects with `auth.after = lastSeenId` first gets every flow it missed, then the live ones.
 import type http from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import { SOCKET_EVENTS, type SocketAuth } from '../../shared/api';
+import { SOCKET_EVENTS, type SocketAuth, type StoreStatus } from '../../shared/api';
 import type { FlowSummary, TlsErrorEvent, UdpDroppedEvent } from '../../shared/types';
 import { log } from '../log';
 import { hasToken } from './auth';
@@ -20,6 +20,7 @@ export type Replay = (after: number, limit: number) => FlowSummary[] | Promise<F
 export class LiveHub {
   private readonly io: Server;
   private turn: Promise<void> = Promise.resolve();
+  private storeStatus: StoreStatus | undefined;
 
   constructor(server: http.Server, private readonly replay: Replay, token: string | undefined, hostAllowed: HostCheck) {
     this.io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024, allowRequest: allowHandshake(hostAllowed) });
@@ -29,6 +30,7 @@ export class LiveHub {
       next(new Error('unauthorized'));
     });
     this.io.on('connection', (socket) => {
+      if (this.storeStatus) socket.emit(SOCKET_EVENTS.storeStatus, this.storeStatus);
       const after = Number((socket.handshake.auth as SocketAuth).after);
       if (Number.isFinite(after) && after >= 0) void this.exclusive(() => this.catchUp(socket, after));
       else socket.join(LIVE_ROOM);
@@ -69,6 +71,12 @@ export class LiveHub {
     // With no dashboard open, encoding each flow for nobody was a few percent of the proxy's time under load.
     if (!this.io.sockets.adapter.rooms.get(LIVE_ROOM)?.size) return;
     this.io.to(LIVE_ROOM).emit(SOCKET_EVENTS.flow, flow);
+  }
+
+  /** A lab's shared store became (un)reachable, or its queue changed: every dashboard, at once and on connecting. */
+  publishStoreStatus(status: StoreStatus): void {
+    this.storeStatus = status;
+    this.io.emit(SOCKET_EVENTS.storeStatus, status);
   }
 
   publishTlsError(event: TlsErrorEvent): void {

@@ -4,6 +4,7 @@
 // in a LiveHub turn, so a reconnecting dashboard's replay (up to `published`) and the tail never overlap or gap.
 import pg from 'pg';
 import { log } from '../log';
+import type { StoreStatus } from '../../shared/api';
 import type { FlowReader } from '../store/flow-reader';
 import type { LiveHub } from './live';
 
@@ -19,6 +20,9 @@ export class StoreTail {
   private reading = false;
   private again = false;
   private closed = false;
+
+  /** whether the last read of the store succeeded, and since when it fails */
+  status: StoreStatus = { reachable: true };
 
   /** `published`: the highest seq dashboards have been sent (or, at start, the store's newest). */
   constructor(
@@ -82,11 +86,20 @@ export class StoreTail {
         const batch = await this.reader.summaries({ after: this.published, limit: BATCH });
         for (const flow of batch) this.hub!.publishFlow(flow);
         if (batch.length) this.published = batch[batch.length - 1].id;
-        if (batch.length < BATCH) return;
+        if (batch.length < BATCH) break;
       }
+      if (!this.status.reachable) this.setStatus({ reachable: true });
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'the shared store could not be read; trying again');
+      if (this.status.reachable) {
+        log.warn({ err: (err as Error).message }, 'the shared store cannot be read; trying again');
+        this.setStatus({ reachable: false, since: Date.now(), error: (err as Error).message });
+      }
     }
+  }
+
+  private setStatus(status: StoreStatus): void {
+    this.status = status;
+    this.hub?.publishStoreStatus(status);
   }
 
   async close(): Promise<void> {

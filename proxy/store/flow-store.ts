@@ -11,6 +11,7 @@ import { flowQuerySql, type FlowQuery, type QueryDialect, type ScopeQuery } from
 import { DeferredTextIndex } from './flow-text-index';
 import { migrate } from './migrate';
 import { SessionLog } from './session-log';
+import { SharedOutbox } from './shared-outbox';
 
 export type { FlowQuery, ScopeQuery } from './flow-query';
 
@@ -70,8 +71,11 @@ export class FlowStore {
   private queue: { draft: Omit<Flow, 'id'>; resolve: (flow: Flow) => void; reject: (err: Error) => void }[] = [];
   private readonly names: Map<string, string>;
   readonly sessions: SessionLog;
+  /** with `outbox`: the flows a lab's shared store has yet to get */
+  readonly outbox: SharedOutbox | undefined;
 
-  constructor(dataDir: string) {
+  /** `outbox`: every flow stored is also queued for a lab's shared store (start --store) */
+  constructor(dataDir: string, opts: { outbox?: boolean } = {}) {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     this.db = new Database(path.join(dataDir, 'flows.db'));
     this.db.pragma('journal_mode = WAL');
@@ -81,6 +85,7 @@ export class FlowStore {
     migrate(this.db);
     addTrackerColumns(this.db);
     this.sessions = new SessionLog(this.db);
+    this.outbox = opts.outbox ? new SharedOutbox(this.db) : undefined;
     // Asked for every request: kept in memory, written through on rename.
     const rows = this.db.prepare('SELECT client, name FROM device_names').all() as { client: string; name: string }[];
     this.names = new Map(rows.map((r) => [r.client, r.name]));
@@ -139,6 +144,7 @@ export class FlowStore {
       setJson.run(JSON.stringify(summarize(flow)), JSON.stringify(flow), flow.id);
       insertFindings(flow);
       indexText(flow.id, flow);
+      this.outbox?.add(flow.id);
       return flow;
     };
     this.replaceFlow = this.db.transaction((flow: Flow) => {
@@ -318,6 +324,7 @@ export class FlowStore {
     if (this.db.open) {
       this.flush();
       this.textIndex.flush();
+      this.outbox?.flush();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }

@@ -50,6 +50,8 @@ const MIGRATIONS: Migration[] = [
       after = rows[rows.length - 1].id;
     }
   },
+  // 3: the flows a lab's shared store has yet to get (store/shared-outbox.ts)
+  (db) => db.exec('CREATE TABLE shared_outbox (flow_id INTEGER PRIMARY KEY)'),
 ];
 
 /** Brings `db` (already holding the first schema) up to date, each step in its own transaction. */

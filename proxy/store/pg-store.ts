@@ -66,6 +66,11 @@ export class PgFlowStore {
     });
   }
 
+  /** Whether the flow of local id `id` was committed here by this process (and is rewritten by `update`). */
+  knows(id: number): boolean {
+    return this.sharedIds.has(id);
+  }
+
   /** Rewrites a flow committed before (an open tunnel that found more, or closed). */
   async update(flow: Flow): Promise<void> {
     const id = this.sharedIds.get(flow.id);
@@ -89,8 +94,9 @@ export class PgFlowStore {
     try {
       await this.insert(batch);
       batch.forEach((b) => b.resolve());
-    } catch {
-      // One flow the database refuses must not take the others with it.
+    } catch (err) {
+      // One flow the database refuses must not take the others with it; a database gone takes them all at once.
+      if (!refused(err as Error)) return batch.forEach((b) => b.reject(err as Error));
       for (const b of batch) await this.insert([b]).then(b.resolve, b.reject);
     }
   }
@@ -142,6 +148,14 @@ export class PgFlowStore {
     await this.flush();
     await this.pool.end();
   }
+}
+
+/**
+ * The database refused this statement (an SQLSTATE of its own) rather than went away: connection exceptions (08),
+ * an operator's shutdown (57) and exhausted resources (53) are the server's state, not the flow's.
+ */
+function refused(err: Error & { code?: string }): boolean {
+  return typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) && !/^(08|53|57)/.test(err.code);
 }
 
 function columns(flow: Flow): unknown[] {

@@ -14,6 +14,10 @@ export interface TestPostgres {
   createDatabase(name: string): string;
   /** psql -At against database `db` */
   query(db: string, sql: string): string;
+  /** stops the server (pg_ctl stop -m fast: clients are disconnected), keeping the cluster */
+  pause(): void;
+  /** starts it again on the same port */
+  resume(): void;
   stop(): void;
 }
 
@@ -61,7 +65,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   const port = await freePort();
   asPostgres(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
   const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${socket} -c fsync=off`;
-  asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', path.join(root, 'log'), '-w', '-t', '30', 'start']);
+  const start = () => asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', path.join(root, 'log'), '-w', '-t', '30', 'start']);
+  start();
   let stopped = false;
   const psql = (db: string, sql: string) =>
     execFileSync(path.join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', db, '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8', timeout: 30_000 });
@@ -72,11 +77,15 @@ export async function startPostgres(): Promise<TestPostgres> {
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
     query: psql,
+    pause: () => asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']),
+    resume: start,
     stop() {
       if (stopped) return;
       stopped = true;
       try {
         asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        // paused by a test that failed before it resumed: nothing runs
       } finally {
         fs.rmSync(root, { recursive: true, force: true });
       }

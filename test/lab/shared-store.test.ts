@@ -6,7 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
 import { postgresForTests } from '../helpers/postgres';
+import { FlowStore } from '../../proxy/store/flow-store';
 import { PgFlowStore } from '../../proxy/store/pg-store';
+import { draftFlow } from '../helpers/flows';
 import type { Flow } from '../../shared/types';
 import { startUpstream, type Upstream } from '../helpers/upstream';
 
@@ -84,6 +86,23 @@ describe('two instances, one PostgreSQL store', () => {
       expect(rows.trim()).toBe('7|t|client|t|imei');
     } finally {
       await store.close();
+    }
+  });
+
+  it('writes, at start, the flows an earlier run left waiting for the shared store (PostgreSQL away, or a kill)', async () => {
+    const dataDir = tempDir();
+    const left = new FlowStore(dataDir, { outbox: true });
+    left.add({ ...draftFlow({ start: Date.now(), host: 'left.example.net' }), instance: 'rack-o' });
+    left.add({ ...draftFlow({ start: Date.now(), host: 'left.example.net', findings: [{ type: 'imei', value: IMEI }] }), instance: 'rack-o' });
+    expect(left.outbox!.waiting(10)).toHaveLength(2);
+    left.close();
+    const app = await startTestLeakscope({ dataDir, store: url, instance: 'rack-o' });
+    try {
+      await waitFor(() => env.pg.query('lab_two', "SELECT count(*) FROM flows WHERE instance = 'rack-o' AND host = 'left.example.net'").trim() === '2', 10_000, 'the two flows in PostgreSQL');
+      await waitFor(() => app.store.outbox!.waiting(10).length === 0 && app.store.outbox!.size() === 0, 5000, 'an empty outbox');
+      expect(env.pg.query('lab_two', "SELECT count(*) FROM findings x JOIN flows f ON f.id = x.flow_id WHERE f.instance = 'rack-o'").trim()).toBe('1');
+    } finally {
+      await app.close();
     }
   });
 

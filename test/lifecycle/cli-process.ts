@@ -16,8 +16,20 @@ export interface CliProcess {
 
 /** `netns`: run it inside that network namespace (`ip netns exec`), as the WireGuard and transparent tests do. */
 export async function startCli(dataDir: string, extra: string[] = [], netns?: string): Promise<CliProcess> {
-  const args = [BIN, 'start', '--data-dir', dataDir, '--proxy-host', '127.0.0.1', '--proxy-port', '0', '--ui-port', '0', ...extra];
-  const [program, argv] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, ...args]] : [process.execPath, args];
+  const args = ['start', '--data-dir', dataDir, '--proxy-host', '127.0.0.1', '--proxy-port', '0', '--ui-port', '0', ...extra];
+  const { child, output, exited, found } = await spawnCli(args, [/leakscope proxy\s+\S+:(\d+)/, /dashboard\s+(http:\/\/\S+\/)/], netns);
+  return { child, proxyPort: Number(found[0]), uiUrl: found[1], output, exited };
+}
+
+/** `leakscope dashboard --store URL`: a lab's dashboard node. */
+export async function startDashboardCli(store: string): Promise<Omit<CliProcess, 'proxyPort'>> {
+  const { child, output, exited, found } = await spawnCli(['dashboard', '--store', store, '--ui-port', '0'], [/dashboard\s+(http:\/\/\S+\/)/]);
+  return { child, uiUrl: found[0], output, exited };
+}
+
+/** Runs the CLI with `args`; resolves once its output has matched each of `ready`, with their first groups. */
+async function spawnCli(args: string[], ready: RegExp[], netns?: string) {
+  const [program, argv] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, BIN, ...args]] : [process.execPath, [BIN, ...args]];
   const child = spawn(program, argv, { env: { ...process.env, LEAKSCOPE_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -25,10 +37,9 @@ export async function startCli(dataDir: string, extra: string[] = [], netns?: st
   const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code ?? -1)));
   const deadline = Date.now() + 60_000; // a stale dashboard bundle is rebuilt first
   for (;;) {
-    const proxy = /leakscope proxy\s+\S+:(\d+)/.exec(out);
-    const ui = /dashboard\s+(http:\/\/\S+\/)/.exec(out);
-    if (proxy && ui) return { child, proxyPort: Number(proxy[1]), uiUrl: ui[1], output: () => out, exited };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`leakscope start did not come up:\n${out}`);
+    const matches = ready.map((re) => re.exec(out));
+    if (matches.every(Boolean)) return { child, output: () => out, exited, found: matches.map((m) => m![1]) };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`leakscope ${args[0]} did not come up:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

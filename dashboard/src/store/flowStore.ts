@@ -2,7 +2,7 @@
 // Views only read it (useStore) and call its actions.
 import { io, type Socket } from 'socket.io-client';
 import type { FlowSummary, TlsErrorEvent } from '../../../shared/types';
-import { SOCKET_EVENTS, type FlowsResponse, type SocketAuth, type TlsErrorsResponse } from '../../../shared/api';
+import { SOCKET_EVENTS, type FlowsResponse, type SocketAuth, type StoreStatus, type StoreStatusResponse, type TlsErrorsResponse } from '../../../shared/api';
 import { api } from './api';
 import { compileFilter, EMPTY_FILTER, type FeedFilter } from '../lib/filter';
 import { Observable } from './observable';
@@ -77,6 +77,8 @@ export class FlowStore extends Observable {
   instances = new Set<string>();
   flaggedSeen = 0;
   tlsErrors: TlsErrorEvent[] = [];
+  /** a lab's shared store as the server sees it; undefined without one */
+  storeStatus: StoreStatus | undefined;
   connection: ConnectionState = 'connecting';
   loadError = '';
   /** Bumped on every change the views care about; the useSyncExternalStore snapshot. */
@@ -105,6 +107,12 @@ export class FlowStore extends Observable {
       this.loadError = `Could not load flows: ${(err as Error).message}`;
       this.emit();
     }
+    api<StoreStatusResponse>('/api/store-status')
+      .then((r) => {
+        this.storeStatus ??= r.shared;
+        this.emit();
+      })
+      .catch(() => undefined);
     api<TlsErrorsResponse>('/api/tls-errors')
       .then((list) => {
         for (const e of list) this.addTlsError(e, false);
@@ -181,6 +189,10 @@ export class FlowStore extends Observable {
       this.emit();
     });
     socket.on(SOCKET_EVENTS.flow, (flow: FlowSummary) => this.receive(flow));
+    socket.on(SOCKET_EVENTS.storeStatus, (status: StoreStatus) => {
+      this.storeStatus = status;
+      this.emit();
+    });
     socket.on(SOCKET_EVENTS.tlsError, (e: TlsErrorEvent) => {
       this.addTlsError(e, true);
       this.emit();
