@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TimelineResponse } from '../../shared/api';
 import type { DestinationUse, LeakGroup, SessionLeaks } from '../../shared/audit';
 import type { FilterExpr } from '../../shared/filter';
 import type { Finding, Flow, FlowSummary, SummaryRow } from '../../shared/types';
@@ -10,6 +11,7 @@ import { summarize } from '../../shared/types';
 import { escapeLike, filterSql } from '../filter/sql';
 import { DeferredTextIndex } from './flow-text-index';
 import { migrate } from './migrate';
+import { timelineOf } from './timeline';
 import { SessionLog } from './session-log';
 
 export interface FlowQuery {
@@ -29,6 +31,10 @@ export interface FlowQuery {
   session?: number;
   /** a parsed filter expression (shared/filter.ts) */
   filter?: FilterExpr;
+  /** flows that started at or after this time (ms since 1970) */
+  from?: number;
+  /** flows that started before this time */
+  to?: number;
 }
 
 /** Which flows a summary, device list or leak grouping covers. */
@@ -98,8 +104,8 @@ export class FlowStore {
     const rows = this.db.prepare('SELECT client, name FROM device_names').all() as { client: string; name: string }[];
     this.names = new Map(rows.map((r) => [r.client, r.name]));
     this.insertFlow = this.db.prepare(
-      `INSERT INTO flows (start, client, device, method, host, url, status, flagged, country, org, summary, flow, session_id)
-       VALUES (@start, @client, @device, @method, @host, @url, @status, @flagged, @country, @org, '', '', @session)`,
+      `INSERT INTO flows (start, client, device, method, host, url, status, flagged, first_type, country, org, summary, flow, session_id)
+       VALUES (@start, @client, @device, @method, @host, @url, @status, @flagged, @first_type, @country, @org, '', '', @session)`,
     );
     const setJson = this.db.prepare('UPDATE flows SET summary = ?, flow = ? WHERE id = ?');
     this.insertFinding = this.db.prepare(
@@ -115,6 +121,7 @@ export class FlowStore {
       url: draft.url,
       status: draft.status ?? null,
       flagged: draft.findings.length > 0 ? 1 : 0,
+      first_type: draft.findings[0]?.type ?? null,
       country: draft.destination?.country ?? null,
       org: draft.destination?.org ?? null,
     });
@@ -123,7 +130,7 @@ export class FlowStore {
     const indexText = (id: number, flow: Flow) => this.textIndex.add(id, flow);
     const updateFlow = this.db.prepare(
       `UPDATE flows SET start = @start, client = @client, device = @device, method = @method, host = @host, url = @url,
-       status = @status, flagged = @flagged, country = @country, org = @org WHERE id = @id`,
+       status = @status, flagged = @flagged, first_type = @first_type, country = @country, org = @org WHERE id = @id`,
     );
     const deleteFindings = this.db.prepare('DELETE FROM findings WHERE flow_id = ?');
     const insertFindings = (flow: Flow) => {
@@ -215,7 +222,11 @@ export class FlowStore {
     return row ? withColumns<Flow>(row.flow, row) : undefined;
   }
 
-  private where(q: FlowQuery): { sql: string; params: unknown[] } {
+  /**
+   * The WHERE clause of `q`. `sessionByTime`: the session is checked on each row met rather than looked up in
+   * flows_session, so that a scan by time (the timeline) reads flows_start alone.
+   */
+  private where(q: FlowQuery, sessionByTime = false): { sql: string; params: unknown[] } {
     const clauses: string[] = [];
     const params: unknown[] = [];
     if (q.flagged) clauses.push('flagged = 1');
@@ -226,7 +237,9 @@ export class FlowStore {
     if (q.q) (clauses.push("url LIKE ? ESCAPE '\\'"), params.push(`%${escapeLike(q.q)}%`));
     if (q.tracker) (clauses.push("json_extract(summary, '$.tracker.slug') = ?"), params.push(q.tracker));
     if (q.ids) clauses.push(`id IN (${q.ids.map(() => '?').join(',') || 'NULL'})`), params.push(...q.ids);
-    if (q.session !== undefined) (clauses.push('session_id = ?'), params.push(q.session));
+    if (q.session !== undefined) (clauses.push(sessionByTime ? '+session_id = ?' : 'session_id = ?'), params.push(q.session));
+    if (q.from !== undefined) (clauses.push('start >= ?'), params.push(q.from));
+    if (q.to !== undefined) (clauses.push('start < ?'), params.push(q.to));
     if (q.filter) {
       // Full-text terms read flow_text: the texts still waiting go in first.
       this.textIndex.flush();
@@ -259,6 +272,12 @@ export class FlowStore {
     const { sql, params } = this.where(q);
     const stmt = this.db.prepare(`SELECT flow, ${OVERLAY} FROM flows ${sql} ORDER BY id ASC`);
     for (const row of stmt.iterate(...params) as Iterable<StoredRow<'flow'>>) yield withColumns<Flow>(row.flow, row);
+  }
+
+  /** Flows matching `q` counted per time bucket, flagged ones by type (GET /api/timeline). */
+  timeline(q: FlowQuery): TimelineResponse {
+    const { sql, params } = this.where(q, true);
+    return timelineOf(this.db, sql, params);
   }
 
   /** Marks or unmarks a flow and sets its comment (empty: none); undefined when there is no such flow. */

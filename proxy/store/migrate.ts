@@ -50,6 +50,16 @@ const MIGRATIONS: Migration[] = [
       after = rows[rows.length - 1].id;
     }
   },
+  // 3: flows by time, for the timeline and a time range (`from`, `to`). A flagged flow's first finding's type (its
+  // colour in the feed) is a column, and the index holds it and the session: the timeline of the store or of a
+  // session is counted from the index alone.
+  (db) => {
+    db.exec(`
+      ALTER TABLE flows ADD COLUMN first_type TEXT;
+      UPDATE flows SET first_type = (SELECT type FROM findings WHERE flow_id = flows.id ORDER BY rowid LIMIT 1) WHERE flagged = 1;
+      CREATE INDEX flows_start ON flows(start, session_id, first_type);
+    `);
+  },
 ];
 
 /** Brings `db` (already holding the first schema) up to date, each step in its own transaction. */

@@ -4,6 +4,7 @@ import type { FlowSummary } from '../../../shared/types';
 import { useStore } from '../store/useStore';
 import { FilterBar } from './FilterBar';
 import { FlowRow } from './FlowRow';
+import { TimelineStrip } from './TimelineStrip';
 import { FlowDetail } from '../FlowDetail/FlowDetail';
 import { navigate } from '../lib/route';
 import { isTyping, useWindowKeys } from '../lib/keys';
@@ -160,6 +161,7 @@ export function Feed({ openId }: { openId?: number }) {
           </span>
           {s.loadError ? <span className="error-text">{s.loadError}</span> : null}
         </div>
+        <TimelineStrip />
         <div
           ref={scrollRef}
           className="feed-list"

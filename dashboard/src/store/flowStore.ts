@@ -4,8 +4,10 @@ import { io, type Socket } from 'socket.io-client';
 import type { FlowSummary, TlsErrorEvent } from '../../../shared/types';
 import { SOCKET_EVENTS, type FlowsResponse, type SocketAuth, type TlsErrorsResponse } from '../../../shared/api';
 import { api } from './api';
-import { compileFilter, EMPTY_FILTER, type FeedFilter } from '../lib/filter';
+import { compileFilter, EMPTY_FILTER, filterToQuery, type FeedFilter } from '../lib/filter';
 import { Observable } from './observable';
+import { sessionQuery } from './sessionStore';
+import { timeline } from './timelineStore';
 
 export type ConnectionState = 'connecting' | 'live' | 'offline';
 
@@ -61,6 +63,9 @@ export class FlowStore extends Observable {
   session: number | undefined;
   /** the highest session id seen on a flow: a new one means the session list is stale */
   newestSession: number | undefined;
+  /** the feed filter and the session (what the timeline counts) */
+  private inScope = compileFilter(EMPTY_FILTER);
+  /** inScope, and within the time range */
   private matches = compileFilter(EMPTY_FILTER);
   /** With a filter expression: the ids the server says match it (undefined until it has answered). */
   private expressionIds: Set<number> | undefined;
@@ -95,6 +100,7 @@ export class FlowStore extends Observable {
     // Newest first from the API; the socket then resumes after the newest one we hold, and older pages fill in
     // below what is already shown.
     let history: FlowsResponse = [];
+    timeline.load(this.scopeQuery());
     try {
       history = await api<FlowsResponse>(`/api/flows?limit=${PAGE}`);
       this.ingest(history);
@@ -222,6 +228,7 @@ export class FlowStore extends Observable {
     const batch = this.queue;
     this.queue = [];
     let flagged = false;
+    const scoped: FlowSummary[] = [];
     for (const f of batch) {
       if (this.ids.has(f.id)) {
         // A flow still open (a tunnel) is published again as it grows; a replay overlap replaces a row with itself.
@@ -237,10 +244,12 @@ export class FlowStore extends Observable {
         this.flaggedSeen++;
         flagged = true;
       }
+      if (this.inScope(f)) scoped.push(f);
       if (this.paused) this.held.push(f);
       else this.show(f);
     }
     if (flagged) this.flaggedVersion++;
+    timeline.add(scoped);
     this.emit();
     if (this.filter.q) void this.askExpression(batch.map((f) => f.id));
   }
@@ -276,10 +285,18 @@ export class FlowStore extends Observable {
       return;
     }
     if (expr !== this.filter.q) return;
+    // Live flows matching the expression are in scope only now: the timeline counts them here.
+    if (ids) timeline.add(ids.filter((id) => found.has(id) && !this.expressionIds?.has(id)).flatMap((id) => this.byId(id) ?? []));
     this.filterError = '';
     this.expressionIds = found;
     this.compile();
     this.emit();
+  }
+
+  /** A flow held (shown or, while paused, waiting), by id. */
+  private byId(id: number): FlowSummary | undefined {
+    const i = indexById(this.all, id);
+    return i >= 0 ? this.all[i] : this.held[indexById(this.held, id)];
   }
 
   /** After a mark is saved: the row shows it at once (marks are not streamed). */
@@ -304,7 +321,10 @@ export class FlowStore extends Observable {
       if (v >= 0) this.visible.splice(v, 1);
       if (this.matches(f)) insertById(this.visible, f);
     }
-    if (gained) this.flaggedSeen++;
+    if (gained) {
+      this.flaggedSeen++;
+      if (this.inScope(f)) timeline.flagged(f);
+    }
     return gained;
   }
 
@@ -312,19 +332,27 @@ export class FlowStore extends Observable {
     if (f.session !== undefined && (this.newestSession === undefined || f.session > this.newestSession)) this.newestSession = f.session;
   }
 
-  /** The feed filter and the picked session, as one predicate. */
+  /** The feed filter and the picked session, as one predicate; with the time range, another. */
   private compile(): void {
     const fields = compileFilter(this.filter);
     const ids = this.filter.q ? (this.expressionIds ?? new Set<number>()) : undefined;
     const base = ids ? (f: FlowSummary) => ids.has(f.id) && fields(f) : fields;
     const session = this.session;
-    this.matches = session === undefined ? base : (f) => f.session === session && base(f);
+    const inScope = session === undefined ? base : (f: FlowSummary) => f.session === session && base(f);
+    this.inScope = inScope;
+    this.matches = inScope;
     this.visible = this.all.filter(this.matches);
+  }
+
+  /** GET /api/flows parameters of the filter and session (no time range): what the timeline counts. */
+  private scopeQuery(): string {
+    return [filterToQuery(this.filter), sessionQuery(this.session, '')].filter(Boolean).join('&');
   }
 
   setSession(session: number | undefined): void {
     this.session = session;
     this.compile();
+    timeline.load(this.scopeQuery());
     this.emit();
   }
 
@@ -350,6 +378,7 @@ export class FlowStore extends Observable {
       if (next.q) void this.askExpression();
     }
     this.compile();
+    timeline.load(this.scopeQuery());
     this.emit();
   }
 
