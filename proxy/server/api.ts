@@ -135,7 +135,8 @@ export function apiRouter(deps: ApiDeps): express.Router {
     res.json(flow);
   });
   api.get('/summary', (req, res) => {
-    const body: SummaryResponse = { rows: store.summary({ session: sessionParam(store, req.query.session) }) };
+    const { from, to } = flowQuery(req.query);
+    const body: SummaryResponse = { rows: store.summary({ session: sessionParam(store, req.query.session), from, to }) };
     res.json(body);
   });
   api.get('/export.har', requireOwnOriginDownload(deps.hostAllowed), (req, res) => {

@@ -42,6 +42,9 @@ export interface ScopeQuery {
   session?: number;
   /** a device name or client address */
   device?: string;
+  /** the summary only: flows that started in [from, to) */
+  from?: number;
+  to?: number;
 }
 
 const SCHEMA = `
@@ -287,14 +290,17 @@ export class FlowStore {
   }
 
   summary(scope: ScopeQuery = {}): SummaryRow[] {
-    const inSession = scope.session !== undefined ? 'WHERE flow_id IN (SELECT id FROM flows WHERE session_id = ?)' : '';
+    const clauses: string[] = [];
+    if (scope.session !== undefined) clauses.push('flow_id IN (SELECT id FROM flows WHERE session_id = @session)');
+    if (scope.from !== undefined) clauses.push('time >= @from');
+    if (scope.to !== undefined) clauses.push('time < @to');
     return this.db
       .prepare(
         `SELECT host, domain, country, org, type, device, COUNT(DISTINCT flow_id) AS count,
                 MIN(time) AS firstSeen, MAX(time) AS lastSeen, MAX(tracker) AS tracker, MAX(tracker_name) AS trackerName
-         FROM findings ${inSession} GROUP BY host, type, device ORDER BY domain, host, type`,
+         FROM findings ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} GROUP BY host, type, device ORDER BY domain, host, type`,
       )
-      .all(...(scope.session !== undefined ? [scope.session] : []))
+      .all({ session: scope.session, from: scope.from, to: scope.to })
       .map((r) => dropNulls(r as Record<string, unknown>)) as unknown as SummaryRow[];
   }
 

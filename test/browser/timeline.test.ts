@@ -56,3 +56,67 @@ describe('the timeline strip', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+/** The strip's x (page pixels) of a time, from the range it says it draws. */
+async function stripX(): Promise<{ x: (t: number) => number; y: number }> {
+  const svg = page.locator('[data-testid=timeline-strip] svg');
+  const box = (await svg.boundingBox())!;
+  const from = Number(await svg.getAttribute('data-from'));
+  const to = Number(await svg.getAttribute('data-to'));
+  return { x: (t) => box.x + ((t - from) / (to - from)) * box.width, y: box.y + box.height / 2 };
+}
+
+/** A local `YYYY-MM-DD HH:MM:SS` as the page writes it. */
+const localText = (t: number) =>
+  page.evaluate((ms) => {
+    const d = new Date(ms);
+    const p = (n: number) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  }, t);
+
+describe('brushing the timeline', () => {
+  it('selects a time range that narrows the feed, the export and the matrix; Clear range resets it', async () => {
+    const { x, y } = await stripX();
+    // Day 1's first flow starts the strip: the drag begins just inside its left edge.
+    await page.mouse.move(x(DAY1) + 2, y);
+    await page.mouse.down();
+    await page.mouse.move(x(DAY1 + 25 * 60_000), y, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => feedIds(page)).toEqual([...seeded.day1].reverse());
+    expect(await page.locator('[data-testid=strip-range]').count()).toBe(1);
+    // Whole 10-minute buckets around day 1's two flows.
+    const from = await page.inputValue('[data-testid=range-from]');
+    expect(from).toBe(await localText(DAY1));
+    expect(await page.inputValue('[data-testid=range-to]')).toBe(await localText(DAY1 + 30 * 60_000));
+    expect(await page.textContent('[data-testid=feed-count]')).toMatch(/^2 shown of 6/);
+
+    await page.click('[data-testid=export-menu]');
+    const href = (await page.locator('[data-testid=export-filter]').getAttribute('href'))!;
+    expect(href).toBe(`/api/export.har?from=${DAY1}&to=${DAY1 + 30 * 60_000}`);
+    const har = (await page.evaluate((h) => fetch(h).then((r) => r.json()), href)) as { log: { entries: unknown[] } };
+    expect(har.log.entries).toHaveLength(2);
+    await page.keyboard.press('Escape');
+
+    await page.click('a.tab:has-text("Collected")');
+    await expect.poll(() => page.locator('[data-testid=matrix] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-domain')))).toEqual(['tracker-one.com']);
+    expect(await page.textContent('[data-testid=matrix-range]')).toContain(from);
+    await page.click('[data-testid=matrix-range] button');
+    await expect.poll(() => page.locator('[data-testid=matrix] tbody tr').count()).toBe(3);
+    await page.click('a.tab:has-text("Live feed")');
+    await expect.poll(async () => (await feedIds(page)).length).toBe(6);
+    expect(await page.locator('[data-testid=strip-range]').count()).toBe(0);
+  });
+
+  it('takes a range typed in its fields, the keyboard’s way to one', async () => {
+    await page.fill('[data-testid=range-from]', await localText(DAY2));
+    await page.fill('[data-testid=range-to]', await localText(DAY2 + 60_000));
+    await page.press('[data-testid=range-to]', 'Enter');
+    await expect.poll(() => feedIds(page)).toEqual([...seeded.day2].reverse());
+    await page.fill('[data-testid=range-to]', 'tomorrow');
+    await page.press('[data-testid=range-to]', 'Enter');
+    expect(await page.textContent('.range-fields [role=alert]')).toBe('Times as YYYY-MM-DD HH:MM:SS');
+    await page.click('[data-testid=range-clear]');
+    await expect.poll(async () => (await feedIds(page)).length).toBe(6);
+    expect(pageErrors).toEqual([]);
+  });
+});

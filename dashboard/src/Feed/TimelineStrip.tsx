@@ -1,12 +1,17 @@
-import { memo, useMemo, useSyncExternalStore } from 'react';
+import { memo, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { IDENTIFIER_TYPES, type IdentifierType } from '../../../shared/types';
 import type { TimelineBucket } from '../../../shared/api';
 import { timeline } from '../store/timelineStore';
-import { useSessions } from '../store/useStore';
+import { store } from '../store/flowStore';
+import { useSessions, useStoreValue } from '../store/useStore';
+import type { TimeRange } from '../lib/range';
+import { RangeFields } from './RangeFields';
 import { typeColor, typeLabel } from '../lib/labels';
 import { formatDateTime } from '../lib/format';
 
 const HEIGHT = 48;
+/** A pointer that moved less than this between down and up clicked; it did not brush. */
+const MIN_BRUSH_PX = 3;
 
 /** "minute", "5 minutes", "hour", "day"… */
 function bucketName(ms: number): string {
@@ -75,15 +80,33 @@ function draw(buckets: TimelineBucket[], bucketMs: number): Drawn | undefined {
   return { t0, t1, width, total, stacks, summary };
 }
 
-/** Flows per minute over the feed, flagged ones stacked by type, with the sessions' starts and markers. */
+/** The whole buckets a brush from `a` to `b` touches. */
+function snap(a: number, b: number, bucketMs: number): TimeRange {
+  const from = Math.floor(Math.min(a, b) / bucketMs) * bucketMs;
+  return { from, to: Math.max(from + bucketMs, Math.ceil(Math.max(a, b) / bucketMs) * bucketMs) };
+}
+
+/**
+ * Flows per minute over the feed, flagged ones stacked by type, with the sessions' starts and markers. Dragging
+ * across it selects a time range (whole buckets), which narrows the feed, the matrix and the export; the fields
+ * below it say the range and take one typed.
+ */
 export const TimelineStrip = memo(function TimelineStrip() {
   useSyncExternalStore(timeline.subscribe, timeline.getVersion);
   const { buckets, bucketMs } = timeline;
   const drawn = useMemo(() => draw(buckets, bucketMs), [buckets, bucketMs]);
   const sessions = useSessions().sessions;
+  const range = useStoreValue((s) => s.range);
+  const svg = useRef<SVGSVGElement>(null);
+  const [brush, setBrush] = useState<{ a: number; b: number; x: number }>();
   if (!drawn) return null;
   const { t0, t1, width } = drawn;
   const x = (t: number) => (t - t0) / bucketMs;
+  const timeAt = (clientX: number) => {
+    const box = svg.current!.getBoundingClientRect();
+    return t0 + Math.min(1, Math.max(0, (clientX - box.left) / box.width)) * (t1 - t0);
+  };
+  const shown = brush ? snap(brush.a, brush.b, bucketMs) : range;
   const inside = (t: number) => t >= t0 && t <= t1;
   const marks = sessions.flatMap((s) => [
     ...(inside(s.started) ? [{ key: `s${s.id}`, time: s.started, kind: 'session', text: `session ${s.name} started` }] : []),
@@ -101,21 +124,36 @@ export const TimelineStrip = memo(function TimelineStrip() {
         data-bucket-ms={bucketMs}
         data-from={t0}
         data-to={t1}
+        ref={svg}
+        onPointerDown={(e) => {
+          if (e.button !== 0) return;
+          e.currentTarget.setPointerCapture(e.pointerId);
+          const t = timeAt(e.clientX);
+          setBrush({ a: t, b: t, x: e.clientX });
+        }}
+        onPointerMove={(e) => brush && setBrush({ ...brush, b: timeAt(e.clientX) })}
+        onPointerUp={(e) => {
+          if (!brush) return;
+          setBrush(undefined);
+          if (Math.abs(e.clientX - brush.x) >= MIN_BRUSH_PX) store.setRange(snap(brush.a, timeAt(e.clientX), bucketMs));
+        }}
+        onPointerCancel={() => setBrush(undefined)}
       >
         <path className="strip-total" d={drawn.total} />
         {drawn.stacks.map((s) => (
           <path key={s.type} d={s.d} fill={typeColor(s.type)} data-type={s.type} />
         ))}
+        {shown ? <rect className="strip-range" x={x(shown.from)} width={x(shown.to) - x(shown.from)} y={0} height={HEIGHT} data-testid="strip-range" /> : null}
         {marks.map((m) => (
           <line key={m.key} className={`strip-${m.kind}`} x1={x(m.time)} x2={x(m.time)} y1={0} y2={HEIGHT} vectorEffect="non-scaling-stroke" data-testid={`strip-${m.kind}`}>
             <title>{`${formatDateTime(m.time)} ${m.text}`}</title>
           </line>
         ))}
       </svg>
-      <div className="strip-axis" aria-hidden="true">
-        <span>{formatDateTime(t0)}</span>
-        <span className="muted">flows per {bucketName(bucketMs)}</span>
-        <span>{formatDateTime(t1)}</span>
+      <div className="strip-axis">
+        <span aria-hidden="true">{formatDateTime(t0)}</span>
+        <RangeFields range={range} unit={bucketName(bucketMs)} />
+        <span aria-hidden="true">{formatDateTime(t1)}</span>
       </div>
     </div>
   );

@@ -8,6 +8,7 @@ import { formatDateTime } from '../lib/format';
 import { EMPTY_FILTER } from '../lib/filter';
 import { navigate } from '../lib/route';
 import { sessionQuery } from '../store/sessionStore';
+import { formatRangeTime, rangeQuery } from '../lib/range';
 
 interface Cell {
   count: number;
@@ -41,7 +42,9 @@ type Grouping = 'domain' | 'tracker';
 export function Matrix() {
   const flaggedVersion = useStoreValue((s) => s.flaggedVersion);
   const session = useStoreValue((s) => s.session);
-  const { data, error } = useApi<SummaryResponse>(`/api/summary${sessionQuery(session)}`, flaggedVersion, 1000);
+  const range = useStoreValue((s) => s.range);
+  const query = [sessionQuery(session, ''), rangeQuery(range)].filter(Boolean).join('&');
+  const { data, error } = useApi<SummaryResponse>(`/api/summary${query ? `?${query}` : ''}`, flaggedVersion, 1000);
   const [device, setDevice] = useState('');
   const [grouping, setGrouping] = useState<Grouping>('domain');
   const rows = data?.rows ?? [];
@@ -102,6 +105,17 @@ export function Matrix() {
         </label>
       </div>
       <p className="muted">Which destination received which identifier. Each cell: how many requests carried it, first and last seen. Click a cell to see those flows.</p>
+      {range ? (
+        <p className="range-note" data-testid="matrix-range">
+          <span>
+            Flows from <span className="mono">{formatRangeTime(range.from)}</span> to <span className="mono">{formatRangeTime(range.to)}</span> (the
+            time range brushed on the feed&apos;s timeline).
+          </span>
+          <button type="button" onClick={() => store.setRange(undefined)}>
+            Clear range
+          </button>
+        </p>
+      ) : null}
       {error ? <p className="error-text">Could not load the summary: {error}</p> : null}
       {!data && !error ? <p className="muted">Loading…</p> : null}
       {data && table.length === 0 ? <p className="empty">No identifier has left the device yet.</p> : null}

@@ -5,6 +5,7 @@ import type { FlowSummary, TlsErrorEvent } from '../../../shared/types';
 import { SOCKET_EVENTS, type FlowsResponse, type SocketAuth, type TlsErrorsResponse } from '../../../shared/api';
 import { api } from './api';
 import { compileFilter, EMPTY_FILTER, filterToQuery, type FeedFilter } from '../lib/filter';
+import { rangeQuery, type TimeRange } from '../lib/range';
 import { Observable } from './observable';
 import { sessionQuery } from './sessionStore';
 import { timeline } from './timelineStore';
@@ -61,6 +62,8 @@ export class FlowStore extends Observable {
   filter: FeedFilter = EMPTY_FILTER;
   /** the capture session picked in the header (sessionStore); undefined: all */
   session: number | undefined;
+  /** the time range brushed on the timeline; undefined: all time */
+  range: TimeRange | undefined;
   /** the highest session id seen on a flow: a new one means the session list is stale */
   newestSession: number | undefined;
   /** the feed filter and the session (what the timeline counts) */
@@ -340,13 +343,26 @@ export class FlowStore extends Observable {
     const session = this.session;
     const inScope = session === undefined ? base : (f: FlowSummary) => f.session === session && base(f);
     this.inScope = inScope;
-    this.matches = inScope;
+    const range = this.range;
+    this.matches = range ? (f) => f.start >= range.from && f.start < range.to && inScope(f) : inScope;
     this.visible = this.all.filter(this.matches);
   }
 
   /** GET /api/flows parameters of the filter and session (no time range): what the timeline counts. */
   private scopeQuery(): string {
     return [filterToQuery(this.filter), sessionQuery(this.session, '')].filter(Boolean).join('&');
+  }
+
+  /** GET /api/flows parameters of what the feed shows: filter, session and time range (the export's). */
+  viewQuery(): string {
+    return [this.scopeQuery(), rangeQuery(this.range)].filter(Boolean).join('&');
+  }
+
+  /** Narrows the feed (and the matrix and export) to flows that started in the range; undefined: all time. */
+  setRange(range: TimeRange | undefined): void {
+    this.range = range;
+    this.compile();
+    this.emit();
   }
 
   setSession(session: number | undefined): void {
