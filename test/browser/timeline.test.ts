@@ -120,3 +120,22 @@ describe('brushing the timeline', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe('dates in the feed', () => {
+  const times = () => page.locator('[data-testid=feed-list] [data-flow-id] .c-time').allTextContents();
+
+  it('shows the date on every row while the flows shown span days, the time alone once they are of one day', async () => {
+    await expect.poll(async () => (await feedIds(page)).length).toBe(6);
+    const all = await times();
+    expect(all).toHaveLength(6);
+    for (const t of all) expect(t).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    expect(all.at(-1)).toBe(await localText(DAY1));
+
+    await page.fill('[data-testid=range-from]', await localText(DAY2));
+    await page.fill('[data-testid=range-to]', await localText(DAY2 + 60_000));
+    await page.click('[data-testid=range-apply]');
+    await expect.poll(times).toEqual([expect.stringMatching(/^\d{2}:\d{2}:30\.000$/), expect.stringMatching(/^\d{2}:\d{2}:00\.000$/)]);
+    await page.click('[data-testid=range-clear]');
+    await expect.poll(async () => (await times())[0]).toMatch(/^\d{4}-/);
+  });
+});

@@ -39,6 +39,8 @@ export function Feed({ openId }: { openId?: number }) {
   const s = useStore();
   const list = s.visible;
   const count = list.length;
+  // Times alone while every flow shown is of one day; with dates once they span days.
+  const withDates = s.visibleSpan !== undefined && new Date(s.visibleSpan.first).toDateString() !== new Date(s.visibleSpan.last).toDateString();
   const narrow = useNarrow();
   const rowHeight = narrow ? 58 : 34;
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -164,7 +166,7 @@ export function Feed({ openId }: { openId?: number }) {
         <TimelineStrip />
         <div
           ref={scrollRef}
-          className="feed-list"
+          className={`feed-list${withDates ? ' with-dates' : ''}`}
           tabIndex={0}
           role="listbox"
           aria-label="Captured flows, newest first. Arrow keys move, Enter opens."
@@ -189,6 +191,7 @@ export function Feed({ openId }: { openId?: number }) {
                     deviceName={s.deviceName(flow.client, flow.device)}
                     active={flow.id === activeId}
                     open={flow.id === openId}
+                    withDate={withDates}
                     onOpen={open}
                   />
                 </div>

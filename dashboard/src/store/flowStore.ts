@@ -56,6 +56,8 @@ export class FlowStore extends Observable {
   /** The flows passing the filter, id ascending. Grown in place per live batch; replaced by a history page or a
    *  filter change. */
   visible: FlowSummary[] = [];
+  /** the earliest and latest start among the visible flows (the feed adds dates when they fall on two days) */
+  visibleSpan: { first: number; last: number } | undefined;
   private ids = new Set<number>();
   /** Highest id ever received: what we ask the server to resume after. Not reset by "clear view". */
   lastSeenId = 0;
@@ -157,7 +159,9 @@ export class FlowStore extends Observable {
     }
     if (older.length === 0) return;
     this.all = older.concat(this.all);
-    this.visible = older.filter(this.matches).concat(this.visible);
+    const shown = older.filter(this.matches);
+    for (const f of shown) this.widenSpan(f);
+    this.visible = shown.concat(this.visible);
     if (flagged) {
       this.flaggedSeen += flagged;
       this.flaggedVersion++;
@@ -322,7 +326,7 @@ export class FlowStore extends Observable {
     if (list === this.all) {
       const v = indexById(this.visible, f.id);
       if (v >= 0) this.visible.splice(v, 1);
-      if (this.matches(f)) insertById(this.visible, f);
+      if (this.matches(f)) this.showMatching(f);
     }
     if (gained) {
       this.flaggedSeen++;
@@ -346,6 +350,20 @@ export class FlowStore extends Observable {
     const range = this.range;
     this.matches = range ? (f) => f.start >= range.from && f.start < range.to && inScope(f) : inScope;
     this.visible = this.all.filter(this.matches);
+    this.visibleSpan = undefined;
+    for (const f of this.visible) this.widenSpan(f);
+  }
+
+  private widenSpan(f: FlowSummary): void {
+    const span = this.visibleSpan;
+    if (!span) this.visibleSpan = { first: f.start, last: f.start };
+    else if (f.start < span.first) this.visibleSpan = { first: f.start, last: span.last };
+    else if (f.start > span.last) this.visibleSpan = { first: span.first, last: f.start };
+  }
+
+  private showMatching(f: FlowSummary): void {
+    insertById(this.visible, f);
+    this.widenSpan(f);
   }
 
   /** GET /api/flows parameters of the filter and session (no time range): what the timeline counts. */
@@ -374,7 +392,7 @@ export class FlowStore extends Observable {
 
   private show(f: FlowSummary): void {
     insertById(this.all, f);
-    if (this.matches(f)) insertById(this.visible, f);
+    if (this.matches(f)) this.showMatching(f);
   }
 
   setFilter(patch: Partial<FeedFilter>): void {
@@ -413,6 +431,7 @@ export class FlowStore extends Observable {
     this.historyBefore = 0;
     this.all = [];
     this.visible = [];
+    this.visibleSpan = undefined;
     this.held = [];
     this.emit();
   }
