@@ -289,16 +289,21 @@ export class FlowStore {
     return this.get(id);
   }
 
+  /**
+   * Identifier type × destination host, per device. With a time range, the counts and times are the range's, and
+   * `firstEver` says when the pair was first seen at all (in the session asked for): the matrix marks the pairs
+   * first seen inside the range as new.
+   */
   summary(scope: ScopeQuery = {}): SummaryRow[] {
-    const clauses: string[] = [];
-    if (scope.session !== undefined) clauses.push('flow_id IN (SELECT id FROM flows WHERE session_id = @session)');
-    if (scope.from !== undefined) clauses.push('time >= @from');
-    if (scope.to !== undefined) clauses.push('time < @to');
+    const inSession = scope.session !== undefined ? 'WHERE flow_id IN (SELECT id FROM flows WHERE session_id = @session)' : '';
+    const bounds = [...(scope.from !== undefined ? ['time >= @from'] : []), ...(scope.to !== undefined ? ['time < @to'] : [])];
+    const inRange = (value: string) => (bounds.length ? `CASE WHEN ${bounds.join(' AND ')} THEN ${value} END` : value);
     return this.db
       .prepare(
-        `SELECT host, domain, country, org, type, device, COUNT(DISTINCT flow_id) AS count,
-                MIN(time) AS firstSeen, MAX(time) AS lastSeen, MAX(tracker) AS tracker, MAX(tracker_name) AS trackerName
-         FROM findings ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} GROUP BY host, type, device ORDER BY domain, host, type`,
+        `SELECT host, domain, country, org, type, device, COUNT(DISTINCT ${inRange('flow_id')}) AS count,
+                MIN(${inRange('time')}) AS firstSeen, MAX(${inRange('time')}) AS lastSeen, MAX(tracker) AS tracker, MAX(tracker_name) AS trackerName
+                ${bounds.length ? ', MIN(time) AS firstEver' : ''}
+         FROM findings ${inSession} GROUP BY host, type, device ${bounds.length ? 'HAVING count > 0' : ''} ORDER BY domain, host, type`,
       )
       .all({ session: scope.session, from: scope.from, to: scope.to })
       .map((r) => dropNulls(r as Record<string, unknown>)) as unknown as SummaryRow[];

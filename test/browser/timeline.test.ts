@@ -139,3 +139,24 @@ describe('dates in the feed', () => {
     await expect.poll(async () => (await times())[0]).toMatch(/^\d{4}-/);
   });
 });
+
+describe('the matrix over a time range', () => {
+  it('marks a destination × type pair first seen inside the range as new, in sight and in its label', async () => {
+    await page.fill('[data-testid=range-from]', await localText(DAY2));
+    await page.fill('[data-testid=range-to]', await localText(DAY2 + 60_000));
+    await page.click('[data-testid=range-apply]');
+    await page.click('a.tab:has-text("Collected")');
+    const fresh = page.locator('[data-testid="cell-tracker-two.net-email"]');
+    const again = page.locator('[data-testid="cell-tracker-one.com-imei"]');
+    await expect.poll(() => fresh.getAttribute('aria-label')).toMatch(/^Email to tracker-two\.net: new in the selected time range, 1 request, first seen /);
+    expect(await fresh.locator('[data-testid=cell-new]').textContent()).toBe('new');
+    // Day 1 had it already: not new on day 2.
+    expect(await again.getAttribute('aria-label')).toMatch(/^IMEI to tracker-one\.com: 1 request, first seen /);
+    expect(await again.locator('[data-testid=cell-new]').count()).toBe(0);
+    // Without a range nothing is new.
+    await page.click('[data-testid=matrix-range] button');
+    await expect.poll(() => page.locator('[data-testid=cell-new]').count()).toBe(0);
+    await page.click('a.tab:has-text("Live feed")');
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 // The timeline's buckets, counted in SQL over a real SQLite store: flows per minute, flagged ones under their
-// first finding's type, narrowed like GET /api/flows, wider buckets for long spans.
+// first finding's type, narrowed like GET /api/flows, wider buckets for long spans; and the matrix over a range.
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFilter } from '../../shared/filter';
 import { FlowStore } from '../../proxy/store/flow-store';
@@ -67,5 +67,32 @@ describe('the timeline', () => {
     expect(store.summaries({ from: T0 + 2_000, to: T0 + 2 * MINUTE }).map((f) => f.id)).toEqual([3, 2]);
     expect(store.summaries({ from: T0 + 2 * MINUTE }).map((f) => f.id)).toEqual([5, 4]);
     expect([...store.flows({ to: T0 + 2_000 })].map((f) => f.id)).toEqual([1]);
+  });
+});
+
+describe('the matrix over a time range', () => {
+  it('counts the range and says when each pair was first seen at all, so a pair first seen in it is new', () => {
+    const range = store.summary({ from: T0 + 2 * MINUTE });
+    expect(range.map((r) => [r.host, r.type, r.count, r.firstSeen - T0, r.firstEver! - T0])).toEqual([
+      ['alog.umeng.com', 'email', 1, 2 * MINUTE, 2 * MINUTE],
+    ]);
+    const wide = new FlowStore(tempDir());
+    try {
+      wide.add(draftFlow({ start: T0, host: 'api.xiaomi.com', findings: [{ type: 'imei' }] }));
+      wide.add(draftFlow({ start: T0 + 10 * MINUTE, host: 'api.xiaomi.com', findings: [{ type: 'imei' }, { type: 'imsi', value: '460001234567890' }] }));
+      wide.add(draftFlow({ start: T0 + 11 * MINUTE, host: 'api.xiaomi.com', findings: [{ type: 'imei' }] }));
+      const rows = wide.summary({ from: T0 + 5 * MINUTE, to: T0 + 11 * MINUTE });
+      expect(rows.map((r) => [r.type, r.count, r.firstSeen - T0, r.lastSeen - T0, r.firstEver! - T0])).toEqual([
+        ['imei', 1, 10 * MINUTE, 10 * MINUTE, 0],
+        ['imsi', 1, 10 * MINUTE, 10 * MINUTE, 10 * MINUTE],
+      ]);
+      // Without a range, nothing changes: no firstEver.
+      expect(wide.summary().map((r) => [r.type, r.count, r.firstEver])).toEqual([
+        ['imei', 3, undefined],
+        ['imsi', 1, undefined],
+      ]);
+    } finally {
+      wide.close();
+    }
   });
 });

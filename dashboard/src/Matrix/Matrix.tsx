@@ -14,6 +14,8 @@ interface Cell {
   count: number;
   firstSeen: number;
   lastSeen: number;
+  /** first seen at all, whatever the time range */
+  firstEver: number;
 }
 
 interface Row {
@@ -28,8 +30,8 @@ interface Row {
   total: number;
 }
 
-function cellLabel(type: IdentifierType, domain: string, c: Cell): string {
-  return `${typeLabel(type)} to ${domain}: ${c.count} ${c.count === 1 ? 'request' : 'requests'}, first seen ${formatDateTime(c.firstSeen)}, last seen ${formatDateTime(c.lastSeen)}`;
+function cellLabel(type: IdentifierType, domain: string, c: Cell, isNew: boolean): string {
+  return `${typeLabel(type)} to ${domain}: ${isNew ? 'new in the selected time range, ' : ''}${c.count} ${c.count === 1 ? 'request' : 'requests'}, first seen ${formatDateTime(c.firstSeen)}, last seen ${formatDateTime(c.lastSeen)}`;
 }
 
 type Grouping = 'domain' | 'tracker';
@@ -64,11 +66,13 @@ export function Matrix() {
       row.org ??= r.org;
       row.hosts.add(r.host);
       const c = row.cells[r.type];
+      const firstEver = r.firstEver ?? r.firstSeen;
       if (c) {
         c.count += r.count;
         c.firstSeen = Math.min(c.firstSeen, r.firstSeen);
         c.lastSeen = Math.max(c.lastSeen, r.lastSeen);
-      } else row.cells[r.type] = { count: r.count, firstSeen: r.firstSeen, lastSeen: r.lastSeen };
+        c.firstEver = Math.min(c.firstEver, firstEver);
+      } else row.cells[r.type] = { count: r.count, firstSeen: r.firstSeen, lastSeen: r.lastSeen, firstEver };
       row.total += r.count;
       seen.add(r.type);
     }
@@ -104,7 +108,10 @@ export function Matrix() {
           </select>
         </label>
       </div>
-      <p className="muted">Which destination received which identifier. Each cell: how many requests carried it, first and last seen. Click a cell to see those flows.</p>
+      <p className="muted">
+        Which destination received which identifier. Each cell: how many requests carried it, first and last seen. Click a cell to see those flows.
+        {range ? ' With a time range, “new” marks what a destination received for the first time inside it.' : ''}
+      </p>
       {range ? (
         <p className="range-note" data-testid="matrix-range">
           <span>
@@ -146,17 +153,24 @@ export function Matrix() {
                   {types.map((t) => {
                     const c = row.cells[t];
                     if (!c) return <td key={t} className="cell empty-cell" aria-label={`${typeLabel(t)} to ${row.domain}: none`} />;
+                    // First seen inside the brushed range: this destination got this identifier for the first time then.
+                    const isNew = range !== undefined && c.firstEver >= range.from;
                     return (
-                      <td key={t} className="cell" data-type={t}>
+                      <td key={t} className={`cell${isNew ? ' new' : ''}`} data-type={t}>
                         <button
                           type="button"
                           onClick={() => open(row, t)}
                           data-testid={`cell-${row.domain}-${t}`}
-                          aria-label={cellLabel(t, row.domain, c)}
-                          title={cellLabel(t, row.domain, c)}
+                          aria-label={cellLabel(t, row.domain, c, isNew)}
+                          title={cellLabel(t, row.domain, c, isNew)}
                           style={{ borderLeftColor: typeColor(t) }}
                         >
                           <span className="cell-count">{c.count}</span>
+                          {isNew ? (
+                            <span className="new-badge" aria-hidden="true" data-testid="cell-new">
+                              new
+                            </span>
+                          ) : null}
                           <span className="cell-seen" aria-hidden="true">
                             {formatDateTime(c.firstSeen).slice(5)}
                             <br />
