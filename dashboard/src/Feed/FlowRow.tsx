@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import type { FlowSummary } from '../../../shared/types';
 import { TypeBadge } from '../lib/TypeBadge';
-import { formatSize, formatTime, pathOf } from '../lib/format';
+import { formatDateTime, formatSize, formatTime, pathOf } from '../lib/format';
 import { typeColor } from '../lib/labels';
 
 function typeCounts(flow: FlowSummary): [string, number][] {
@@ -15,6 +15,8 @@ export const FlowRow = memo(function FlowRow(props: {
   deviceName: string;
   active: boolean;
   open: boolean;
+  /** the feed spans days: the date too, to the second */
+  withDate: boolean;
   onOpen: (id: number) => void;
 }) {
   const { flow } = props;
@@ -32,7 +34,7 @@ export const FlowRow = memo(function FlowRow(props: {
       style={flagged ? { borderLeftColor: typeColor(types[0][0]) } : undefined}
       onClick={() => props.onOpen(flow.id)}
     >
-      <span className="c-time">{formatTime(flow.start)}</span>
+      <span className="c-time">{props.withDate ? formatDateTime(flow.start) : formatTime(flow.start)}</span>
       <span className="c-device" title={flow.client}>{props.deviceName}</span>
       <span className={`c-method m-${flow.method.toLowerCase()}`}>{flow.method}</span>
       <span className={`c-status s-${String(status)[0]}`} title={flow.error}>{status}</span>
