@@ -2,9 +2,10 @@
 // mutations (identifiers, device names, marks, rules, Android setup) go through requireSameOriginJson, downloads through
 // requireOwnOriginDownload.
 import express from 'express';
-import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
+import type { DeviceInfo, RulesResponse, ValidationError, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
 import { FilterError, parseFilter } from '../../shared/filter';
 import { parseIdentifiers } from '../../shared/identifiers';
+import type { Issue } from '../../shared/issues';
 import { parseRules } from '../../shared/rules';
 import type { TlsErrorEvent, UdpDroppedEvent } from '../../shared/types';
 import { addCanaries, makeCanaries, vcardFile } from '../cli/canaries';
@@ -52,6 +53,9 @@ function filterParam(v: unknown) {
   const src = str(v);
   return src === undefined ? undefined : parseFilter(src);
 }
+
+/** A refused document: the sentences for people, and each fault's path for programs (shared/issues.ts). */
+const refusal = (issues: Issue[]): ValidationError => ({ error: issues.map((i) => i.message).join('; '), issues });
 
 const filterErrors: express.ErrorRequestHandler = (err, _req, res, next) => {
   if (!(err instanceof FilterError)) return next(err);
@@ -149,7 +153,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   });
   api.put('/identifiers', (req, res) => {
     const parsed = parseIdentifiers(req.body);
-    if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+    if (!parsed.ok) return void res.status(400).json(refusal(parsed.issues));
     identifiers.set(parsed.value);
     res.json(parsed.value);
   });
@@ -179,7 +183,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   });
   api.put('/rules', (req, res) => {
     const parsed = parseRules(req.body);
-    if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+    if (!parsed.ok) return void res.status(400).json(refusal(parsed.issues));
     deps.rules.set(parsed.value);
     res.json(rulesResponse());
   });

@@ -58,7 +58,7 @@ describe('scan', () => {
 describe('identifiers file', () => {
   it('names the file, field and fault', () => {
     expect(() => loadIdentifiersFile(file('syntax.json', '{ devices: [] }'))).toThrow(/syntax\.json: not valid JSON/);
-    expect(() => loadIdentifiersFile(file('field.json', '{"devices":[{"imei":[42]}]}'))).toThrow(/field\.json: devices\[0\]\.imei\[0\]: .*string/i);
+    expect(() => loadIdentifiersFile(file('field.json', '{"devices":[{"imei":[42]}]}'))).toThrow('field.json: Phone 1: IMEI 1 must be text in quotes, not the number 42 (at devices[0].imei[0])');
   });
 });
 

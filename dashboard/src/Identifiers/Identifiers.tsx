@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { describeIssues, identifiersSchema, VALUE_FIELDS, type Device, type Identifiers as IdentifiersFile, type ValueField } from '../../../shared/identifiers';
-import { ErrorBox } from '../lib/ErrorBox';
+import { identifiersSchema, parseIdentifiers, VALUE_FIELDS, type Device, type Identifiers as IdentifiersFile, type ValueField } from '../../../shared/identifiers';
+import { ErrorBox, refusalOf } from '../lib/ErrorBox';
 import { api } from '../store/api';
 import { typeLabel } from '../lib/labels';
 
@@ -47,8 +47,9 @@ function fromDraft(d: DraftDevice): unknown {
     const [name, phones, emails] = l.split(';');
     return { name: (name ?? '').trim(), phone: commas(phones), email: commas(emails) };
   });
+  // What is not a number stays as typed, so the message can quote it.
   out.location = lines(d.location).map((l) => {
-    const [lat, lon] = l.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+    const [lat, lon] = l.split(',').map((x) => (x.trim() !== '' && Number.isFinite(Number(x)) ? Number(x) : x.trim() || undefined));
     return { lat, lon };
   });
   return out;
@@ -60,7 +61,7 @@ export function Identifiers() {
   const [drafts, setDrafts] = useState<DraftDevice[]>();
   const [raw, setRaw] = useState<string>();
   const [loadError, setLoadError] = useState('');
-  const [errors, setErrors] = useState('');
+  const [errors, setErrors] = useState<string[]>([]);
   const [saved, setSaved] = useState('');
   const [busy, setBusy] = useState(false);
   const [canaries, setCanaries] = useState(10);
@@ -68,9 +69,9 @@ export function Identifiers() {
   const load = () =>
     api<IdentifiersFile>('/api/identifiers')
       .then((file) => {
-        const parsed = identifiersSchema.safeParse(file ?? {});
-        setDrafts((parsed.success ? parsed.data.devices : []).map(toDraft));
-        setLoadError(parsed.success ? '' : `The server's file does not validate: ${describeIssues(parsed.error)}`);
+        const parsed = parseIdentifiers(file ?? {});
+        setDrafts((parsed.ok ? parsed.value.devices : []).map(toDraft));
+        setLoadError(parsed.ok ? '' : `The server's file does not validate: ${parsed.issues.map((i) => i.message).join('; ')}`);
       })
       .catch((e: Error) => setLoadError(e.message));
   useEffect(() => {
@@ -80,30 +81,30 @@ export function Identifiers() {
   const update = (i: number, patch: Partial<DraftDevice>) => setDrafts((ds) => ds?.map((d, j) => (j === i ? { ...d, ...patch } : d)));
 
   const save = async () => {
-    setErrors('');
+    setErrors([]);
     setSaved('');
     let input: unknown;
     if (raw !== undefined) {
       try {
         input = JSON.parse(raw);
       } catch (e) {
-        setErrors(`Not valid JSON: ${(e as Error).message}`);
+        setErrors([`Not valid JSON: ${(e as Error).message}`]);
         return;
       }
     } else input = { devices: (drafts ?? []).map(fromDraft) };
-    const parsed = identifiersSchema.safeParse(input);
-    if (!parsed.success) {
-      setErrors(describeIssues(parsed.error));
+    const parsed = parseIdentifiers(input);
+    if (!parsed.ok) {
+      setErrors(parsed.issues.map((i) => i.message));
       return;
     }
     setBusy(true);
     try {
-      await api('/api/identifiers', { method: 'PUT', body: JSON.stringify(parsed.data) });
+      await api('/api/identifiers', { method: 'PUT', body: JSON.stringify(parsed.value) });
       setSaved('Saved. Detection uses the new values from now on.');
       setRaw(undefined);
       await load();
     } catch (e) {
-      setErrors(`The server refused it: ${(e as Error).message}`);
+      setErrors(refusalOf(e));
     } finally {
       setBusy(false);
     }
@@ -111,7 +112,7 @@ export function Identifiers() {
 
   // The server adds the canaries to the identifiers it watches for, so the form is reloaded to show them.
   const downloadCanaries = async () => {
-    setErrors('');
+    setErrors([]);
     setBusy(true);
     try {
       const vcf = await api<string>('/api/canaries.vcf', { method: 'POST', body: JSON.stringify({ count: canaries }), headers: { accept: 'text/vcard' } });
@@ -123,7 +124,7 @@ export function Identifiers() {
       setSaved(`${canaries} canary contacts added to the identifiers. Import the file into the phone's contacts.`);
       await load();
     } catch (e) {
-      setErrors(`The server refused it: ${(e as Error).message}`);
+      setErrors(refusalOf(e));
     } finally {
       setBusy(false);
     }
