@@ -50,6 +50,10 @@ describe('settings views', () => {
     await page.click('[data-testid=save-identifiers]');
     expect(await page.textContent('[data-testid=identifier-errors]')).toBe('Phone 1: IMEI 1 must not be empty');
     expect((await identifiers()).devices[0].serial_number).toEqual(['RM1S0098765']);
+    // Back to the form takes the JSON's edits along only when they validate: these stay, with what is wrong.
+    await page.click('button:has-text("Back to the form")');
+    expect(await page.textContent('[data-testid=identifier-errors]')).toBe('Phone 1: IMEI 1 must not be empty');
+    await page.fill('textarea[aria-label="Identifiers file as JSON"]', JSON.stringify(await identifiers()));
     await page.click('button:has-text("Back to the form")');
     // In the form: the phone by its name, the location by its line.
     const location = page.locator('fieldset.device-card').first().locator('label.field', { hasText: 'Location' }).locator('textarea');

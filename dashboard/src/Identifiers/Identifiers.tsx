@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { identifiersSchema, parseIdentifiers, VALUE_FIELDS, type Device, type Identifiers as IdentifiersFile, type ValueField } from '../../../shared/identifiers';
 import { ErrorBox, refusalOf } from '../lib/ErrorBox';
 import { api } from '../store/api';
+import { useUnsaved } from '../lib/unsaved';
 import { typeLabel } from '../lib/labels';
 
 
@@ -65,12 +66,18 @@ export function Identifiers() {
   const [saved, setSaved] = useState('');
   const [busy, setBusy] = useState(false);
   const [canaries, setCanaries] = useState(10);
+  // The form as loaded and the JSON as opened: what the editor holds is unsaved while it differs from them.
+  const [baseline, setBaseline] = useState('');
+  const [rawStart, setRawStart] = useState('');
+  useUnsaved(drafts !== undefined && (JSON.stringify(drafts) !== baseline || (raw !== undefined && raw !== rawStart)), 'the identifiers');
 
   const load = () =>
     api<IdentifiersFile>('/api/identifiers')
       .then((file) => {
         const parsed = parseIdentifiers(file ?? {});
-        setDrafts((parsed.ok ? parsed.value.devices : []).map(toDraft));
+        const loaded = (parsed.ok ? parsed.value.devices : []).map(toDraft);
+        setDrafts(loaded);
+        setBaseline(JSON.stringify(loaded));
         setLoadError(parsed.ok ? '' : `The server's file does not validate: ${parsed.issues.map((i) => i.message).join('; ')}`);
       })
       .catch((e: Error) => setLoadError(e.message));
@@ -108,6 +115,27 @@ export function Identifiers() {
     } finally {
       setBusy(false);
     }
+  };
+
+  const openJson = () => {
+    const text = JSON.stringify({ devices: (drafts ?? []).map(fromDraft) }, null, 2);
+    setRaw(text);
+    setRawStart(text);
+  };
+  // The JSON's edits go into the form when they validate; otherwise it stays open with what is wrong.
+  const backToForm = () => {
+    if (raw !== rawStart) {
+      let parsed;
+      try {
+        parsed = parseIdentifiers(JSON.parse(raw ?? ''));
+      } catch (e) {
+        return setErrors([`Not valid JSON: ${(e as Error).message}`]);
+      }
+      if (!parsed.ok) return setErrors(parsed.issues.map((i) => i.message));
+      setDrafts(parsed.value.devices.map(toDraft));
+    }
+    setErrors([]);
+    setRaw(undefined);
   };
 
   // The server adds the canaries to the identifiers it watches for, so the form is reloaded to show them.
@@ -149,7 +177,7 @@ export function Identifiers() {
       </p>
       {loadError ? <p className="error-text">{loadError}</p> : null}
       <div className="detail-actions">
-        <button type="button" onClick={() => setRaw(raw === undefined ? JSON.stringify({ devices: (drafts ?? []).map(fromDraft) }, null, 2) : undefined)}>
+        <button type="button" onClick={raw === undefined ? openJson : backToForm}>
           {raw === undefined ? 'Edit as JSON' : 'Back to the form'}
         </button>
         {raw === undefined ? (

@@ -5,6 +5,7 @@ import { IDENTIFIER_TYPES } from '../../../shared/types';
 import { typeLabel } from '../lib/labels';
 import { ErrorBox, refusalOf } from '../lib/ErrorBox';
 import { api } from '../store/api';
+import { useUnsaved } from '../lib/unsaved';
 import { useApi, useStoreValue } from '../store/useStore';
 import { clearProposedRule, proposedRule } from './proposal';
 import './rules.css';
@@ -57,10 +58,16 @@ export function Rules() {
   const [saved, setSaved] = useState('');
   const [busy, setBusy] = useState(false);
   const [proposed] = useState(proposedRule);
+  /** the rules as saved, as drafts: what the editor holds is unsaved while it differs */
+  const [baseline, setBaseline] = useState('');
   useEffect(clearProposedRule, []);
+  useUnsaved(drafts !== undefined && JSON.stringify(drafts) !== baseline, 'the rules');
 
   useEffect(() => {
-    if (data && drafts === undefined) setDrafts([...data.rules, ...(proposed ? [proposed] : [])].map(toDraft));
+    if (data && drafts === undefined) {
+      setDrafts([...data.rules, ...(proposed ? [proposed] : [])].map(toDraft));
+      setBaseline(JSON.stringify(data.rules.map(toDraft)));
+    }
   }, [data, drafts, proposed]);
 
   const counts = new Map((data?.rules ?? []).map((r, i) => [JSON.stringify(r), data?.touched[i] ?? 0]));
@@ -83,6 +90,7 @@ export function Rules() {
       await api<RulesResponse>('/api/rules', { method: 'PUT', body: JSON.stringify(parsed.value) });
       setSaved('Saved. New requests are judged by these rules.');
       setDrafts(parsed.value.rules.map(toDraft));
+      setBaseline(JSON.stringify(parsed.value.rules.map(toDraft)));
       setSaveCount((n) => n + 1);
     } catch (e) {
       setErrors(refusalOf(e));
