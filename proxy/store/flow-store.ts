@@ -8,7 +8,7 @@ import type { FilterExpr } from '../../shared/filter';
 import type { Finding, Flow, FlowSummary, SummaryRow } from '../../shared/types';
 import { summarize } from '../../shared/types';
 import { escapeLike, filterSql } from '../filter/sql';
-import { DeferredTextIndex } from './flow-text-index';
+import { FlowTextIndex } from './flow-text-index';
 import { migrate } from './migrate';
 import { SessionLog } from './session-log';
 
@@ -79,7 +79,7 @@ export class FlowStore {
   private readonly addFlow: (flow: Omit<Flow, 'id'>) => Flow;
   private readonly addFlows: (flows: Omit<Flow, 'id'>[]) => Flow[];
   private readonly replaceFlow: (flow: Flow) => void;
-  private readonly textIndex: DeferredTextIndex;
+  private readonly textIndex: FlowTextIndex;
   private queue: { draft: Omit<Flow, 'id'>; resolve: (flow: Flow) => void; reject: (err: Error) => void }[] = [];
   private readonly names: Map<string, string>;
   readonly sessions: SessionLog;
@@ -118,7 +118,7 @@ export class FlowStore {
       country: draft.destination?.country ?? null,
       org: draft.destination?.org ?? null,
     });
-    this.textIndex = new DeferredTextIndex(this.db);
+    this.textIndex = new FlowTextIndex(this.db, dataDir);
     this.textIndex.catchUp();
     const indexText = (id: number, flow: Flow) => this.textIndex.add(id, flow);
     const updateFlow = this.db.prepare(
@@ -352,7 +352,7 @@ export class FlowStore {
   close(): void {
     if (this.db.open) {
       this.flush();
-      this.textIndex.flush();
+      this.textIndex.close();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }

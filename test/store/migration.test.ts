@@ -96,7 +96,7 @@ describe('a database from before capture sessions', () => {
     expect(now).toMatchObject({ name: 'after the update', flows: 1, current: true });
     store.close();
     const raw = new Database(path.join(dir, 'flows.db'), { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(raw.pragma('user_version', { simple: true })).toBe(3);
     expect(raw.prepare('SELECT COUNT(*) AS n FROM flows WHERE session_id IS NULL').get()).toEqual({ n: 0 });
     raw.close();
   });
