@@ -57,6 +57,12 @@ export const VALUE_FIELDS: readonly ValueField[] = IDENTIFIER_TYPES.filter(
 
 export const EMPTY_IDENTIFIERS: Identifiers = { devices: [] };
 
+/**
+ * The entry `leakscope canaries` fills with planted contacts. It is not a phone: what matches its values is
+ * credited to the phone that sent it, and the finding keeps `source: "canaries"` to say where the value came from.
+ */
+export const CANARY_DEVICE = 'canaries';
+
 /** Each list's values in words, for messages: `IMEI 2`, `phone number 1`. */
 const VALUE_WORDS: Record<ValueField, string> = {
   imei: 'IMEI',

@@ -2,14 +2,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
-import { EMPTY_IDENTIFIERS, type Contact, type Identifiers } from '../../shared/identifiers';
+import { CANARY_DEVICE, EMPTY_IDENTIFIERS, type Contact, type Identifiers } from '../../shared/identifiers';
 import { loadIdentifiersFile } from '../config/load-identifiers';
 import { UsageError } from './errors';
 
 /** 555-0100…0199 is reserved for fiction in the NANP; several area codes give room for more canaries. */
 const AREA_CODES = ['202', '212', '312', '415', '617', '713', '206', '303', '404', '503'];
 const MAX_CANARIES = AREA_CODES.length * 100;
-const CANARY_DEVICE = 'canaries';
 const FIRST = ['Alice', 'Bruno', 'Chen', 'Dana', 'Emeka', 'Farah', 'Goran', 'Hana', 'Ivan', 'Jun', 'Kofi', 'Lena'];
 
 /** vCard 3.0 text values escape backslash, comma, semicolon and newline. */

@@ -1,5 +1,5 @@
 // Known-value matching: every form of every identifiers-file value in one matcher, built once per file.
-import type { Identifiers } from '../../../shared/identifiers';
+import { CANARY_DEVICE, type Device, type Identifiers } from '../../../shared/identifiers';
 import type { IdentifierType } from '../../../shared/types';
 import { datumVariants } from './datums';
 import { encodedForms } from './encoded-forms';
@@ -14,12 +14,20 @@ const enum Edge {
   NotAlnum,
 }
 
-export interface KnownForm {
+/**
+ * Whose value it is: a phone's (`device`), or planted ones' (`source`, no device: they are credited to the phone
+ * that sends them). Each value carries exactly one of the two, and findings copy them as they are.
+ */
+export interface Owner {
+  device?: string;
+  source?: string;
+}
+
+export interface KnownForm extends Owner {
   text: string;
   type: IdentifierType;
   /** the value as the tester wrote it */
   value: string;
-  device: string;
   /** encodings applied to the normal form, innermost first */
   chain: string[];
   /** which contact (across devices) the value belongs to, for contact-list counting */
@@ -28,14 +36,18 @@ export interface KnownForm {
   endEdge: Edge;
 }
 
-export interface KnownCoordinate {
+export interface KnownCoordinate extends Owner {
   location: number;
   /** written in another datum than the tester gave (see `datumVariants`) */
   datum?: string;
   part: 'lat' | 'lon';
   value: string;
-  device: string;
 }
+
+const ownerOf = (device: Device): Owner => (device.name === CANARY_DEVICE ? { source: CANARY_DEVICE } : { device: device.name });
+
+/** A finding's owner fields, copied from the form or coordinate that matched. */
+export const ownedBy = (o: Owner): Owner => (o.source ? { source: o.source } : { device: o.device });
 
 export interface KnownIndex {
   forms: KnownForm[];
@@ -86,7 +98,7 @@ const DECIMAL = /^-?\d+$/;
 export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
   const forms: KnownForm[] = [];
   const coordinates = new Map<string, KnownCoordinate[]>();
-  const add = (type: IdentifierType, formType: keyof typeof NORMAL_FORMS, value: string, device: string, contact?: number) => {
+  const add = (type: IdentifierType, formType: keyof typeof NORMAL_FORMS, value: string, owner: Owner, contact?: number) => {
     // One entry per text and chain: every entry costs the matcher filter bits, and the filter is sized to fit
     // in cache (two forms can coincide: hex with and without leading zeros, when no byte is below 0x10).
     const seen = new Set<string>();
@@ -101,7 +113,7 @@ export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
           text: encoded.text,
           type,
           value,
-          device,
+          ...owner,
           chain: encoded.chain,
           contact,
           startEdge: plain ? edgeOf(encoded.text[0], encoded.text) : Edge.Free,
@@ -113,13 +125,14 @@ export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
   let contactCount = 0;
   let locationCount = 0;
   for (const device of identifiers.devices) {
+    const owner = ownerOf(device);
     for (const type of Object.keys(NORMAL_FORMS) as (keyof typeof NORMAL_FORMS)[]) {
-      for (const value of device[type]) add(type, type, value, device.name);
+      for (const value of device[type]) add(type, type, value, owner);
     }
     for (const contact of device.contacts) {
       const id = contactCount++;
-      for (const phone of contact.phone) add('contact', 'phone_number', phone, device.name, id);
-      for (const email of contact.email) add('contact', 'email', email, device.name, id);
+      for (const phone of contact.phone) add('contact', 'phone_number', phone, owner, id);
+      for (const email of contact.email) add('contact', 'email', email, owner, id);
     }
     for (const given of device.location) {
       const value = `${given.lat},${given.lon}`;
@@ -129,7 +142,7 @@ export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
         for (const [part, n] of [['lat', lat], ['lon', lon]] as const) {
           for (const key of coordinateKeys(String(n))) {
             const list = coordinates.get(key) ?? [];
-            list.push({ location, part, value, device: device.name, ...(datum ? { datum } : {}) });
+            list.push({ location, part, value, ...owner, ...(datum ? { datum } : {}) });
             coordinates.set(key, list);
           }
         }
