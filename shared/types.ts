@@ -47,6 +47,8 @@ export interface Finding {
   device?: string;
   /** a planted value's origin (`canaries`: a canary contact), where the identifiers-file entry is not a phone */
   source?: string;
+  /** `contact`: the contact the value belongs to, as the identifiers file names it (else its first phone or e-mail) */
+  contact?: string;
   /** slug of the known tracker whose endpoint received it (Flow.tracker) */
   tracker?: string;
   /** `installed_apps`: how many distinct package names */

@@ -159,7 +159,7 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
     const known = knownHits(segment.text, index);
     for (const { form } of known) {
       const encoding = encodingName([...form.chain, ...segment.chain]);
-      found.add({ type: form.type, value: form.value, where: segment.where, path: segment.path, encoding, confidence: 'known', ...ownedBy(form) });
+      found.add({ type: form.type, value: form.value, where: segment.where, path: segment.path, encoding, confidence: 'known', ...ownedBy(form), ...(form.contactLabel ? { contact: form.contactLabel } : {}) });
       knownSlots.add(`${form.type}\u0000${segment.where}\u0000${segment.path}\u0000${encoding}`);
       if (form.contact !== undefined) contacts.add(form.contact);
       if (form.type === 'phone_number' || (form.type === 'contact' && !form.value.includes('@'))) phoneNumbers.add(form.value);

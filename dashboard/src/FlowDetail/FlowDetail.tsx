@@ -219,6 +219,7 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
                     <span className="f-enc">encoding: {f.encoding.split('+').join(' → ')}</span>
                     <span className={`f-conf conf-${f.confidence}`}>{f.confidence}</span>
                     <span className="f-value mono">{f.value}</span>
+                    {f.contact ? <span className="small">{f.contact}</span> : null}
                     {f.device ? <span className="muted small">{f.device}</span> : null}
                     {f.source ? (
                       <span className="tag" title={`A value planted from the identifiers file's "${f.source}", found leaving this phone`} data-testid="finding-source">

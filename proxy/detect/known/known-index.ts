@@ -32,6 +32,8 @@ export interface KnownForm extends Owner {
   chain: string[];
   /** which contact (across devices) the value belongs to, for contact-list counting */
   contact?: number;
+  /** that contact as the finding names it (contactLabels) */
+  contactLabel?: string;
   startEdge: Edge;
   endEdge: Edge;
 }
@@ -95,10 +97,26 @@ export function coordinateKeys(text: string): string[] {
 /** An Android ID's 64-bit decimal forms are matched as written, not encoded further: SDKs send the number. */
 const DECIMAL = /^-?\d+$/;
 
+/**
+ * Each contact's name for its findings, in file order: its name, else its first phone or e-mail; a name two
+ * contacts share gets ` (2)`, ` (3)` on the later ones, so counting contacts by it counts people, not values.
+ */
+function contactLabels(identifiers: Identifiers): string[] {
+  const used = new Map<string, number>();
+  return identifiers.devices.flatMap((d) =>
+    d.contacts.map((c) => {
+      const base = c.name.trim() || c.phone[0] || c.email[0] || 'unnamed contact';
+      const n = (used.get(base) ?? 0) + 1;
+      used.set(base, n);
+      return n === 1 ? base : `${base} (${n})`;
+    }),
+  );
+}
+
 export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
   const forms: KnownForm[] = [];
   const coordinates = new Map<string, KnownCoordinate[]>();
-  const add = (type: IdentifierType, formType: keyof typeof NORMAL_FORMS, value: string, owner: Owner, contact?: number) => {
+  const add = (type: IdentifierType, formType: keyof typeof NORMAL_FORMS, value: string, owner: Owner, contact?: { id: number; label: string }) => {
     // One entry per text and chain: every entry costs the matcher filter bits, and the filter is sized to fit
     // in cache (two forms can coincide: hex with and without leading zeros, when no byte is below 0x10).
     const seen = new Set<string>();
@@ -115,13 +133,14 @@ export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
           value,
           ...owner,
           chain: encoded.chain,
-          contact,
+          ...(contact ? { contact: contact.id, contactLabel: contact.label } : {}),
           startEdge: plain ? edgeOf(encoded.text[0], encoded.text) : Edge.Free,
           endEdge: plain ? edgeOf(encoded.text[encoded.text.length - 1], encoded.text) : Edge.Free,
         });
       }
     }
   };
+  const labels = contactLabels(identifiers);
   let contactCount = 0;
   let locationCount = 0;
   for (const device of identifiers.devices) {
@@ -131,8 +150,9 @@ export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
     }
     for (const contact of device.contacts) {
       const id = contactCount++;
-      for (const phone of contact.phone) add('contact', 'phone_number', phone, owner, id);
-      for (const email of contact.email) add('contact', 'email', email, owner, id);
+      const ref = { id, label: labels[id] };
+      for (const phone of contact.phone) add('contact', 'phone_number', phone, owner, ref);
+      for (const email of contact.email) add('contact', 'email', email, owner, ref);
     }
     for (const given of device.location) {
       const value = `${given.lat},${given.lon}`;
