@@ -26,8 +26,14 @@ export interface Span {
   end: number;
 }
 
-/** Reused for every segment: read only by the rows' `worthALook`, within one synchronous call. */
-const traits: TextTraits = { digitRun: 0, at: false, separator: false };
+/** Reused for every segment: read within one synchronous call (see `traitsOf`). */
+const traits: TextTraits = { digitRun: 0, at: false, separator: false, firstColonOrEquals: -1, letterDot: false };
+
+/** The traits of `text`, in an object reused for every segment: read them before the next call. */
+export function traitsOf(text: string): TextTraits {
+  textTraits(text, traits);
+  return traits;
+}
 
 /**
  * Each row's context for one key (with its parent key, in a list or not), built once: keys repeat across
@@ -74,8 +80,10 @@ function contextsFor(key: string, parentKey: string, inList: boolean): readonly 
 /** `ifa:38400000-…`, `imei=8651…`: a telling word that opens the value stands for its key. */
 const PREFIXED = /^([A-Za-z][A-Za-z0-9_]{1,15})[:=](?=[^\s:=])/;
 
-function prefixOf(text: string): RegExpExecArray | undefined {
-  if (text.length < 8) return undefined;
+/** `separator`: where the first `:` or `=` of `text` is (see `TextTraits`). */
+function prefixOf(text: string, separator: number): RegExpExecArray | undefined {
+  // the word before the separator is 2 to 16 characters long, and holds neither
+  if (text.length < 8 || separator < 2 || separator > 16) return undefined;
   // a word of up to 16 letters, digits and _, then : or = (checked by hand before the regex runs)
   let i = 0;
   for (; i < 17 && i < text.length; i++) {
@@ -96,11 +104,11 @@ const overlaps = (spans: readonly Span[], start: number, end: number) => spans.s
  * key) is returned unvalidated, weak and `unconfirmed`: validating (a phone number's is costly) can wait until
  * the caller knows it has enough siblings to matter.
  */
-export function patternHits(segment: Segment, known: readonly Span[] = [], holdWeak = false, budget = new ScanBudget()): PatternHit[] {
+export function patternHits(segment: Segment, known: readonly Span[] = [], holdWeak = false, budget = new ScanBudget(), measured = traitsOf(segment.text)): PatternHit[] {
   const hits: PatternHit[] = [];
   // Nothing any row looks for can be in a segment without a digit or an @.
-  if (!textTraits(segment.text, traits)) return hits;
-  const prefix = prefixOf(segment.text);
+  if (measured.digitRun === 0 && !measured.at) return hits;
+  const prefix = prefixOf(segment.text, measured.firstColonOrEquals);
   if (prefix) {
     const offset = prefix[0].length;
     const rest = segment.text.slice(offset);

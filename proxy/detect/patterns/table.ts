@@ -44,7 +44,7 @@ export interface DetectorContext {
   negative: boolean;
 }
 
-/** What one pass over a value tells every row's `worthALook`: see `textTraits`. */
+/** What one pass over a value tells every row's `worthALook`, the value-prefix check and the package-name scan. */
 export interface TextTraits {
   /** length of the longest run of ASCII digits */
   digitRun: number;
@@ -52,7 +52,13 @@ export interface TextTraits {
   at: boolean;
   /** holds a `:` or `-` */
   separator: boolean;
+  /** index of the first `:` or `=` (where a value prefix like `ifa:` would end), -1 for none */
+  firstColonOrEquals: number;
+  /** a letter right before a `.`: a package name needs one; numbers (`12.5`, the commonest dotted text) never have one */
+  letterDot: boolean;
 }
+
+const isLetter = (c: number) => ((c | 0x20) >= 97 && (c | 0x20) <= 122);
 
 /** The traits of `text`, written into `out`; false when it has neither a digit nor an `@` (no row can hit). */
 export function textTraits(text: string, out: TextTraits): boolean {
@@ -60,6 +66,8 @@ export function textTraits(text: string, out: TextTraits): boolean {
   let longest = 0;
   let at = false;
   let separator = false;
+  let firstColonOrEquals = -1;
+  let letterDot = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
@@ -68,11 +76,18 @@ export function textTraits(text: string, out: TextTraits): boolean {
     }
     run = 0;
     if (c === 64) at = true;
-    else if (c === 58 || c === 45) separator = true;
+    else if (c === 58 || c === 45) {
+      separator = true;
+      if (c === 58 && firstColonOrEquals < 0) firstColonOrEquals = i;
+    } else if (c === 61) {
+      if (firstColonOrEquals < 0) firstColonOrEquals = i;
+    } else if (c === 46 && i > 0 && isLetter(text.charCodeAt(i - 1))) letterDot = true;
   }
   out.digitRun = longest;
   out.at = at;
   out.separator = separator;
+  out.firstColonOrEquals = firstColonOrEquals;
+  out.letterDot = letterDot;
   return longest > 0 || at;
 }
 
