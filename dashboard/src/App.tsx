@@ -13,6 +13,7 @@ import { navigate, useRoute } from './lib/route';
 import { KeyboardHelp } from './lib/KeyboardHelp';
 import { StoreBanner } from './Header/StoreBanner';
 import { useStoreValue } from './store/useStore';
+import { LeaveDialog } from './lib/LeaveDialog';
 
 export function App() {
   const route = useRoute();
@@ -48,6 +49,7 @@ export function App() {
         {route.view === 'setup' ? <Setup /> : null}
       </main>
       <KeyboardHelp />
+      <LeaveDialog />
     </div>
   );
 }

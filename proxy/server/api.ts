@@ -3,9 +3,10 @@
 // sessions, Android setup) are an instance's own and go through requireSameOriginJson, downloads through
 // requireOwnOriginDownload; a dashboard node answers them 501.
 import express from 'express';
-import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, StoreStatus, StoreStatusResponse, SummaryResponse } from '../../shared/api';
+import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, StoreStatus, StoreStatusResponse, SummaryResponse, ValidationError } from '../../shared/api';
 import { FilterError, parseFilter } from '../../shared/filter';
 import { parseIdentifiers } from '../../shared/identifiers';
+import type { Issue } from '../../shared/issues';
 import { parseRules } from '../../shared/rules';
 import type { TlsErrorEvent, UdpDroppedEvent } from '../../shared/types';
 import { addCanaries, makeCanaries, vcardFile } from '../cli/canaries';
@@ -64,15 +65,31 @@ function filterParam(v: unknown) {
   return src === undefined ? undefined : parseFilter(src);
 }
 
+/** A query parameter that cannot mean anything (answered 400). */
+class QueryError extends Error {}
+
+/** A refused document: the sentences for people, and each fault's path for programs (shared/issues.ts). */
+const refusal = (issues: Issue[]): ValidationError => ({ error: issues.map((i) => i.message).join('; '), issues });
+
 const filterErrors: express.ErrorRequestHandler = (err, _req, res, next) => {
   if (err instanceof FilterUnsupported) return void res.status(400).json({ error: `this store cannot answer ${err.message}` });
-  if (!(err instanceof FilterError)) return next(err);
-  res.status(400).json({ error: err.message, position: err.position });
+  if (err instanceof FilterError) return void res.status(400).json({ error: err.message, position: err.position });
+  if (err instanceof QueryError) return void res.status(400).json({ error: err.message });
+  next(err);
 };
 
 /** The `session` query parameter (a name or an id) as an id; an unknown one throws, answered 404. */
 async function sessionParam(reader: FlowReader, value: unknown): Promise<number | undefined> {
   return typeof value === 'string' && value !== '' ? (await reader.session(value)).id : undefined;
+}
+
+/** `from=` / `to=`: ms since 1970, or an ISO 8601 date and time (`2026-12-01T14:00:00Z`). */
+function timeParam(v: unknown, name: string): number | undefined {
+  const src = str(v);
+  if (src === undefined) return undefined;
+  const ms = /^\d+$/.test(src) ? Number(src) : /^\d{4}-\d{2}-\d{2}/.test(src) ? Date.parse(src) : NaN;
+  if (!Number.isSafeInteger(ms)) throw new QueryError(`${name}: a time in ms since 1970 or ISO 8601 (2026-12-01T14:00:00Z), not "${src.slice(0, 40)}"`);
+  return ms;
 }
 
 export function flowQuery(q: Record<string, unknown>): FlowQuery {
@@ -94,6 +111,8 @@ export function flowQuery(q: Record<string, unknown>): FlowQuery {
     q: str(q.q),
     ids,
     filter: filterParam(q.filter),
+    from: timeParam(q.from, 'from'),
+    to: timeParam(q.to, 'to'),
   };
 }
 
@@ -126,9 +145,16 @@ export function apiRouter(deps: ApiDeps): express.Router {
   });
   // `session` (a name or id) narrows the flows, the summary, the devices and the export to one capture session.
   const scoped = async (q: Record<string, unknown>): Promise<FlowQuery> => ({ ...flowQuery(q), session: await sessionParam(reader, q.session) });
-  const scope = async (q: Record<string, unknown>) => ({ session: await sessionParam(reader, q.session), instance: str(q.instance) });
+  const scope = async (q: Record<string, unknown>) => {
+    const { from, to } = flowQuery(q);
+    return { session: await sessionParam(reader, q.session), instance: str(q.instance), from, to };
+  };
   api.get('/flows', async (req, res) => {
     res.json(await reader.summaries(await scoped(req.query)));
+  });
+  api.get('/timeline', async (req, res) => {
+    if (!reader.timeline) return void res.status(501).json({ error: 'the timeline is counted by each instance\'s own store; a dashboard node has none' });
+    res.json(await reader.timeline(await scoped(req.query)));
   });
   api.get('/flows/:id', async (req, res) => {
     const id = int(req.params.id);
@@ -202,7 +228,7 @@ function localRoutes(local: LocalApiDeps, deps: ApiDeps): express.Router {
   });
   api.put('/identifiers', (req, res) => {
     const parsed = parseIdentifiers(req.body);
-    if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+    if (!parsed.ok) return void res.status(400).json(refusal(parsed.issues));
     identifiers.set(parsed.value);
     res.json(parsed.value);
   });
@@ -232,7 +258,7 @@ function localRoutes(local: LocalApiDeps, deps: ApiDeps): express.Router {
   });
   api.put('/rules', (req, res) => {
     const parsed = parseRules(req.body);
-    if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+    if (!parsed.ok) return void res.status(400).json(refusal(parsed.issues));
     local.rules.set(parsed.value);
     res.json(rulesResponse());
   });

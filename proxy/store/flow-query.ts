@@ -22,6 +22,10 @@ export interface FlowQuery {
   instance?: string;
   /** a parsed filter expression (shared/filter.ts) */
   filter?: FilterExpr;
+  /** flows that started at or after this time (ms since 1970) */
+  from?: number;
+  /** flows that started before this time */
+  to?: number;
 }
 
 /** Which flows a summary, device list or leak grouping covers. */
@@ -31,6 +35,9 @@ export interface ScopeQuery {
   device?: string;
   /** the instance that captured them */
   instance?: string;
+  /** the summary only: flows that started in [from, to) */
+  from?: number;
+  to?: number;
 }
 
 /** What the flows table calls things in each store, besides the filter language's pieces. */
@@ -44,8 +51,11 @@ export interface QueryDialect extends SqlDialect {
   among(ids: number[]): SqlCondition;
 }
 
-/** The WHERE clause (empty when nothing narrows) and its parameters. */
-export function flowQuerySql(q: FlowQuery, dialect: QueryDialect): SqlCondition {
+/**
+ * The WHERE clause (empty when nothing narrows) and its parameters. `sessionByTime`: the session is checked on
+ * each row met (`+session_id`, no index) so that a scan by time reads one index alone (SQLite's timeline).
+ */
+export function flowQuerySql(q: FlowQuery, dialect: QueryDialect, opts: { sessionByTime?: boolean } = {}): SqlCondition {
   const conditions: SqlCondition[] = [];
   const add = (sql: string, ...params: unknown[]) => conditions.push({ sql, params });
   if (q.flagged) add(dialect.flagged);
@@ -56,7 +66,9 @@ export function flowQuerySql(q: FlowQuery, dialect: QueryDialect): SqlCondition 
   if (q.q) conditions.push(dialect.contains('url', `%${escapeLike(q.q)}%`));
   if (q.tracker) add(`${dialect.tracker} = ?`, q.tracker);
   if (q.ids) conditions.push(dialect.among(q.ids));
-  if (q.session !== undefined) add('session_id = ?', q.session);
+  if (q.session !== undefined) add(opts.sessionByTime ? '+session_id = ?' : 'session_id = ?', q.session);
+  if (q.from !== undefined) add('start >= ?', q.from);
+  if (q.to !== undefined) add('start < ?', q.to);
   if (q.instance !== undefined) add(`${dialect.instance} = ?`, q.instance);
   if (q.filter) conditions.push(filterSql(q.filter, dialect));
   if (q.type || q.confidence) {

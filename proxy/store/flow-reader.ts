@@ -1,6 +1,6 @@
 // The read side of a store, as the dashboard's API and live feed use it: the instance's own SQLite store, or a
 // lab's shared PostgreSQL one (a dashboard node). Asynchronous because PostgreSQL is.
-import type { DeviceInfo } from '../../shared/api';
+import type { DeviceInfo, TimelineResponse } from '../../shared/api';
 import type { SessionInfo } from '../../shared/audit';
 import type { Flow, FlowSummary, SummaryRow } from '../../shared/types';
 import type { FlowStore } from './flow-store';
@@ -22,6 +22,8 @@ export interface FlowReader {
   session(ref: string): Promise<SessionRef>;
   /** the instances whose flows the store holds */
   instances(): Promise<string[]>;
+  /** flows counted per time bucket (GET /api/timeline); a store that cannot count them has none */
+  timeline?(q: FlowQuery): Promise<TimelineResponse>;
 }
 
 /**
@@ -43,5 +45,6 @@ export function sqliteReader(store: FlowStore, instance: string): FlowReader {
     sessions: async () => store.sessions.list(),
     session: async (ref) => store.sessions.require(ref),
     instances: async () => [instance],
+    timeline: async (q) => (other(q) ? store.timeline({ ids: [] }) : store.timeline(own(q))),
   };
 }

@@ -70,15 +70,23 @@ export class PgFlowReader implements FlowReader {
     }
   }
 
+  /** As the SQLite store's: with a time range the counts and times are the range's, `firstEver` the pair's first. */
   async summary(scope: ScopeQuery): Promise<SummaryRow[]> {
     const where = scopeSql(scope);
+    const params = [...where.params];
+    const bounds: string[] = [];
+    if (scope.from !== undefined) (params.push(scope.from), bounds.push(`x.time >= $${params.length}`));
+    if (scope.to !== undefined) (params.push(scope.to), bounds.push(`x.time < $${params.length}`));
+    const inRange = (aggregate: string) => `(${aggregate}${bounds.length ? ` FILTER (WHERE ${bounds.join(' AND ')})` : ''})`;
     const { rows } = await this.pool.query(
       `SELECT x.host, MAX(x.domain) AS domain, MAX(x.country) AS country, MAX(x.org) AS org, x.type, x.device,
-              COUNT(DISTINCT x.flow_id)::int AS count, MIN(x.time)::float8 AS "firstSeen", MAX(x.time)::float8 AS "lastSeen",
-              MAX(x.tracker) AS tracker, MAX(x.tracker_name) AS "trackerName"
+              ${inRange('COUNT(DISTINCT x.flow_id)')}::int AS count, ${inRange('MIN(x.time)')}::float8 AS "firstSeen",
+              ${inRange('MAX(x.time)')}::float8 AS "lastSeen", MAX(x.tracker) AS tracker, MAX(x.tracker_name) AS "trackerName"
+              ${bounds.length ? ', MIN(x.time)::float8 AS "firstEver"' : ''}
        FROM findings x JOIN flows f ON f.id = x.flow_id ${where.sql}
-       GROUP BY x.host, x.type, x.device ORDER BY MAX(x.domain), x.host, x.type`,
-      where.params,
+       GROUP BY x.host, x.type, x.device ${bounds.length ? `HAVING ${inRange('COUNT(DISTINCT x.flow_id)')} > 0` : ''}
+       ORDER BY MAX(x.domain), x.host, x.type`,
+      params,
     );
     return rows.map((r) => dropNulls<SummaryRow>(r));
   }

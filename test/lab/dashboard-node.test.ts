@@ -114,6 +114,10 @@ describe('a dashboard node over two instances', () => {
     expect(rows.map((r) => [r.type, r.count])).toEqual([['imei', 1]]);
     expect((await get<FlowSummary[]>('api/flows?instance=rack-b&flagged=1')).map((f) => f.instance)).toEqual(['rack-b']);
     expect(await get<DeviceInfo[]>('api/devices?instance=rack-z')).toEqual([]);
+    // a time range, as the matrix asks for one: none of these flows is from 2001
+    expect((await get<{ rows: unknown[] }>('api/summary?from=2001-01-01T00:00:00Z&to=2001-01-02T00:00:00Z')).rows).toEqual([]);
+    const ranged = (await get<{ rows: { count: number; firstEver?: number }[] }>(`api/summary?from=${Date.now() - 3_600_000}`)).rows;
+    expect(ranged.map((r) => [r.count, typeof r.firstEver])).toEqual([[2, 'number']]);
     // an instance's own dashboard: its own name narrows nothing, another's finds nothing
     const [a] = apps;
     const own = (await (await fetch(`${a.uiUrl}api/devices?instance=rack-a`)).json()) as DeviceInfo[];
@@ -153,6 +157,7 @@ describe('a dashboard node over two instances', () => {
     expect(marked.status).toBe(400);
     expect(((await marked.json()) as { error: string }).error).toMatch(/~marked: marks live in each instance's own store/);
     expect((await fetch(`${node.uiUrl}api/flows?session=nope`, asDashboard(node))).status).toBe(404);
+    expect((await fetch(`${node.uiUrl}api/timeline`, asDashboard(node))).status).toBe(501);
   });
 
   it('catches a dashboard that reconnects up on what it missed, from both instances, each flow once', async () => {

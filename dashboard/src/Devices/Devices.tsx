@@ -8,11 +8,15 @@ import { EMPTY_FILTER } from '../lib/filter';
 import { navigate } from '../lib/route';
 import { sessionQuery } from '../store/sessionStore';
 import { InstancePicker } from '../lib/InstancePicker';
+import { useUnsaved } from '../lib/unsaved';
 
 function RenameForm({ device, onDone }: { device: DeviceInfo; onDone: () => void }) {
   const [name, setName] = useState(device.name ?? '');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  // What the server holds: the name as it came, then as last saved (before the list reloads with it).
+  const [savedAs, setSavedAs] = useState((device.name ?? '').trim());
+  useUnsaved(name.trim() !== savedAs, `the name of ${device.client}`);
   return (
     <form
       className="rename"
@@ -22,6 +26,7 @@ function RenameForm({ device, onDone }: { device: DeviceInfo; onDone: () => void
         setError('');
         try {
           await api(`/api/devices/${encodeURIComponent(device.client)}`, { method: 'PUT', body: JSON.stringify({ name: name.trim() }) });
+          setSavedAs(name.trim());
           onDone();
         } catch (err) {
           setError((err as Error).message);
