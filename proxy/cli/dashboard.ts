@@ -1,9 +1,8 @@
 // `leakscope dashboard --store postgres://…`: a dashboard-only node over a lab's shared store, until Ctrl-C.
 import { Command } from 'commander';
-import { log } from '../log';
 import { buildDashboardIfStale } from './build-dashboard';
 import { UsageError } from './errors';
-import { collect, port } from './start';
+import { closeOnSignal, collect, port } from './start';
 
 export function dashboardCommand(): Command {
   return new Command('dashboard')
@@ -21,20 +20,6 @@ export function dashboardCommand(): Command {
       const node = await startDashboardNode({ store: opts.store, uiHost: opts.uiHost, uiPort: opts.uiPort, uiAllowedHosts: opts.uiAllowedHost });
       say(`dashboard            ${node.uiUrl}${node.token ? `?token=${node.token}` : ''}`);
       say(`shared store         ${safeStoreUrl(opts.store)}  (every instance's flows; no proxy here)`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'stopping the dashboard node');
-        node.close().then(
-          () => process.exit(0),
-          (err: Error) => {
-            log.error({ err: err.message }, 'error while stopping');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
+      closeOnSignal('stopping the dashboard node', () => node.close());
     });
 }

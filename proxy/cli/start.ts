@@ -47,6 +47,28 @@ async function sayWireguard(app: Leakscope, say: (line: string) => void): Promis
   }
 }
 
+/** On SIGINT or SIGTERM (once): `close`, then `stopped` and exit 0; exit 1 when closing fails. */
+export function closeOnSignal(what: string, close: () => Promise<void>, stopped: () => void = () => undefined): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, what);
+    close().then(
+      () => {
+        stopped();
+        process.exit(0);
+      },
+      (err: Error) => {
+        log.error({ err: err.message }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
 export function startCommand(): Command {
   return new Command('start')
     .description('start the proxy and the dashboard')
@@ -123,23 +145,6 @@ export function startCommand(): Command {
       say(`data dir             ${resolveDataDir(opts.dataDir)}`);
       if (opts.store) say(`shared store         ${(await import('../store/pg-store')).safeStoreUrl(opts.store)}  (instance ${app.instance})`);
       say(`session              ${app.session.name}${app.session.flows ? ` (continued: ${app.session.flows} flows so far)` : ''}`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'stopping: finishing in-flight flows');
-        app.close().then(
-          () => {
-            say(`stopped; flows are saved in ${resolveDataDir(opts.dataDir)}`);
-            process.exit(0);
-          },
-          (err: Error) => {
-            log.error({ err: err.message }, 'error while stopping');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
+      closeOnSignal('stopping: finishing in-flight flows', () => app.close(), () => say(`stopped; flows are saved in ${resolveDataDir(opts.dataDir)}`));
     });
 }

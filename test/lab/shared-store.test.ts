@@ -111,7 +111,7 @@ describe('two instances, one PostgreSQL store', () => {
   });
 });
 
-describe('start --store with a database it cannot reach', () => {
+describe('start --store and dashboard --store with a database they cannot reach', () => {
   it('exits 2 with one line naming the store, without its password', async () => {
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
       // port 1 on loopback: nothing listens there
@@ -125,5 +125,19 @@ describe('start --store with a database it cannot reach', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/--store postgres:\/\/lab:\*\*\*@127\.0\.0\.1:1\/lab: cannot use the database \(.*ECONNREFUSED/);
     expect(r.stderr).not.toContain('secret');
+  }, 60_000);
+
+  it('dashboard --store: the same one line and exit 2; without --store, exit 2 saying what it needs', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stderr: string }>((resolve) => {
+        execFile(process.execPath, [BIN, 'dashboard', '--ui-port', '0', ...args], { env: { ...process.env, LEAKSCOPE_LOG: 'silent' }, timeout: 60_000 }, (err, _out, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+        );
+      });
+    const [away, none] = await Promise.all([run(['--store', 'postgres://lab:secret@127.0.0.1:1/lab']), run([])]);
+    expect(away.code).toBe(2);
+    expect(away.stderr.trim().split('\n')).toHaveLength(1);
+    expect(away.stderr).toMatch(/--store postgres:\/\/lab:\*\*\*@127\.0\.0\.1:1\/lab: cannot use the database \(.*ECONNREFUSED/);
+    expect(none).toEqual({ code: 2, stderr: 'leakscope: --store: the shared store to read, postgres://USER@HOST/DB\n' });
   }, 60_000);
 });
