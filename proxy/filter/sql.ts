@@ -77,12 +77,7 @@ export function filterSql(expr: FilterExpr): SqlCondition {
     case 'conf':
       return findingCondition('confidence = ?', [arg]);
     case 'enc':
-      // findings keeps one row per type and value; the encodings are in the flow's JSON
-      return {
-        sql: `EXISTS (SELECT 1 FROM json_each(flows.summary, '$.findings') j WHERE json_extract(j.value, '$.encoding') = ?
-                 OR '+' || json_extract(j.value, '$.encoding') || '+' LIKE ? ESCAPE '\\')`,
-        params: [arg, `%+${escapeLike(arg)}+%`],
-      };
+      return findingCondition(`(encoding = ? OR '+' || encoding || '+' LIKE ? ESCAPE '\\')`, [arg, `%+${escapeLike(arg)}+%`]);
     case 'cc':
       return { sql: 'lower(country) = ?', params: [arg] };
     case 'org':

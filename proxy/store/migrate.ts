@@ -1,7 +1,8 @@
 // Schema changes after the first one, in order; `PRAGMA user_version` records how many a database has had.
 // A database written before a change opens with the new code and keeps every flow.
 import type Database from 'better-sqlite3';
-import type { Flow } from '../../shared/types';
+import type { Flow, FlowSummary } from '../../shared/types';
+import { findingWriter } from './finding-rows';
 import { sessionName } from './session-log';
 
 type Migration = (db: Database.Database) => void;
@@ -57,6 +58,24 @@ const MIGRATIONS: Migration[] = [
       UPDATE flows SET first_type = (SELECT type FROM findings WHERE flow_id = flows.id ORDER BY rowid LIMIT 1) WHERE flagged = 1;
       CREATE INDEX flows_start ON flows(start, session_id, first_type);
     `);
+  },
+  // 5: each finding row says how the value was encoded (the matrix's chips, `~enc`), one row per type, value,
+  // device and encoding. The rows there were are written again from each flagged flow's stored summary, which
+  // holds every finding with its encoding.
+  (db) => {
+    db.exec('ALTER TABLE findings ADD COLUMN encoding TEXT');
+    const write = findingWriter(db);
+    const drop = db.prepare('DELETE FROM findings WHERE flow_id = ?');
+    const page = db.prepare('SELECT id, summary FROM flows WHERE flagged = 1 AND id > ? ORDER BY id LIMIT 500');
+    for (let after = 0; ; ) {
+      const rows = page.all(after) as { id: number; summary: string }[];
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        drop.run(row.id);
+        write({ ...(JSON.parse(row.summary) as FlowSummary), id: row.id });
+      }
+      after = rows[rows.length - 1].id;
+    }
   },
 ];
 

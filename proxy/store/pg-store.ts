@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { Flow } from '../../shared/types';
 import { summarize } from '../../shared/types';
 import { UsageError } from '../cli/errors';
-import { uniqueByTypeValue } from './flow-store';
+import { uniqueByTypeValue } from './finding-rows';
 
 /**
  * Schema changes in order; `leakscope_migrations` records which a database has had. Every instance runs them at
