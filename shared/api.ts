@@ -1,6 +1,7 @@
 // The dashboard server's HTTP API and socket.io events, as both sides see them.
 // Paths under /api; every response is JSON unless noted.
 import type { Rule } from './rules';
+import type { Issue } from './issues';
 import type { FlowSummary, IdentifierType, SummaryRow, TlsErrorEvent, UdpDroppedEvent } from './types';
 
 /**
@@ -69,6 +70,16 @@ export interface ServerConfig {
  * GET /api/rules — the rules in force and, per rule (same order), the flows it has touched since start.
  * PUT /api/rules with { rules } replaces them (validated, saved to the rules file) and answers like GET.
  */
+/**
+ * The 400 answer to PUT /api/identifiers or /api/rules with a document that does not validate: `error` the
+ * sentences joined by "; ", `issues` each fault with its path (`["devices", 0, "location", 0, "lat"]`, and as
+ * text `devices[0].location[0].lat`).
+ */
+export interface ValidationError {
+  error: string;
+  issues: Issue[];
+}
+
 export interface RulesResponse {
   rules: Rule[];
   touched: number[];

@@ -43,7 +43,12 @@ export interface Finding {
   /** Encodings undone to reach the value, outermost last, joined by `+` (e.g. `sha1+hex`). */
   encoding: string;
   confidence: Confidence;
+  /** the phone: the identifiers-file device whose value it is, or for a planted value the phone that sent it */
   device?: string;
+  /** a planted value's origin (`canaries`: a canary contact), where the identifiers-file entry is not a phone */
+  source?: string;
+  /** `contact`: the contact the value belongs to, as the identifiers file names it (else its first phone or e-mail) */
+  contact?: string;
   /** slug of the known tracker whose endpoint received it (Flow.tracker) */
   tracker?: string;
   /** `installed_apps`: how many distinct package names */

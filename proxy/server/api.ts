@@ -2,9 +2,10 @@
 // mutations (identifiers, device names, marks, rules, Android setup) go through requireSameOriginJson, downloads through
 // requireOwnOriginDownload.
 import express from 'express';
-import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
+import type { DeviceInfo, RulesResponse, ValidationError, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
 import { FilterError, parseFilter } from '../../shared/filter';
 import { parseIdentifiers } from '../../shared/identifiers';
+import type { Issue } from '../../shared/issues';
 import { parseRules } from '../../shared/rules';
 import type { TlsErrorEvent, UdpDroppedEvent } from '../../shared/types';
 import { addCanaries, makeCanaries, vcardFile } from '../cli/canaries';
@@ -55,6 +56,9 @@ function filterParam(v: unknown) {
 
 /** A query parameter that cannot mean anything (answered 400). */
 class QueryError extends Error {}
+
+/** A refused document: the sentences for people, and each fault's path for programs (shared/issues.ts). */
+const refusal = (issues: Issue[]): ValidationError => ({ error: issues.map((i) => i.message).join('; '), issues });
 
 const filterErrors: express.ErrorRequestHandler = (err, _req, res, next) => {
   if (err instanceof FilterError) return void res.status(400).json({ error: err.message, position: err.position });
@@ -168,7 +172,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   });
   api.put('/identifiers', (req, res) => {
     const parsed = parseIdentifiers(req.body);
-    if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+    if (!parsed.ok) return void res.status(400).json(refusal(parsed.issues));
     identifiers.set(parsed.value);
     res.json(parsed.value);
   });
@@ -198,7 +202,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   });
   api.put('/rules', (req, res) => {
     const parsed = parseRules(req.body);
-    if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+    if (!parsed.ok) return void res.status(400).json(refusal(parsed.issues));
     deps.rules.set(parsed.value);
     res.json(rulesResponse());
   });

@@ -1,14 +1,9 @@
 import { memo } from 'react';
+import { typeCounts } from '../../../shared/finding-counts';
 import type { FlowSummary } from '../../../shared/types';
 import { TypeBadge } from '../lib/TypeBadge';
 import { formatDateTime, formatSize, formatTime, pathOf } from '../lib/format';
 import { typeColor } from '../lib/labels';
-
-function typeCounts(flow: FlowSummary): [string, number][] {
-  const m = new Map<string, number>();
-  for (const f of flow.findings) m.set(f.type, (m.get(f.type) ?? 0) + 1);
-  return [...m.entries()];
-}
 
 export const FlowRow = memo(function FlowRow(props: {
   flow: FlowSummary;
@@ -20,7 +15,7 @@ export const FlowRow = memo(function FlowRow(props: {
   onOpen: (id: number) => void;
 }) {
   const { flow } = props;
-  const types = typeCounts(flow);
+  const types = typeCounts(flow.findings);
   const flagged = types.length > 0;
   const status = flow.error ? 'ERR' : flow.status ?? '…';
   return (
