@@ -35,17 +35,7 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX flows_marked ON flows(marked, id);
     `);
     const setDestination = db.prepare('UPDATE flows SET country = ?, org = ? WHERE id = ?');
-    // In pages: a statement cannot write while another iterates, and a large store must not sit whole in memory.
-    const page = db.prepare('SELECT id, flow FROM flows WHERE id > ? ORDER BY id LIMIT 500');
-    for (let after = 0; ; ) {
-      const rows = page.all(after) as { id: number; flow: string }[];
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        const flow = JSON.parse(row.flow) as Flow;
-        setDestination.run(flow.destination?.country ?? null, flow.destination?.org ?? null, row.id);
-      }
-      after = rows[rows.length - 1].id;
-    }
+    eachStored<Flow>(db, 'flow', '', (id, flow) => setDestination.run(flow.destination?.country ?? null, flow.destination?.org ?? null, id));
   },
   // 3: the full-text index moved to a file of its own, written by a thread of its own; the store fills it at open.
   (db) => db.exec('DROP TABLE IF EXISTS flow_text'),
@@ -66,18 +56,26 @@ const MIGRATIONS: Migration[] = [
     db.exec('ALTER TABLE findings ADD COLUMN encoding TEXT');
     const write = findingWriter(db);
     const drop = db.prepare('DELETE FROM findings WHERE flow_id = ?');
-    const page = db.prepare('SELECT id, summary FROM flows WHERE flagged = 1 AND id > ? ORDER BY id LIMIT 500');
-    for (let after = 0; ; ) {
-      const rows = page.all(after) as { id: number; summary: string }[];
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        drop.run(row.id);
-        write({ ...(JSON.parse(row.summary) as FlowSummary), id: row.id });
-      }
-      after = rows[rows.length - 1].id;
-    }
+    eachStored<FlowSummary>(db, 'summary', 'AND flagged = 1', (id, summary) => {
+      drop.run(id);
+      write({ ...summary, id });
+    });
   },
 ];
+
+/**
+ * Calls `fn` with each stored flow's (or summary's) JSON, parsed, oldest first. In pages: a statement cannot write
+ * while another iterates, and a large store must not sit whole in memory.
+ */
+function eachStored<T>(db: Database.Database, column: 'flow' | 'summary', where: string, fn: (id: number, value: T) => void): void {
+  const page = db.prepare(`SELECT id, ${column} AS json FROM flows WHERE id > ? ${where} ORDER BY id LIMIT 500`);
+  for (let after = 0; ; ) {
+    const rows = page.all(after) as { id: number; json: string }[];
+    if (rows.length === 0) break;
+    for (const row of rows) fn(row.id, JSON.parse(row.json) as T);
+    after = rows[rows.length - 1].id;
+  }
+}
 
 /** Brings `db` (already holding the first schema) up to date, each step in its own transaction. */
 export function migrate(db: Database.Database): void {
