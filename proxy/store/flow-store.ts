@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { TimelineResponse } from '../../shared/api';
 import type { DestinationUse, LeakGroup, SessionLeaks } from '../../shared/audit';
 import type { FilterExpr } from '../../shared/filter';
-import type { Finding, Flow, FlowSummary, SummaryRow } from '../../shared/types';
+import type { Flow, FlowSummary, SummaryRow } from '../../shared/types';
 import { summarize } from '../../shared/types';
 import { escapeLike, filterSql } from '../filter/sql';
 import { FlowTextIndex } from './flow-text-index';
