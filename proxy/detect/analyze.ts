@@ -4,7 +4,7 @@ import type { Finding } from '../../shared/types';
 import { coordinateHits, knownHits, ownedBy, type CoordinateHit, type KnownIndex } from './known/known-index';
 import type { PatternHit, Span } from './patterns/run';
 import { ScanBudget } from './patterns/budget';
-import { confirmHit, patternHits } from './patterns/run';
+import { confirmHit, patternHits, traitsOf } from './patterns/run';
 import { INSTALLED_APPS_MIN, packageNames } from './patterns/installed-apps';
 import { encodingName, type Segment } from './segment';
 
@@ -155,7 +155,9 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
   const apps = new Map<string, Segment>();
 
   for (const segment of segments) {
-    for (const name of packageNames(segment.text)) if (!apps.has(name)) apps.set(name, segment);
+    // one pass over the text for the package-name scan and every pattern row (read before the next segment)
+    const traits = traitsOf(segment.text);
+    for (const name of packageNames(segment.text, traits.letterDot)) if (!apps.has(name)) apps.set(name, segment);
     const known = knownHits(segment.text, index);
     for (const { form } of known) {
       const encoding = encodingName([...form.chain, ...segment.chain]);
@@ -168,7 +170,7 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
     for (const hit of knownCoordinates) coordinates.push({ hit, segment });
     // A pattern hit inside a known match is the same occurrence, already reported with more certainty.
     const knownSpans = known.length + knownCoordinates.length === 0 ? NO_SPANS : [...known.filter((k) => k.form.chain.length === 0), ...knownCoordinates];
-    for (const hit of patternHits(segment, knownSpans, true, budget)) {
+    for (const hit of patternHits(segment, knownSpans, true, budget, traits)) {
       const placed = { hit, segment };
       if (hit.unconfirmed) heldPhones.push(placed);
       else if (hit.part) coordinateParts.push(placed);

@@ -48,6 +48,16 @@ const MIGRATIONS: Migration[] = [
   },
   // 3: the full-text index moved to a file of its own, written by a thread of its own; the store fills it at open.
   (db) => db.exec('DROP TABLE IF EXISTS flow_text'),
+  // 4: flows by time, for the timeline and a time range (`from`, `to`). A flagged flow's first finding's type (its
+  // colour in the feed) is a column, and the index holds it and the session: the timeline of the store or of a
+  // session is counted from the index alone.
+  (db) => {
+    db.exec(`
+      ALTER TABLE flows ADD COLUMN first_type TEXT;
+      UPDATE flows SET first_type = (SELECT type FROM findings WHERE flow_id = flows.id ORDER BY rowid LIMIT 1) WHERE flagged = 1;
+      CREATE INDEX flows_start ON flows(start, session_id, first_type);
+    `);
+  },
 ];
 
 /** Brings `db` (already holding the first schema) up to date, each step in its own transaction. */

@@ -64,11 +64,9 @@ export function printableRuns(buf: Buffer): { text: string; offset: number }[] {
   return runs;
 }
 
-const PERCENT = /%[0-9A-Fa-f]{2}/;
-
 /** Form-style percent decoding that never throws (malformed UTF-8 becomes U+FFFD). */
-export function percentDecode(s: string): string | undefined {
-  if (!PERCENT.test(s)) return undefined;
+export function percentDecode(s: string, shape = textShape(s)): string | undefined {
+  if ((shape & SHAPE_PERCENT) === 0) return undefined;
   const spaced = s.replace(/\+/g, ' ');
   try {
     return decodeURIComponent(spaced);
@@ -80,9 +78,27 @@ export function percentDecode(s: string): string | undefined {
   }
 }
 
+/** Character classes, by bit: what each of the encodings below is written with. */
+const LOWER_HEX = 1;
+const UPPER_HEX = 2;
+const STANDARD = 4;
+const URL_SAFE = 8;
+const HEX_OR_DASH = 16;
+const CLASSES = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  const digit = /[0-9]/.test(ch);
+  const alnum = /[0-9A-Za-z]/.test(ch);
+  CLASSES[c] =
+    (digit || /[a-f]/.test(ch) ? LOWER_HEX : 0) |
+    (digit || /[A-F]/.test(ch) ? UPPER_HEX : 0) |
+    (alnum || ch === '+' || ch === '/' ? STANDARD : 0) |
+    (alnum || ch === '-' || ch === '_' ? URL_SAFE : 0) |
+    (/[0-9A-Fa-f-]/.test(ch) ? HEX_OR_DASH : 0);
+}
 /** Base64 (either alphabet) characters, `=` aside. */
-const B64_CHAR = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_') B64_CHAR[c.charCodeAt(0)] = 1;
+const isBase64Char = (c: number) => c < 128 && (CLASSES[c] & (STANDARD | URL_SAFE)) !== 0;
+
 /** Enough base64 for 12 bytes: the shortest encoded identifier worth a look. */
 const MIN_RUN_CHARS = 16;
 
@@ -99,7 +115,7 @@ export function encodedRuns(text: string): string[] | undefined {
   let start = 0;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 0;
-    if (c < 128 && B64_CHAR[c] === 1) continue;
+    if (isBase64Char(c)) continue;
     let end = i;
     while (end < text.length && text.charCodeAt(end) === 0x3d && end - i < 2) end++; // =
     if (end - start >= MIN_RUN_CHARS && (start > 0 || end < text.length)) (runs ??= []).push(text.slice(start, end));
@@ -109,23 +125,72 @@ export function encodedRuns(text: string): string[] | undefined {
   return runs;
 }
 
-const HEX = /^(?:[0-9a-f]{2})+$|^(?:[0-9A-F]{2})+$/;
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
+// What is asked of every plain-text value (does it hold a percent escape, is it hex, base64, a UUID, does it
+// hold a run worth decoding), answered in one pass over it with no regex.
 
-/** A UUID is valid URL-safe base64, and decodes to noise; telemetry holds one in every event. */
-const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+/** Holds a `%XX` escape. */
+export const SHAPE_PERCENT = 1;
+/** Hex digits in one case throughout (as encoders write it). */
+const SHAPE_HEX = 2;
+/** Standard or URL-safe base64: one alphabet throughout, at most two `=` of padding. */
+const SHAPE_BASE64 = 4;
+/** `8-4-4-4-12` hex digits: valid URL-safe base64, and it decodes to noise; telemetry holds one per event. */
+const SHAPE_UUID = 8;
+/** A run of at least RUN_CHARS base64 characters: what `encodedRuns` needs to find any. */
+export const SHAPE_RUN = 16;
+
+/** The base64 characters of a run `encodedRuns` takes: MIN_RUN_CHARS with its padding. */
+const RUN_CHARS = MIN_RUN_CHARS - 2;
+
+const PERCENT = /%[0-9A-Fa-f]{2}/;
+
+/** The SHAPE_ flags of `s`. */
+export function textShape(s: string): number {
+  // a native scan first: most values hold no `%`
+  const shape = s.includes('%') && PERCENT.test(s) ? SHAPE_PERCENT : 0;
+  const n = s.length;
+  // Base64 of 6 bytes or more, hex of 6 bytes, a run with its padding: none fits 6, 7, 9, 13 or 17 characters
+  // (a 13-digit millisecond clock, in every telemetry event).
+  if (n < 8 || (n % 4 === 1 && n < MIN_RUN_CHARS + 2)) return shape;
+  return shape | encodingShape(s);
+}
+
+/** SHAPE_HEX, SHAPE_BASE64, SHAPE_UUID and SHAPE_RUN of `s`. */
+function encodingShape(s: string): number {
+  const n = s.length;
+  let end = n;
+  if (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--; // =
+  if (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--;
+  let all = 0xff;
+  let run = 0;
+  let longest = 0;
+  let dashes = 0;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    const k = c < 128 ? CLASSES[c] : 0;
+    all &= k;
+    if ((k & (STANDARD | URL_SAFE)) !== 0) {
+      if (++run > longest) longest = run;
+      if (c === 0x2d) dashes++; // -
+    } else run = 0;
+  }
+  if (end === 0) return 0;
+  let shape = 0;
+  if (end === n && (all & (LOWER_HEX | UPPER_HEX)) !== 0) shape |= SHAPE_HEX;
+  if ((all & (STANDARD | URL_SAFE)) !== 0) shape |= SHAPE_BASE64;
+  if (n === 36 && end === n && (all & HEX_OR_DASH) !== 0 && dashes === 4 && s.charCodeAt(8) === 0x2d && s.charCodeAt(13) === 0x2d && s.charCodeAt(18) === 0x2d && s.charCodeAt(23) === 0x2d) shape |= SHAPE_UUID;
+  if (longest >= RUN_CHARS) shape |= SHAPE_RUN;
+  return shape;
+}
 
 /** Standard or URL-safe base64 text, a UUID excepted: worth decoding when it holds 6 bytes or more. */
-export function base64Text(s: string): boolean {
-  if (s.length < 8 || s.length % 4 === 1) return false;
-  if (s.length === 36 && s.charCodeAt(8) === 0x2d && UUID.test(s)) return false; // -
-  return BASE64.test(s) || BASE64URL.test(s);
+export function base64Text(s: string, shape = textShape(s)): boolean {
+  return s.length >= 8 && s.length % 4 !== 1 && (shape & (SHAPE_BASE64 | SHAPE_UUID)) === SHAPE_BASE64;
 }
 
 /** Hex text of at least 6 bytes (one case throughout, as encoders write it). */
-export function hexText(s: string): boolean {
-  return s.length >= 12 && s.length % 2 === 0 && HEX.test(s);
+export function hexText(s: string, shape = textShape(s)): boolean {
+  return s.length >= 12 && s.length % 2 === 0 && (shape & SHAPE_HEX) !== 0;
 }
 
 // Telling a decoded blob that yields nothing from one worth scanning, without making it a Buffer: most

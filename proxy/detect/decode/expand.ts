@@ -3,7 +3,7 @@
 //
 // Synchronous unless a blob is big enough to need the streaming inflater: every function returns
 // `undefined` when it is done, or a Promise for the rest of its work. Ordinary requests never allocate one.
-import { asText, barren, base64Text, binaryText, decodeBase64ToScratch, decodeHexToScratch, encodedRuns, hexText, percentDecode, printableRuns, scratch, sniffCompression, utf8Text } from './bytes';
+import { asText, barren, base64Text, binaryText, decodeBase64ToScratch, decodeHexToScratch, encodedRuns, hexText, percentDecode, printableRuns, scratch, SHAPE_RUN, sniffCompression, textShape, utf8Text } from './bytes';
 import { form, jsonAt, vcard, xml, type Leaf } from './containers';
 import { inflate } from './inflate';
 import { jwtPayload } from './jwt';
@@ -68,15 +68,17 @@ function expandNotJson(text: string, trimmed: string, place: Place, sink: Segmen
     const leaves = container(trimmed);
     if (leaves) return expandLeaves(leaves, 0, place, sink, false);
   }
+  const shape = textShape(trimmed);
   // Percent-escapes are unambiguous: the decoded text says all the raw one does, with the right chain.
-  const unescaped = place.chain.length < MAX_CHAIN ? percentDecode(trimmed) : undefined;
+  const unescaped = place.chain.length < MAX_CHAIN ? percentDecode(trimmed, shape) : undefined;
   if (unescaped !== undefined && unescaped !== trimmed) return expandValue(unescaped, within(place, 'urlencoded'), sink);
   sink.emit(text, place);
   if (place.chain.length >= MAX_CHAIN) return undefined;
   const claims = jwtPayload(trimmed);
   if (claims !== undefined) return expandValue(claims, within(place, 'jwt'), sink);
-  const encoded = expandEncoded(trimmed, place, sink);
-  return encoded === null ? expandEmbedded(trimmed, place, sink) : encoded;
+  const encoded = expandEncoded(trimmed, place, sink, shape);
+  if (encoded !== null) return encoded;
+  return (shape & SHAPE_RUN) !== 0 ? expandEmbedded(trimmed, place, sink) : undefined;
 }
 
 /**
@@ -84,13 +86,13 @@ function expandNotJson(text: string, trimmed: string, place: Place, sink: Segmen
  * here, before it is a Buffer and a Place: `barren` says when scanning it would find nothing (a message of
  * protobuf varints has no printable run, so it is looked at first).
  */
-function expandEncoded(text: string, place: Place, sink: SegmentSink): Pending | null {
-  if (hexText(text)) {
+function expandEncoded(text: string, place: Place, sink: SegmentSink, shape = textShape(text)): Pending | null {
+  if (hexText(text, shape)) {
     const n = decodeHexToScratch(text);
     if (barren(scratch(), n) && !protobufShaped(scratch(), n)) return undefined;
     return expandBytes(Buffer.from(text, 'hex'), within(place, 'hex'), sink);
   }
-  if (base64Text(text)) {
+  if (base64Text(text, shape)) {
     const n = decodeBase64ToScratch(text);
     if (n < 6 || (barren(scratch(), n) && !protobufShaped(scratch(), n))) return undefined;
     return expandBytes(Buffer.from(text, 'base64'), within(place, 'base64'), sink);

@@ -19,6 +19,31 @@ export type ProtoField =
  */
 const cutShort = (buf: Buffer, pos: number) => pos > buf.length || (buf[pos - 1] & 0x80) !== 0;
 
+/** No byte without its top bit among the `max` bytes of `buf` from `pos`: no varint ends there. */
+function unended(buf: Buffer, pos: number, max: number): boolean {
+  const end = Math.min(buf.length, pos + max);
+  for (let i = pos; i < end; i++) if (buf[i] < 0x80) return false;
+  return true;
+}
+
+// Where the Reader would throw, the checks below say so first: a thrown RangeError costs more than reading
+// a whole small message, and most blobs tried as messages are not one. Each rejects only what the Reader's
+// read at that point throws on (or what `cutShort` then refuses), so the outcome is the same.
+/** `uint32` throws on a varint that does not end within the last 4 bytes. */
+const uint32Throws = (buf: Buffer, pos: number) => buf.length - pos < 5 && unended(buf, pos, 5);
+/** `uint64` throws on, or reads cut short, a varint that does not end within 10 bytes. */
+const uint64Fails = (buf: Buffer, pos: number) => unended(buf, pos, 10);
+
+/** Reads a length-delimited field, or undefined where `reader.bytes()` would throw: its length runs past the end. */
+function lengthDelimited(reader: protobuf.Reader, buf: Buffer): Buffer | undefined {
+  const at = reader.pos;
+  if (uint32Throws(buf, at)) return undefined;
+  const length = reader.uint32();
+  if (reader.pos + length > reader.len) return undefined;
+  reader.pos = at;
+  return reader.bytes() as Buffer;
+}
+
 /**
  * The fields of `buf` read as one protobuf message, or undefined when it is not one: a wire type that is
  * not varint, 64-bit, length-delimited or 32-bit (groups are long deprecated), field number 0 or past
@@ -30,12 +55,14 @@ export function protobufFields(buf: Buffer): ProtoField[] | undefined {
   const fields: ProtoField[] = [];
   try {
     while (reader.pos < reader.len) {
+      if (uint32Throws(buf, reader.pos)) return undefined;
       const tag = reader.uint32();
       if (cutShort(buf, reader.pos)) return undefined;
       const field = tag >>> 3;
       if (field === 0 || field >= MAX_FIELD) return undefined;
       switch (tag & 7) {
         case 0: {
+          if (uint64Fails(buf, reader.pos)) return undefined;
           const v = reader.uint64() as unknown as { low: number; high: number };
           if (cutShort(buf, reader.pos)) return undefined;
           fields.push({ field, wire: 0, low: v.low >>> 0, high: v.high >>> 0 });
@@ -43,14 +70,19 @@ export function protobufFields(buf: Buffer): ProtoField[] | undefined {
         }
         case 1: {
           const at = reader.pos;
+          if (at + 8 > reader.len) return undefined;
           const v = reader.fixed64() as unknown as { low: number; high: number };
           fields.push({ field, wire: 1, low: v.low >>> 0, high: v.high >>> 0, double: buf.readDoubleLE(at) });
           break;
         }
-        case 2:
-          fields.push({ field, wire: 2, bytes: reader.bytes() as Buffer });
+        case 2: {
+          const bytes = lengthDelimited(reader, buf);
+          if (!bytes) return undefined;
+          fields.push({ field, wire: 2, bytes });
           break;
+        }
         case 5:
+          if (reader.pos + 4 > reader.len) return undefined;
           fields.push({ field, wire: 5, float: reader.float() });
           break;
         default:
@@ -58,7 +90,7 @@ export function protobufFields(buf: Buffer): ProtoField[] | undefined {
       }
     }
   } catch {
-    // a length or a fixed-size field that runs past the end
+    // a read the checks above do not foresee (an over-long varint) that runs past the end
     return undefined;
   }
   return reader.pos === reader.len ? fields : undefined;

@@ -27,18 +27,9 @@ const CLASS_NAME = /^[A-Z].*[a-z]/;
 /** `in.appcenter.ms`, `de.ioam.de`: a country subdomain and a country domain make a host name. */
 const HOST_LIKE = /^[a-z]{2}\.[^.]+(?:\.[^.]+)*\.[a-z]{2}$/;
 
-/** A letter right before a dot: numbers (`12.5`, the commonest dotted text) never have one. */
-function letterDot(text: string): boolean {
-  for (let at = text.indexOf('.'); at > 0; at = text.indexOf('.', at + 1)) {
-    const c = text.charCodeAt(at - 1) | 0x20;
-    if (c >= 97 && c <= 122) return true;
-  }
-  return false;
-}
-
-/** The package names written in `text`. */
-export function packageNames(text: string): string[] {
-  if (!letterDot(text)) return [];
+/** The package names written in `text`; `letterDot`: it has a letter right before a dot (see `TextTraits`). */
+export function packageNames(text: string, letterDot: boolean): string[] {
+  if (!letterDot) return [];
   const names: string[] = [];
   PACKAGE.lastIndex = 0;
   for (let m = PACKAGE.exec(text); m !== null; m = PACKAGE.exec(text)) {

@@ -26,56 +26,74 @@ export interface Span {
   end: number;
 }
 
-/** Reused for every segment: read only by the rows' `worthALook`, within one synchronous call. */
-const traits: TextTraits = { digitRun: 0, at: false, separator: false };
+/** Reused for every segment: read within one synchronous call (see `traitsOf`). */
+const traits: TextTraits = { digitRun: 0, at: false, macSpaced: false, firstColonOrEquals: -1, letterDot: false };
+
+/** The traits of `text`, in an object reused for every segment: read them before the next call. */
+export function traitsOf(text: string): TextTraits {
+  textTraits(text, traits);
+  return traits;
+}
+
+/** The rows worth running under one key (their `keyWorthALook` holds), each with its context for that key. */
+interface KeyRows {
+  rows: readonly PatternDetector[];
+  ctxs: readonly DetectorContext[];
+  /** the key says nothing alone: its parent key decides (see `rowsFor`) */
+  parentMatters: boolean;
+}
 
 /**
- * Each row's context for one key (with its parent key, in a list or not), built once: keys repeat across
- * segments and requests, and every row asks about them.
+ * The rows for one key (with its parent key, in a list or not), built once: keys repeat across segments and
+ * requests, and every row asks about them. Keyed by the key alone, or by key and parent where it matters.
  */
-const contexts = [new Map<string, readonly DetectorContext[]>(), new Map<string, readonly DetectorContext[]>()];
+const keyRows = [new Map<string, KeyRows>(), new Map<string, KeyRows>()];
 
 /** The parent key matters only under a key that says nothing alone, or an entry's key of a Wi-Fi list. */
 const PARENT_MATTERS = new Set([...GENERIC_KEYS, ...WIFI_ENTRY_KEYS]);
 
-/** Whether a key's parent matters, per key: asked for every segment. */
-const parentMatters = new Map<string, boolean>();
-
-function parentMattersFor(key: string): boolean {
-  let answer = parentMatters.get(key);
-  if (answer === undefined) {
-    answer = PARENT_MATTERS.has(flatKey(key));
-    if (parentMatters.size > 10_000) parentMatters.clear();
-    parentMatters.set(key, answer);
-  }
-  return answer;
-}
-
-function contextsFor(key: string, parentKey: string, inList: boolean): readonly DetectorContext[] {
-  const parent = parentKey && parentMattersFor(key) ? parentKey : '';
-  const byKey = contexts[inList ? 1 : 0];
-  const cacheKey = parent ? `${key}\u0000${parent}` : key;
-  let rows = byKey.get(cacheKey);
-  if (rows) return rows;
+function buildRows(key: string, parent: string, inList: boolean): KeyRows {
   const negative = keyHasAny(key, NOT_AN_IDENTIFIER);
   const generic = GENERIC_KEYS.has(flatKey(key));
-  rows = PATTERN_DETECTORS.map((row) => ({
-    key,
-    parentKey: parent,
-    inList,
-    telling: row.tells ? row.tells(key, parent) : keyHasAny(key, row.tellingKeys) || (generic && keyHasAny(parent, row.tellingKeys)),
-    negative,
-  }));
+  const rows: PatternDetector[] = [];
+  const ctxs: DetectorContext[] = [];
+  for (const row of PATTERN_DETECTORS) {
+    const ctx = {
+      key,
+      parentKey: parent,
+      inList,
+      telling: row.tells ? row.tells(key, parent) : keyHasAny(key, row.tellingKeys) || (generic && keyHasAny(parent, row.tellingKeys)),
+      negative,
+    };
+    if (row.keyWorthALook && !row.keyWorthALook(ctx)) continue;
+    rows.push(row);
+    ctxs.push(ctx);
+  }
+  return { rows, ctxs, parentMatters: PARENT_MATTERS.has(flatKey(key)) };
+}
+
+function rowsFor(key: string, parentKey: string, inList: boolean): KeyRows {
+  const byKey = keyRows[inList ? 1 : 0];
+  let own = byKey.get(key);
+  if (!own) own = remember(byKey, key, buildRows(key, '', inList));
+  if (!parentKey || !own.parentMatters) return own;
+  const both = `${key}\u0000${parentKey}`;
+  return byKey.get(both) ?? remember(byKey, both, buildRows(key, parentKey, inList));
+}
+
+function remember(byKey: Map<string, KeyRows>, cacheKey: string, entry: KeyRows): KeyRows {
   if (byKey.size > 10_000) byKey.clear();
-  byKey.set(cacheKey, rows);
-  return rows;
+  byKey.set(cacheKey, entry);
+  return entry;
 }
 
 /** `ifa:38400000-…`, `imei=8651…`: a telling word that opens the value stands for its key. */
 const PREFIXED = /^([A-Za-z][A-Za-z0-9_]{1,15})[:=](?=[^\s:=])/;
 
-function prefixOf(text: string): RegExpExecArray | undefined {
-  if (text.length < 8) return undefined;
+/** `separator`: where the first `:` or `=` of `text` is (see `TextTraits`). */
+function prefixOf(text: string, separator: number): RegExpExecArray | undefined {
+  // the word before the separator is 2 to 16 characters long, and holds neither
+  if (text.length < 8 || separator < 2 || separator > 16) return undefined;
   // a word of up to 16 letters, digits and _, then : or = (checked by hand before the regex runs)
   let i = 0;
   for (; i < 17 && i < text.length; i++) {
@@ -96,27 +114,27 @@ const overlaps = (spans: readonly Span[], start: number, end: number) => spans.s
  * key) is returned unvalidated, weak and `unconfirmed`: validating (a phone number's is costly) can wait until
  * the caller knows it has enough siblings to matter.
  */
-export function patternHits(segment: Segment, known: readonly Span[] = [], holdWeak = false, budget = new ScanBudget()): PatternHit[] {
+export function patternHits(segment: Segment, known: readonly Span[] = [], holdWeak = false, budget = new ScanBudget(), measured = traitsOf(segment.text)): PatternHit[] {
   const hits: PatternHit[] = [];
   // Nothing any row looks for can be in a segment without a digit or an @.
-  if (!textTraits(segment.text, traits)) return hits;
-  const prefix = prefixOf(segment.text);
+  if (measured.digitRun === 0 && !measured.at) return hits;
+  const prefix = prefixOf(segment.text, measured.firstColonOrEquals);
   if (prefix) {
     const offset = prefix[0].length;
     const rest = segment.text.slice(offset);
-    if (textTraits(rest, traits)) rowHits(rest, offset, contextsFor(prefix[1], '', segment.inList), known, holdWeak, budget, hits);
+    if (textTraits(rest, traits)) rowHits(rest, offset, rowsFor(prefix[1], '', segment.inList), traits, known, holdWeak, budget, hits);
     return hits;
   }
-  rowHits(segment.text, 0, contextsFor(segment.key, segment.parentKey, segment.inList), known, holdWeak, budget, hits);
+  rowHits(segment.text, 0, rowsFor(segment.key, segment.parentKey, segment.inList), measured, known, holdWeak, budget, hits);
   return hits;
 }
 
-/** Every row's hits in `text` (which starts `offset` into the segment), the traits already taken. */
-function rowHits(text: string, offset: number, ctxs: readonly DetectorContext[], known: readonly Span[], holdWeak: boolean, budget: ScanBudget, hits: PatternHit[]): void {
-  for (let r = 0; r < PATTERN_DETECTORS.length; r++) {
-    const row = PATTERN_DETECTORS[r];
+/** The hits of the rows for a key in `text` (which starts `offset` into the segment), with its traits. */
+function rowHits(text: string, offset: number, { rows, ctxs }: KeyRows, measured: TextTraits, known: readonly Span[], holdWeak: boolean, budget: ScanBudget, hits: PatternHit[]): void {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
     const ctx = ctxs[r];
-    if (!row.worthALook(text, ctx, traits)) continue;
+    if (row.worthALook && !row.worthALook(text, ctx, measured)) continue;
     // exec on the row's own regex, not matchAll: that clones the regex on every call.
     const candidates = row.candidates;
     candidates.lastIndex = 0;

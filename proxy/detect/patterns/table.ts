@@ -44,14 +44,28 @@ export interface DetectorContext {
   negative: boolean;
 }
 
-/** What one pass over a value tells every row's `worthALook`: see `textTraits`. */
+/** What one pass over a value tells every row's `worthALook`, the value-prefix check and the package-name scan. */
 export interface TextTraits {
   /** length of the longest run of ASCII digits */
   digitRun: number;
   /** holds an `@` */
   at: boolean;
-  /** holds a `:` or `-` */
-  separator: boolean;
+  /** two `:` or `-` three characters apart, as in `a0:86:c6` (what a separated MAC address needs) */
+  macSpaced: boolean;
+  /** index of the first `:` or `=` (where a value prefix like `ifa:` would end), -1 for none */
+  firstColonOrEquals: number;
+  /** a letter right before a `.`: a package name needs one; numbers (`12.5`, the commonest dotted text) never have one */
+  letterDot: boolean;
+}
+
+const DIGIT = 1;
+const LETTER = 2;
+/** `@`, `:`, `-`, `=`, `.`: each looked at on its own */
+const MARK = 4;
+const TRAIT_CLASSES = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  TRAIT_CLASSES[c] = /[0-9]/.test(ch) ? DIGIT : /[A-Za-z]/.test(ch) ? LETTER : '@:-=.'.includes(ch) ? MARK : 0;
 }
 
 /** The traits of `text`, written into `out`; false when it has neither a digit nor an `@` (no row can hit). */
@@ -59,20 +73,33 @@ export function textTraits(text: string, out: TextTraits): boolean {
   let run = 0;
   let longest = 0;
   let at = false;
-  let separator = false;
+  let lastSeparator = -4;
+  let macSpaced = false;
+  let firstColonOrEquals = -1;
+  let letterDot = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
+    const k = c < 128 ? TRAIT_CLASSES[c] : 0;
+    if (k === DIGIT) {
       if (++run > longest) longest = run;
       continue;
     }
     run = 0;
-    if (c === 64) at = true;
-    else if (c === 58 || c === 45) separator = true;
+    if (k !== MARK) continue;
+    if (c === 0x40) at = true; // @
+    else if (c === 0x3a || c === 0x2d) { // : -
+      if (i - lastSeparator === 3) macSpaced = true;
+      lastSeparator = i;
+      if (c === 0x3a && firstColonOrEquals < 0) firstColonOrEquals = i;
+    } else if (c === 0x3d) { // =
+      if (firstColonOrEquals < 0) firstColonOrEquals = i;
+    } else if (i > 0 && TRAIT_CLASSES[text.charCodeAt(i - 1)] === LETTER) letterDot = true; // .
   }
   out.digitRun = longest;
   out.at = at;
-  out.separator = separator;
+  out.macSpaced = macSpaced;
+  out.firstColonOrEquals = firstColonOrEquals;
+  out.letterDot = letterDot;
   return longest > 0 || at;
 }
 
@@ -95,10 +122,16 @@ export interface PatternDetector {
   /** global regex finding candidates in a decoded value */
   candidates: RegExp;
   /**
-   * cheap test a value must pass before `candidates` runs; the row is skipped otherwise. It only rules out
-   * values in which `candidates` and `accept` could find nothing, so it never changes what the row reports.
+   * What the key alone must be for the row to run (default: any): asked once per key, not per value. Like
+   * `worthALook`, it only rules out what `accept` would refuse.
    */
-  worthALook: (text: string, ctx: DetectorContext, traits: TextTraits) => boolean;
+  keyWorthALook?: (ctx: DetectorContext) => boolean;
+  /**
+   * cheap test a value must pass before `candidates` runs (default: any); the row is skipped otherwise. It only
+   * rules out values in which `candidates` and `accept` could find nothing, so it never changes what the row
+   * reports.
+   */
+  worthALook?: (text: string, ctx: DetectorContext, traits: TextTraits) => boolean;
   /** `budget`: what this scan may still spend on costly validations */
   accept(candidate: string, ctx: DetectorContext, budget: ScanBudget): Accepted | string | undefined;
   /**
@@ -153,7 +186,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'meid',
     tellingKeys: MEID_KEYS,
     candidates: /(?<![0-9A-Za-z])[0-9A-Fa-f]{14}(?![0-9A-Za-z])/g,
-    worthALook: (_, ctx) => ctx.telling,
+    keyWorthALook: (ctx) => ctx.telling,
     // Hex MEIDs have a manufacturer code of A0–FF; decimal-only strings are IMEI territory.
     accept: (c, ctx) => (ctx.telling && /^[a-fA-F]/.test(c) && mixedHex(c) && !placeholderHex(c) ? c.toUpperCase() : undefined),
   },
@@ -179,7 +212,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'mac_address',
     tellingKeys: MAC_KEYS,
     candidates: MAC_CANDIDATES,
-    worthALook: (t, ctx, traits) => ctx.telling || (traits.separator && MAC_SHAPED.test(t)),
+    worthALook: (t, ctx, traits) => ctx.telling || (traits.macSpaced && MAC_SHAPED.test(t)),
     // under a Wi-Fi key it is an access point's: the `wifi` row's
     accept: (c, ctx) => (wifiKey(ctx.key, ctx.parentKey) ? undefined : normalMac(c, ctx.telling)),
   },
@@ -188,7 +221,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     tellingKeys: WIFI_KEYS,
     tells: wifiKey,
     candidates: MAC_CANDIDATES,
-    worthALook: (_, ctx) => ctx.telling,
+    keyWorthALook: (ctx) => ctx.telling,
     accept: (c, ctx) => (ctx.telling ? normalMac(c, true) : undefined),
   },
   {
@@ -205,14 +238,14 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'android_id',
     tellingKeys: ANDROID_ID_KEYS,
     candidates: /(?<![0-9A-Za-z-])[0-9a-fA-F]{16}(?![0-9A-Za-z-])/g,
-    worthALook: (_, ctx) => ctx.telling,
+    keyWorthALook: (ctx) => ctx.telling,
     accept: (c, ctx) => (ctx.telling && mixedHex(c) && !placeholderHex(c) ? c.toLowerCase() : undefined),
   },
   {
     type: 'advertising_id',
     tellingKeys: ADVERTISING_ID_KEYS,
     candidates: /(?<![0-9A-Za-z-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Za-z-])/g,
-    worthALook: (_, ctx) => ctx.telling,
+    keyWorthALook: (ctx) => ctx.telling,
     accept: (c, ctx) => (ctx.telling && !placeholderHex(c) ? c.toLowerCase() : undefined),
   },
   {
@@ -220,7 +253,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     tellingKeys: PHONE_KEYS,
     candidates: /(?<![\w+])\+?\d[\d ().-]{4,20}\d(?!\w)/g,
     weakUnlessTelling: true,
-    worthALook: (_, ctx) => (ctx.telling || ctx.inList) && !ctx.negative,
+    keyWorthALook: (ctx) => (ctx.telling || ctx.inList) && !ctx.negative,
     accept: (c, ctx, budget) => {
       if (ctx.negative || (!ctx.telling && !ctx.inList) || !budget.takePhoneValidation()) return undefined;
       const parsed = parsePhone(c);
@@ -232,7 +265,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     type: 'location',
     tellingKeys: new Set([...LAT_KEYS, ...LON_KEYS, ...PAIR_KEYS]),
     candidates: /(?<![\d.])-?\d{1,3}\.\d{3,}(?:\s*[,; ]\s*-?\d{1,3}\.\d{3,})?(?![\d.])/g,
-    worthALook: (_, ctx) => ctx.telling,
+    keyWorthALook: (ctx) => ctx.telling,
     accept: (c, ctx) => {
       const numbers = c.split(/\s*[,; ]\s*/);
       if (numbers.length === 2) {
