@@ -7,9 +7,9 @@
 //   3. the same plus 200 real requests a second through the proxy for 10 s, a tenth of them carrying the
 //      test phone's IMEI (flagged); some are marked to time response → row in the feed.
 // The machine is shared: read each phase against the baseline of the same run, not the milliseconds alone.
-// Search latency over the same 100,000 flows is timed through the API right after seeding.
+// Search, timeline and matrix latency over the same 100,000 flows is timed through the API right after seeding.
 //   node --import tsx bench/dashboard.ts            (everything)
-//   node --import tsx bench/dashboard.ts --search   (only the search timings)
+//   node --import tsx bench/dashboard.ts --search   (only the API timings: search, timeline, matrix)
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { CDPSession, Page } from 'playwright-core';
@@ -63,6 +63,8 @@ export interface DashboardBench {
   /** response received → its row in the DOM, over the marked requests */
   latency: { samples: number; missing: number; medianMs: number; p95Ms: number; maxMs: number };
   search: SearchTiming[];
+  /** the timeline strip's counts, and the matrix narrowed to a time range */
+  aggregates: SearchTiming[];
 }
 
 export interface SearchTiming {
@@ -73,25 +75,48 @@ export interface SearchTiming {
   ratio: number;
 }
 
-/** Times each of SEARCHES through the API of a leakscope holding the seeded flows. */
-export async function benchSearch(uiUrl: string): Promise<SearchTiming[]> {
+/** Times each GET of `paths` (under /api/, median of SEARCH_RUNS); `matches` is what `count` reads in the answer. */
+async function timeRequests(uiUrl: string, paths: [string, string][], count: (body: unknown) => number): Promise<SearchTiming[]> {
   const out: SearchTiming[] = [];
-  for (const [name, query] of SEARCHES) {
+  for (const [name, query] of paths) {
     const times: number[] = [];
     let matches = 0;
     for (let run = 0; run < SEARCH_RUNS; run++) {
       const t = performance.now();
-      const res = await fetch(`${uiUrl}api/flows?limit=200&${query}`);
+      const res = await fetch(`${uiUrl}api/${query}`);
       if (!res.ok) throw new Error(`${name}: ${res.status} ${await res.text()}`);
-      matches = ((await res.json()) as unknown[]).length;
+      matches = count(await res.json());
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
     const medianMs = quantile(times, 0.5);
     out.push({ name, matches, medianMs, ratio: medianMs / (out[0]?.medianMs ?? medianMs) });
   }
+  return out;
+}
+
+/** Times each of SEARCHES through the API of a leakscope holding the seeded flows. */
+export async function benchSearch(uiUrl: string): Promise<SearchTiming[]> {
+  const out = await timeRequests(uiUrl, SEARCHES.map(([name, q]) => [name, `flows?limit=200&${q}`]), (body) => (body as unknown[]).length);
   if (out[1].matches !== 1) throw new Error(`the rare word found ${out[1].matches} flows, not 1`);
   return out;
+}
+
+/** Times the timeline's counts (and the matrix) over the seeded flows; `now` is the seeding's. */
+export async function benchAggregates(uiUrl: string, now: number): Promise<SearchTiming[]> {
+  const hour = `from=${now - 2 * 3_600_000}&to=${now - 3_600_000}`;
+  const paths: [string, string][] = [
+    ['summary (the matrix)', 'summary'],
+    ['timeline', 'timeline'],
+    ['timeline ~t imei', `timeline?filter=${encodeURIComponent('~t imei')}`],
+    ['timeline of a session', 'timeline?session=1'],
+    ['flows in one hour', `flows?limit=200&${hour}`],
+    ['summary of one hour', `summary?${hour}`],
+  ];
+  return timeRequests(uiUrl, paths, (body) => {
+    const b = body as { buckets?: unknown[]; rows?: unknown[] } | unknown[];
+    return Array.isArray(b) ? b.length : (b.buckets ?? b.rows ?? []).length;
+  });
 }
 
 export function searchReport(rows: SearchTiming[]): string[] {
@@ -101,14 +126,22 @@ export function searchReport(rows: SearchTiming[]): string[] {
   ];
 }
 
-/** Only the search part: seed a leakscope with the same 100,000 flows and time the searches. */
-export async function benchSearchOnly(): Promise<SearchTiming[]> {
+export function aggregatesReport(rows: SearchTiming[]): string[] {
+  return [
+    `timeline and matrix over ${SEEDED.toLocaleString('en')} flows (median of ${SEARCH_RUNS}; rows: buckets, matrix rows or flows):`,
+    ...rows.map((r) => `  ${r.name.padEnd(24)} ${String(r.matches).padStart(4)} rows   ${r.medianMs.toFixed(1).padStart(7)} ms  ×summary ${r.ratio.toFixed(2)}`),
+  ];
+}
+
+/** Only the API part: seed a leakscope with the same 100,000 flows and time the searches, timeline and matrix. */
+export async function benchSearchOnly(): Promise<string[]> {
   const dataDir = tempDataDir('bench-search');
   const app = await startApp(dataDir);
   try {
     const now = Date.now();
     for (let i = 0; i < SEEDED; i++) app.store.add(seedFlow(i, now));
-    return await benchSearch(`http://127.0.0.1:${app.uiPort}/`);
+    const url = `http://127.0.0.1:${app.uiPort}/`;
+    return [...searchReport(await benchSearch(url)), ...aggregatesReport(await benchAggregates(url, now))];
   } finally {
     await app.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -140,7 +173,7 @@ const SEARCHES: [string, string][] = [
 ];
 
 /** A day of captured flows from two phones: varied hosts and paths, a tenth flagged with one to three findings. */
-function seedFlow(i: number, now: number): Omit<Flow, 'id'> {
+export function seedFlow(i: number, now: number): Omit<Flow, 'id'> {
   const host = HOSTS[i % HOSTS.length];
   const client = i % 3 === 0 ? '192.168.1.23' : '127.0.0.1';
   const device = client === '127.0.0.1' ? PHONE.name : undefined;
@@ -377,6 +410,7 @@ export async function benchDashboard(): Promise<DashboardBench> {
     for (let i = 0; i < SEEDED; i++) app.store.add(seedFlow(i, now));
     const seedMs = performance.now() - seedStart;
     const search = await benchSearch(url);
+    const aggregates = await benchAggregates(url, now);
 
     const loadStart = performance.now();
     await page.goto(url);
@@ -425,6 +459,7 @@ export async function benchDashboard(): Promise<DashboardBench> {
       load: { sent: result.sent, ok: result.ok, errors: result.errors, skipped: result.skipped, sendRate: result.sent / result.seconds, flagged: app.store.summaries({ flagged: true, after: seededLastId, limit: 5000 }).length },
       latency: { samples: lat.length, missing, medianMs: quantile(lat, 0.5), p95Ms: quantile(lat, 0.95), maxMs: lat.at(-1) ?? NaN },
       search,
+      aggregates,
     };
   } finally {
     await browser.close();
@@ -447,11 +482,12 @@ export function dashboardReport(r: DashboardBench): string[] {
     `load: ${r.load.sent} requests sent (${r.load.sendRate.toFixed(0)}/s), ${r.load.ok} ok, ${r.load.errors} errors, ${r.load.skipped} skipped (too many in flight), ${r.load.flagged} flagged`,
     `response → row in the feed: median ${r.latency.medianMs.toFixed(0)} ms, p95 ${r.latency.p95Ms.toFixed(0)} ms, max ${r.latency.maxMs.toFixed(0)} ms (${r.latency.samples} marked requests, ${r.latency.missing} never seen)`,
     ...searchReport(r.search),
+    ...aggregatesReport(r.aggregates),
   ];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // `--search`: only the search timings (no browser)
-  const lines = process.argv.includes('--search') ? searchReport(await benchSearchOnly()) : dashboardReport(await benchDashboard());
+  const lines = process.argv.includes('--search') ? await benchSearchOnly() : dashboardReport(await benchDashboard());
   for (const line of lines) console.log(line);
 }

@@ -117,16 +117,22 @@ export function mitmdumpInstalled(): boolean {
   return spawnSync('mitmdump', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** mitmdump with its own confdir (its CA is created there), trusting the upstream's CA, flows not printed. */
-export async function startMitmdump(upstreamCaFile: string): Promise<Started & { port: number; caPem: string }> {
+/**
+ * mitmdump with its own confdir (its CA is created there), trusting the upstream's CA, flows not printed. With
+ * `keepLog` it logs at info level and `log()` returns all of it (bench/fidelity.ts reads what it says of TLS).
+ */
+export async function startMitmdump(upstreamCaFile: string, opts: { keepLog?: boolean } = {}): Promise<Started & { port: number; caPem: string; log: () => string }> {
   const confdir = tempDir('leakscope-bench-mitmdump-');
   const port = await freePort();
   const child = spawn('mitmdump', ['--listen-host', '127.0.0.1', '--listen-port', String(port), '--set', `confdir=${confdir}`,
-    '--set', `ssl_verify_upstream_trusted_ca=${upstreamCaFile}`, '--set', 'flow_detail=0', '--set', 'termlog_verbosity=error'],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--set', `ssl_verify_upstream_trusted_ca=${upstreamCaFile}`, '--set', 'flow_detail=0', '--set', `termlog_verbosity=${opts.keepLog ? 'info' : 'error'}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
   // Its output must be drained or it blocks on a full pipe mid-run; the tail is kept to say why it failed.
+  const keep = opts.keepLog ? 4_000_000 : 4000;
   let tail = '';
-  child.stderr!.on('data', (c: Buffer) => (tail = (tail + c.toString()).slice(-4000)));
+  const onOutput = (c: Buffer) => (tail = (tail + c.toString()).slice(-keep));
+  child.stdout!.on('data', onOutput);
+  child.stderr!.on('data', onOutput);
   const caFile = path.join(confdir, 'mitmproxy-ca-cert.pem');
   const deadline = Date.now() + 30_000;
   // mitmdump prints nothing at this verbosity: wait for its CA file and its port.
@@ -136,7 +142,7 @@ export async function startMitmdump(upstreamCaFile: string): Promise<Started & {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`mitmdump did not start:\n${tail}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { ...started(child, [confdir]), port, caPem: fs.readFileSync(caFile, 'utf8') };
+  return { ...started(child, [confdir]), port, caPem: fs.readFileSync(caFile, 'utf8'), log: () => tail };
 }
 
 /** mockttp as a pass-through proxy (bench/mockttp-proxy.ts), trusting the upstream's CA, with its own CA. */

@@ -10,6 +10,7 @@ import type { WebSocketData, WebSocketHandshake, WebSocketHooks, WebSocketSessio
 import type { Tunnel, TunnelHooks } from './capture/raw';
 import type { Detector, ScanResult } from './detect';
 import { FINDINGS_PER_SCAN, SCAN_CAPPED_TAG } from './detect/analyze';
+import { credited } from './detect/credit';
 import { FOREIGN_TAG, isForeign } from './destination/foreign';
 import { lookupDestination } from './destination/lookup';
 import { log } from './log';
@@ -171,7 +172,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...(exchange.responseTrailers ? { responseTrailers: exchange.responseTrailers } : {}),
       timings: { start: req.start, wait: exchange.wait, total: exchange.total },
       ...(exchange.error ? { error: exchange.error } : {}),
-      findings: attributed(scan.findings, attribution),
+      findings: credited(attributed(scan.findings, attribution), device),
       tags: tagsOf(scan, destination, [...(outcome?.passed ?? scan.findings), ...(attribution?.findings ?? [])]),
       destination,
       ...outcome?.record,
@@ -218,7 +219,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         timings: { start: handshake.start, wait: handshake.wait, ...(end ? { total: end.time - handshake.start } : {}) },
         ...(end ? { closedBy: end.closedBy } : {}),
         ...(end?.error ? { error: end.error } : {}),
-        findings: [...findings],
+        findings: credited(findings, device),
         tags: tagsOf(scan, destination, passed),
         destination,
         ...(action ? { action } : {}),
@@ -312,7 +313,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       timings: { start: tunnel.start, ...(tunnel.end ? { total: tunnel.end - tunnel.start } : {}) },
       ...(tunnel.closedBy ? { closedBy: tunnel.closedBy } : {}),
       ...(tunnel.error ? { error: tunnel.error } : {}),
-      findings: rec.findings,
+      findings: credited(rec.findings, device),
       tags: tagsOf(scan, destination, rec.passed),
       destination,
       ...(rec.action ? { action: rec.action } : {}),

@@ -1,7 +1,7 @@
 // The rules file (CONTRACT.md): what to do with a request carrying identifiers. One zod schema serves the CLI
 // (file on disk), the API and the dashboard editor, so all three reject the same input.
 import { z } from 'zod';
-import { describeIssues, type ParseResult } from './identifiers';
+import { parseWith, type ParseResult, type Place } from './issues';
 import { IDENTIFIER_TYPES } from './types';
 
 /** `api.example.cn` or `*.example.cn` (the domain and every host under it). */
@@ -29,7 +29,7 @@ export const ruleSchema = z.object({
     .default({}),
   action: z.enum(RULE_ACTIONS),
   answer: z.enum(BLOCK_ANSWERS).optional(),
-}).refine((r) => r.answer === undefined || r.action === 'block', { message: 'only a block rule has an answer', path: ['answer'] });
+}).refine((r) => r.answer === undefined || r.action === 'block', { message: 'is only for a block rule', path: ['answer'] });
 
 export const rulesSchema = z.object({ rules: z.array(ruleSchema).default([]) }).strict();
 
@@ -38,7 +38,26 @@ export type Rules = z.infer<typeof rulesSchema>;
 
 export const EMPTY_RULES: Rules = { rules: [] };
 
+const RULE_FIELDS: Record<string, Omit<Place, 'within'>> = {
+  match: { field: 'the match', expected: 'an object { "type", "host", "device" } (each optional)' },
+  type: { field: 'the identifier type', expected: `one of ${IDENTIFIER_TYPES.join(', ')}` },
+  host: { field: 'the host', expected: 'a host name such as api.example.cn, or *.example.cn for it and every host under it' },
+  device: { field: 'the device', expected: 'a device name or client address' },
+  action: { field: 'the action', expected: `one of ${RULE_ACTIONS.join(', ')}` },
+  answer: { field: 'the answer', expected: `one of ${BLOCK_ANSWERS.join(', ')}` },
+};
+
+/** Where a path of the rules file points, in words (shared/issues.ts): `Rule 2`, `the host`. */
+function describeRulesPath(path: (string | number)[]): Place {
+  if (path.length === 0) return { within: [], field: 'the rules file', expected: 'an object { "rules": [ … ] }' };
+  if (path[0] !== 'rules') return { within: [], field: `the field ${JSON.stringify(path[0])}` };
+  if (path.length === 1) return { within: [], field: '"rules"', expected: 'a list [ … ] of rules' };
+  const rule = `Rule ${Number(path[1]) + 1}`;
+  if (path.length === 2) return { within: [], field: rule, expected: 'an object { "match": { … }, "action": … }' };
+  const known = RULE_FIELDS[String(path[path.length - 1])];
+  return { within: [rule], ...(known ?? { field: `the field ${JSON.stringify(path[path.length - 1])}` }) };
+}
+
 export function parseRules(input: unknown): ParseResult<Rules> {
-  const result = rulesSchema.safeParse(input);
-  return result.success ? { ok: true, value: result.data } : { ok: false, error: describeIssues(result.error) };
+  return parseWith(rulesSchema, input, describeRulesPath);
 }

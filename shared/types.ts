@@ -43,7 +43,12 @@ export interface Finding {
   /** Encodings undone to reach the value, outermost last, joined by `+` (e.g. `sha1+hex`). */
   encoding: string;
   confidence: Confidence;
+  /** the phone: the identifiers-file device whose value it is, or for a planted value the phone that sent it */
   device?: string;
+  /** a planted value's origin (`canaries`: a canary contact), where the identifiers-file entry is not a phone */
+  source?: string;
+  /** `contact`: the contact the value belongs to, as the identifiers file names it (else its first phone or e-mail) */
+  contact?: string;
   /** slug of the known tracker whose endpoint received it (Flow.tracker) */
   tracker?: string;
   /** `installed_apps`: how many distinct package names */
@@ -257,6 +262,8 @@ export interface SummaryRow {
   count: number;
   firstSeen: number;
   lastSeen: number;
+  /** asked with a time range (where count, firstSeen and lastSeen are the range's): when it was first seen at all */
+  firstEver?: number;
   /** slug and name of the known tracker the host's flows went to */
   tracker?: string;
   trackerName?: string;

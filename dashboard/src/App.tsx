@@ -11,6 +11,7 @@ import { Diff } from './Diff/Diff';
 import { store } from './store/flowStore';
 import { navigate, useRoute } from './lib/route';
 import { KeyboardHelp } from './lib/KeyboardHelp';
+import { LeaveDialog } from './lib/LeaveDialog';
 
 export function App() {
   const route = useRoute();
@@ -44,6 +45,7 @@ export function App() {
         {route.view === 'setup' ? <Setup /> : null}
       </main>
       <KeyboardHelp />
+      <LeaveDialog />
     </div>
   );
 }

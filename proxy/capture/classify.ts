@@ -80,22 +80,27 @@ export function sniff(head: Buffer): Sniffed {
   return 'other';
 }
 
-/** The first bytes the phone sends, put back for whoever reads next; undefined if it stays silent for `ms`. */
+/**
+ * The first bytes the phone sends, put back for whoever reads next; undefined if it stays silent for `ms`, or
+ * hangs up (ends its side, or closes) first.
+ */
 function firstBytes(socket: Duplex, ms: number): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const done = (head: Buffer | undefined) => {
       clearTimeout(timer);
       socket.off('data', onData);
-      socket.off('close', onClose);
+      socket.off('end', onGone);
+      socket.off('close', onGone);
       socket.pause();
       if (head) socket.unshift(head);
       resolve(head);
     };
     const onData = (chunk: Buffer) => done(chunk);
-    const onClose = () => done(undefined);
+    const onGone = () => done(undefined);
     const timer = setTimeout(() => done(undefined), ms);
     socket.on('data', onData);
-    socket.once('close', onClose);
+    socket.once('end', onGone);
+    socket.once('close', onGone);
     socket.resume();
   });
 }
@@ -141,7 +146,9 @@ async function classifyPlain(side: PlainSide, paths: Paths): Promise<void> {
   if (alpn === 'http/1.1') return paths.http1(side);
   let head = await firstBytes(side.socket, SERVER_FIRST_WAIT_MS);
   if (!head) {
-    if (side.socket.destroyed) return;
+    // A phone that hung up without a word (a pinning check after the handshake, say) leaves nothing to relay; a
+    // server dialled for it would hold the connection open for as long as it waits for a request.
+    if (side.socket.readableEnded || side.socket.destroyed) return void side.socket.destroy();
     const first = await serverFirst(side, paths);
     if (first !== 'phone') return paths.raw(side, first);
     head = (side.socket.read() as Buffer | null) ?? undefined;

@@ -2,14 +2,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
-import { EMPTY_IDENTIFIERS, type Contact, type Identifiers } from '../../shared/identifiers';
+import { CANARY_DEVICE, EMPTY_IDENTIFIERS, type Contact, type Identifiers } from '../../shared/identifiers';
 import { loadIdentifiersFile } from '../config/load-identifiers';
 import { UsageError } from './errors';
 
 /** 555-0100…0199 is reserved for fiction in the NANP; several area codes give room for more canaries. */
 const AREA_CODES = ['202', '212', '312', '415', '617', '713', '206', '303', '404', '503'];
 const MAX_CANARIES = AREA_CODES.length * 100;
-const CANARY_DEVICE = 'canaries';
 const FIRST = ['Alice', 'Bruno', 'Chen', 'Dana', 'Emeka', 'Farah', 'Goran', 'Hana', 'Ivan', 'Jun', 'Kofi', 'Lena'];
 
 /** vCard 3.0 text values escape backslash, comma, semicolon and newline. */
@@ -38,17 +37,21 @@ function usedNumbers(identifiers: Identifiers): Set<string> {
   return new Set(digits);
 }
 
-/** N canaries whose numbers are not in the file yet; the e-mail tag is random so two runs never collide. */
+/**
+ * N canaries whose numbers are not in the file yet; the e-mail tag is random so two runs never collide, and the
+ * names number on from the canaries already there, so each is one person in the findings (`contact`).
+ */
 export function makeCanaries(count: number, identifiers: Identifiers): Contact[] {
   const used = usedNumbers(identifiers);
   const tag = randomBytes(3).toString('hex');
+  const planted = identifiers.devices.filter((d) => d.name === CANARY_DEVICE).reduce((sum, d) => sum + d.contacts.length, 0);
   const contacts: Contact[] = [];
   for (let slot = 0; slot < MAX_CANARIES && contacts.length < count; slot++) {
     const area = AREA_CODES[Math.floor(slot / 100)];
     const line = `01${String(slot % 100).padStart(2, '0')}`;
     const phone = `+1 ${area} 555 ${line}`;
     if (used.has(phone.replace(/\D/g, ''))) continue;
-    const n = contacts.length;
+    const n = planted + contacts.length;
     const name = `${FIRST[n % FIRST.length]} Canary${n + 1}`;
     contacts.push({ name, phone: [phone], email: [`canary-${tag}-${n + 1}@example.org`] });
   }

@@ -5,6 +5,7 @@ import { EMPTY_IDENTIFIERS } from '../../shared/identifiers';
 import type { Finding } from '../../shared/types';
 import { loadIdentifiersFile } from '../config/load-identifiers';
 import { createDetector } from '../detect';
+import { credited } from '../detect/credit';
 import { attributed, createTrackerAttributor } from '../trackers/attribute';
 import { parseHar, type HarRequestEntry } from '../detect/har';
 import type { FilterExpr } from '../../shared/filter';
@@ -78,7 +79,7 @@ export async function scanHar(file: string, identifiersFile?: string, filter?: F
   let flagged = 0;
   for (const [entry, request] of entries.entries()) {
     const result = await detector.scanRequest(request);
-    const all = attributed(result.findings, await trackers.attribute({ ...request, start: 0 }, result.findings));
+    const all = credited(attributed(result.findings, await trackers.attribute({ ...request, start: 0 }, result.findings)), request.leakscope.device);
     if (matches && !matches(entryFlow(request, all))) continue;
     if (all.length > 0) flagged++;
     const context = { entry, host: hostOf(request.url), method: request.method, url: request.url };

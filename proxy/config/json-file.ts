@@ -2,7 +2,7 @@
 // written atomically so a crash mid-save never leaves half a file.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ParseResult } from '../../shared/identifiers';
+import type { ParseResult } from '../../shared/issues';
 import { UsageError } from '../cli/errors';
 
 /** @param label what the file is, for messages: `rules file` */

@@ -1,7 +1,7 @@
 // Turns the segments of one request into findings: known matches, pattern hits, and the rules that need
 // more than one segment (coordinate pairs, phone lists, contact slurping).
 import type { Finding } from '../../shared/types';
-import { coordinateHits, knownHits, type CoordinateHit, type KnownIndex } from './known/known-index';
+import { coordinateHits, knownHits, ownedBy, type CoordinateHit, type KnownIndex } from './known/known-index';
 import type { PatternHit, Span } from './patterns/run';
 import { ScanBudget } from './patterns/budget';
 import { confirmHit, patternHits, traitsOf } from './patterns/run';
@@ -95,7 +95,7 @@ function pairKnownCoordinates(hits: Placed<CoordinateHit>[], out: FindingSet): v
       path: pairPath(lat.segment, lon.segment),
       encoding: encodingName(lat.hit.datum ? [lat.hit.datum, ...lat.segment.chain] : lat.segment.chain),
       confidence: 'known',
-      device: lat.hit.device,
+      ...ownedBy(lat.hit),
     });
   }
 }
@@ -161,7 +161,7 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
     const known = knownHits(segment.text, index);
     for (const { form } of known) {
       const encoding = encodingName([...form.chain, ...segment.chain]);
-      found.add({ type: form.type, value: form.value, where: segment.where, path: segment.path, encoding, confidence: 'known', device: form.device });
+      found.add({ type: form.type, value: form.value, where: segment.where, path: segment.path, encoding, confidence: 'known', ...ownedBy(form), ...(form.contactLabel ? { contact: form.contactLabel } : {}) });
       knownSlots.add(`${form.type}\u0000${segment.where}\u0000${segment.path}\u0000${encoding}`);
       if (form.contact !== undefined) contacts.add(form.contact);
       if (form.type === 'phone_number' || (form.type === 'contact' && !form.value.includes('@'))) phoneNumbers.add(form.value);

@@ -2,9 +2,10 @@
 // mutations (identifiers, device names, marks, rules, Android setup) go through requireSameOriginJson, downloads through
 // requireOwnOriginDownload.
 import express from 'express';
-import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
+import type { DeviceInfo, RulesResponse, ValidationError, ServerConfig, StatsResponse, SummaryResponse } from '../../shared/api';
 import { FilterError, parseFilter } from '../../shared/filter';
 import { parseIdentifiers } from '../../shared/identifiers';
+import type { Issue } from '../../shared/issues';
 import { parseRules } from '../../shared/rules';
 import type { TlsErrorEvent, UdpDroppedEvent } from '../../shared/types';
 import { addCanaries, makeCanaries, vcardFile } from '../cli/canaries';
@@ -53,10 +54,26 @@ function filterParam(v: unknown) {
   return src === undefined ? undefined : parseFilter(src);
 }
 
+/** A query parameter that cannot mean anything (answered 400). */
+class QueryError extends Error {}
+
+/** A refused document: the sentences for people, and each fault's path for programs (shared/issues.ts). */
+const refusal = (issues: Issue[]): ValidationError => ({ error: issues.map((i) => i.message).join('; '), issues });
+
 const filterErrors: express.ErrorRequestHandler = (err, _req, res, next) => {
-  if (!(err instanceof FilterError)) return next(err);
-  res.status(400).json({ error: err.message, position: err.position });
+  if (err instanceof FilterError) return void res.status(400).json({ error: err.message, position: err.position });
+  if (err instanceof QueryError) return void res.status(400).json({ error: err.message });
+  next(err);
 };
+
+/** `from=` / `to=`: ms since 1970, or an ISO 8601 date and time (`2026-12-01T14:00:00Z`). */
+function timeParam(v: unknown, name: string): number | undefined {
+  const src = str(v);
+  if (src === undefined) return undefined;
+  const ms = /^\d+$/.test(src) ? Number(src) : /^\d{4}-\d{2}-\d{2}/.test(src) ? Date.parse(src) : NaN;
+  if (!Number.isSafeInteger(ms)) throw new QueryError(`${name}: a time in ms since 1970 or ISO 8601 (2026-12-01T14:00:00Z), not "${src.slice(0, 40)}"`);
+  return ms;
+}
 
 export function flowQuery(q: Record<string, unknown>): FlowQuery {
   const ids = str(q.ids)
@@ -76,6 +93,8 @@ export function flowQuery(q: Record<string, unknown>): FlowQuery {
     q: str(q.q),
     ids,
     filter: filterParam(q.filter),
+    from: timeParam(q.from, 'from'),
+    to: timeParam(q.to, 'to'),
   };
 }
 
@@ -100,6 +119,9 @@ export function apiRouter(deps: ApiDeps): express.Router {
   api.get('/flows', (req, res) => {
     res.json(store.summaries(scoped(req.query)));
   });
+  api.get('/timeline', (req, res) => {
+    res.json(store.timeline(scoped(req.query)));
+  });
   api.get('/flows/:id', (req, res) => {
     const id = int(req.params.id);
     const flow = id === undefined ? undefined : store.get(id);
@@ -117,7 +139,8 @@ export function apiRouter(deps: ApiDeps): express.Router {
     res.json(flow);
   });
   api.get('/summary', (req, res) => {
-    const body: SummaryResponse = { rows: store.summary({ session: sessionParam(store, req.query.session) }) };
+    const { from, to } = flowQuery(req.query);
+    const body: SummaryResponse = { rows: store.summary({ session: sessionParam(store, req.query.session), from, to }) };
     res.json(body);
   });
   api.get('/export.har', requireOwnOriginDownload(deps.hostAllowed), (req, res) => {
@@ -149,7 +172,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   });
   api.put('/identifiers', (req, res) => {
     const parsed = parseIdentifiers(req.body);
-    if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+    if (!parsed.ok) return void res.status(400).json(refusal(parsed.issues));
     identifiers.set(parsed.value);
     res.json(parsed.value);
   });
@@ -179,7 +202,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   });
   api.put('/rules', (req, res) => {
     const parsed = parseRules(req.body);
-    if (!parsed.ok) return void res.status(400).json({ error: parsed.error });
+    if (!parsed.ok) return void res.status(400).json(refusal(parsed.issues));
     deps.rules.set(parsed.value);
     res.json(rulesResponse());
   });

@@ -3,13 +3,15 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TimelineResponse } from '../../shared/api';
 import type { DestinationUse, LeakGroup, SessionLeaks } from '../../shared/audit';
 import type { FilterExpr } from '../../shared/filter';
 import type { Finding, Flow, FlowSummary, SummaryRow } from '../../shared/types';
 import { summarize } from '../../shared/types';
 import { escapeLike, filterSql } from '../filter/sql';
-import { DeferredTextIndex } from './flow-text-index';
+import { FlowTextIndex } from './flow-text-index';
 import { migrate } from './migrate';
+import { timelineOf } from './timeline';
 import { SessionLog } from './session-log';
 
 export interface FlowQuery {
@@ -29,6 +31,10 @@ export interface FlowQuery {
   session?: number;
   /** a parsed filter expression (shared/filter.ts) */
   filter?: FilterExpr;
+  /** flows that started at or after this time (ms since 1970) */
+  from?: number;
+  /** flows that started before this time */
+  to?: number;
 }
 
 /** Which flows a summary, device list or leak grouping covers. */
@@ -36,6 +42,9 @@ export interface ScopeQuery {
   session?: number;
   /** a device name or client address */
   device?: string;
+  /** the summary only: flows that started in [from, to) */
+  from?: number;
+  to?: number;
 }
 
 const SCHEMA = `
@@ -79,7 +88,7 @@ export class FlowStore {
   private readonly addFlow: (flow: Omit<Flow, 'id'>) => Flow;
   private readonly addFlows: (flows: Omit<Flow, 'id'>[]) => Flow[];
   private readonly replaceFlow: (flow: Flow) => void;
-  private readonly textIndex: DeferredTextIndex;
+  private readonly textIndex: FlowTextIndex;
   private queue: { draft: Omit<Flow, 'id'>; resolve: (flow: Flow) => void; reject: (err: Error) => void }[] = [];
   private readonly names: Map<string, string>;
   readonly sessions: SessionLog;
@@ -98,8 +107,8 @@ export class FlowStore {
     const rows = this.db.prepare('SELECT client, name FROM device_names').all() as { client: string; name: string }[];
     this.names = new Map(rows.map((r) => [r.client, r.name]));
     this.insertFlow = this.db.prepare(
-      `INSERT INTO flows (start, client, device, method, host, url, status, flagged, country, org, summary, flow, session_id)
-       VALUES (@start, @client, @device, @method, @host, @url, @status, @flagged, @country, @org, '', '', @session)`,
+      `INSERT INTO flows (start, client, device, method, host, url, status, flagged, first_type, country, org, summary, flow, session_id)
+       VALUES (@start, @client, @device, @method, @host, @url, @status, @flagged, @first_type, @country, @org, '', '', @session)`,
     );
     const setJson = this.db.prepare('UPDATE flows SET summary = ?, flow = ? WHERE id = ?');
     this.insertFinding = this.db.prepare(
@@ -115,15 +124,16 @@ export class FlowStore {
       url: draft.url,
       status: draft.status ?? null,
       flagged: draft.findings.length > 0 ? 1 : 0,
+      first_type: draft.findings[0]?.type ?? null,
       country: draft.destination?.country ?? null,
       org: draft.destination?.org ?? null,
     });
-    this.textIndex = new DeferredTextIndex(this.db);
+    this.textIndex = new FlowTextIndex(this.db, dataDir);
     this.textIndex.catchUp();
     const indexText = (id: number, flow: Flow) => this.textIndex.add(id, flow);
     const updateFlow = this.db.prepare(
       `UPDATE flows SET start = @start, client = @client, device = @device, method = @method, host = @host, url = @url,
-       status = @status, flagged = @flagged, country = @country, org = @org WHERE id = @id`,
+       status = @status, flagged = @flagged, first_type = @first_type, country = @country, org = @org WHERE id = @id`,
     );
     const deleteFindings = this.db.prepare('DELETE FROM findings WHERE flow_id = ?');
     const insertFindings = (flow: Flow) => {
@@ -215,7 +225,11 @@ export class FlowStore {
     return row ? withColumns<Flow>(row.flow, row) : undefined;
   }
 
-  private where(q: FlowQuery): { sql: string; params: unknown[] } {
+  /**
+   * The WHERE clause of `q`. `sessionByTime`: the session is checked on each row met rather than looked up in
+   * flows_session, so that a scan by time (the timeline) reads flows_start alone.
+   */
+  private where(q: FlowQuery, sessionByTime = false): { sql: string; params: unknown[] } {
     const clauses: string[] = [];
     const params: unknown[] = [];
     if (q.flagged) clauses.push('flagged = 1');
@@ -226,7 +240,9 @@ export class FlowStore {
     if (q.q) (clauses.push("url LIKE ? ESCAPE '\\'"), params.push(`%${escapeLike(q.q)}%`));
     if (q.tracker) (clauses.push("json_extract(summary, '$.tracker.slug') = ?"), params.push(q.tracker));
     if (q.ids) clauses.push(`id IN (${q.ids.map(() => '?').join(',') || 'NULL'})`), params.push(...q.ids);
-    if (q.session !== undefined) (clauses.push('session_id = ?'), params.push(q.session));
+    if (q.session !== undefined) (clauses.push(sessionByTime ? '+session_id = ?' : 'session_id = ?'), params.push(q.session));
+    if (q.from !== undefined) (clauses.push('start >= ?'), params.push(q.from));
+    if (q.to !== undefined) (clauses.push('start < ?'), params.push(q.to));
     if (q.filter) {
       // Full-text terms read flow_text: the texts still waiting go in first.
       this.textIndex.flush();
@@ -261,21 +277,35 @@ export class FlowStore {
     for (const row of stmt.iterate(...params) as Iterable<StoredRow<'flow'>>) yield withColumns<Flow>(row.flow, row);
   }
 
+  /** Flows matching `q` counted per time bucket, flagged ones by type (GET /api/timeline). */
+  timeline(q: FlowQuery): TimelineResponse {
+    const { sql, params } = this.where(q, true);
+    return timelineOf(this.db, sql, params);
+  }
+
   /** Marks or unmarks a flow and sets its comment (empty: none); undefined when there is no such flow. */
   mark(id: number, marked: boolean, comment: string): Flow | undefined {
     this.db.prepare('UPDATE flows SET marked = ?, comment = ? WHERE id = ?').run(marked ? 1 : 0, comment === '' ? null : comment, id);
     return this.get(id);
   }
 
+  /**
+   * Identifier type × destination host, per device. With a time range, the counts and times are the range's, and
+   * `firstEver` says when the pair was first seen at all (in the session asked for): the matrix marks the pairs
+   * first seen inside the range as new.
+   */
   summary(scope: ScopeQuery = {}): SummaryRow[] {
-    const inSession = scope.session !== undefined ? 'WHERE flow_id IN (SELECT id FROM flows WHERE session_id = ?)' : '';
+    const inSession = scope.session !== undefined ? 'WHERE flow_id IN (SELECT id FROM flows WHERE session_id = @session)' : '';
+    const bounds = [...(scope.from !== undefined ? ['time >= @from'] : []), ...(scope.to !== undefined ? ['time < @to'] : [])];
+    const inRange = (value: string) => (bounds.length ? `CASE WHEN ${bounds.join(' AND ')} THEN ${value} END` : value);
     return this.db
       .prepare(
-        `SELECT host, domain, country, org, type, device, COUNT(DISTINCT flow_id) AS count,
-                MIN(time) AS firstSeen, MAX(time) AS lastSeen, MAX(tracker) AS tracker, MAX(tracker_name) AS trackerName
-         FROM findings ${inSession} GROUP BY host, type, device ORDER BY domain, host, type`,
+        `SELECT host, domain, country, org, type, device, COUNT(DISTINCT ${inRange('flow_id')}) AS count,
+                MIN(${inRange('time')}) AS firstSeen, MAX(${inRange('time')}) AS lastSeen, MAX(tracker) AS tracker, MAX(tracker_name) AS trackerName
+                ${bounds.length ? ', MIN(time) AS firstEver' : ''}
+         FROM findings ${inSession} GROUP BY host, type, device ${bounds.length ? 'HAVING count > 0' : ''} ORDER BY domain, host, type`,
       )
-      .all(...(scope.session !== undefined ? [scope.session] : []))
+      .all({ session: scope.session, from: scope.from, to: scope.to })
       .map((r) => dropNulls(r as Record<string, unknown>)) as unknown as SummaryRow[];
   }
 
@@ -352,7 +382,7 @@ export class FlowStore {
   close(): void {
     if (this.db.open) {
       this.flush();
-      this.textIndex.flush();
+      this.textIndex.close();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }

@@ -43,14 +43,24 @@ describe('settings views', () => {
     await expect.poll(() => row.count()).toBe(1);
   });
 
-  it('refuses an invalid identifiers document and names the field, keeping what was saved', async () => {
+  it('refuses an invalid identifiers document in words, naming the phone and the field, keeping what was saved', async () => {
     await page.goto(ui('/#/identifiers'));
     await page.click('button:has-text("Edit as JSON")');
     await page.fill('textarea[aria-label="Identifiers file as JSON"]', JSON.stringify({ devices: [{ imei: [''] }] }));
     await page.click('[data-testid=save-identifiers]');
-    expect(await page.textContent('[data-testid=identifier-errors]')).toContain('devices[0].imei[0]');
+    expect(await page.textContent('[data-testid=identifier-errors]')).toBe('Phone 1: IMEI 1 must not be empty');
     expect((await identifiers()).devices[0].serial_number).toEqual(['RM1S0098765']);
+    // Back to the form takes the JSON's edits along only when they validate: these stay, with what is wrong.
     await page.click('button:has-text("Back to the form")');
+    expect(await page.textContent('[data-testid=identifier-errors]')).toBe('Phone 1: IMEI 1 must not be empty');
+    await page.fill('textarea[aria-label="Identifiers file as JSON"]', JSON.stringify(await identifiers()));
+    await page.click('button:has-text("Back to the form")');
+    // In the form: the phone by its name, the location by its line.
+    const location = page.locator('fieldset.device-card').first().locator('label.field', { hasText: 'Location' }).locator('textarea');
+    await location.fill('39.9042, 116.4074\n95, 116.4');
+    await page.click('[data-testid=save-identifiers]');
+    expect(await page.textContent('[data-testid=identifier-errors]')).toBe('Phone "Test Phone", location 2: latitude must be a number between -90 and 90, not the number 95');
+    await location.fill('');
   });
 
   it('downloads canary contacts as vCard and watches for them from then on', async () => {

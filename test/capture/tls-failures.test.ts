@@ -46,6 +46,18 @@ describe('TLS failures told apart', () => {
     expect(entry.count).toBe(1);
   });
 
+  it('likely pinning too when the server is up: the hang-up counts, not when the relay behind it closes', async () => {
+    // A reachable server keeps the relay open after the client is gone; the report must not wait for that.
+    const raw = await tunnel(env.app.proxyPort, `127.0.0.1:${env.upstream.port}`);
+    await new Promise<void>((resolve) => {
+      const socket = tls.connect({ socket: raw, host: '127.0.0.1', ca: env.app.caPem }, () => socket.end());
+      socket.once('error', () => resolve());
+      socket.once('close', () => resolve());
+    });
+    const entry = await waitFor(() => listed('closed-after-handshake', '127.0.0.1'), 5000, 'closed after handshake');
+    expect(entry.count).toBe(1);
+  });
+
   it('a client that sends a request after the handshake is no failure', async () => {
     await handshake('fine.test', { ca: env.app.caPem }, (socket) => socket.end('GET /fine HTTP/1.1\r\nHost: fine.test\r\nConnection: close\r\n\r\n'));
     // The pinning entry above was published after its close; this one would be too, by now.

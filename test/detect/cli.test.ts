@@ -58,7 +58,7 @@ describe('scan', () => {
 describe('identifiers file', () => {
   it('names the file, field and fault', () => {
     expect(() => loadIdentifiersFile(file('syntax.json', '{ devices: [] }'))).toThrow(/syntax\.json: not valid JSON/);
-    expect(() => loadIdentifiersFile(file('field.json', '{"devices":[{"imei":[42]}]}'))).toThrow(/field\.json: devices\[0\]\.imei\[0\]: .*string/i);
+    expect(() => loadIdentifiersFile(file('field.json', '{"devices":[{"imei":[42]}]}'))).toThrow('field.json: Phone 1: IMEI 1 must be text in quotes, not the number 42 (at devices[0].imei[0])');
   });
 });
 
@@ -73,8 +73,10 @@ describe('canaries', () => {
     expect(vcf.match(/BEGIN:VCARD\r\nVERSION:3\.0\r\n/g)).toHaveLength(3);
     const written = JSON.parse(readFileSync(ids, 'utf8'));
     expect(written.devices[0]).toEqual({ name: 'Pixel', imei: ['356938035643809'] });
-    const contacts = written.devices[1].contacts as { phone: string[]; email: string[] }[];
+    const contacts = written.devices[1].contacts as { name: string; phone: string[]; email: string[] }[];
     expect(contacts).toHaveLength(15);
+    // the second batch numbers on: each canary is one person to the contact count
+    expect(new Set(contacts.map((c) => c.name)).size).toBe(15);
     expect(new Set(contacts.map((c) => c.phone[0])).size).toBe(15);
     expect(new Set(contacts.map((c) => c.email[0])).size).toBe(15);
     // an app uploading the imported cards is caught

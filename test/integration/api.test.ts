@@ -34,10 +34,16 @@ describe('dashboard API', () => {
     expect(stats.eventLoopDelay).toMatchObject({ meanMs: expect.any(Number), p99Ms: expect.any(Number), maxMs: expect.any(Number), windowMs: 10_000 });
   });
 
-  it('rejects an invalid identifiers document and names the field', async () => {
-    const res = await fetch(`${env.app.uiUrl}api/identifiers`, json('PUT', { devices: [{ imei: 'not-a-list' }] }));
+  it('rejects an invalid identifiers document in words, with each fault\'s path', async () => {
+    const res = await fetch(`${env.app.uiUrl}api/identifiers`, json('PUT', { devices: [{ name: 'RedMi 1S', imei: 'not-a-list', location: [{ lat: 91, lon: 0 }] }] }));
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toContain('devices[0].imei');
+    expect(await res.json()).toEqual({
+      error: 'Phone "RedMi 1S": the IMEI list must be a list of text in quotes, e.g. ["…"], not "not-a-list"; Phone "RedMi 1S", location 1: latitude must be a number between -90 and 90, not the number 91',
+      issues: [
+        { message: 'Phone "RedMi 1S": the IMEI list must be a list of text in quotes, e.g. ["…"], not "not-a-list"', path: ['devices', 0, 'imei'], at: 'devices[0].imei' },
+        { message: 'Phone "RedMi 1S", location 1: latitude must be a number between -90 and 90, not the number 91', path: ['devices', 0, 'location', 0, 'lat'], at: 'devices[0].location[0].lat' },
+      ],
+    });
   });
 
   it('applies saved identifiers to the next flow', async () => {

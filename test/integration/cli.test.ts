@@ -25,7 +25,7 @@ describe('leakscope start', () => {
     const r = await run(['start', '--identifiers', file, '--data-dir', tempDir(), '--proxy-port', '0', '--ui-port', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(file);
-    expect(r.stderr).toContain('devices[0].imei[0]');
+    expect(r.stderr).toContain(`identifiers file ${file}: Phone "x": IMEI 1 must be text in quotes, not the number 865123456789012 (at devices[0].imei[0])`);
   });
 
   it('exits 2 when the identifiers file is not JSON', async () => {

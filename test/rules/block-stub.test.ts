@@ -80,6 +80,6 @@ describe('block rules with a stub answer', () => {
   it('refuses an answer on a rule that does not block', () => {
     const parsed = parseRules({ rules: [{ match: {}, action: 'redact', answer: 'empty' }] });
     expect(parsed.ok).toBe(false);
-    expect(!parsed.ok && parsed.error).toContain('only a block rule has an answer');
+    expect(!parsed.ok && parsed.error).toContain('Rule 1: the answer is only for a block rule');
   });
 });

@@ -81,10 +81,10 @@ describe('rules file', () => {
   });
 
   it.each([
-    [{ rules: [{ match: { type: 'imie' }, action: 'block' }] }, /rules\[0\]\.match\.type/],
-    [{ rules: [{ match: {}, action: 'drop' }] }, /rules\[0\]\.action/],
-    [{ rules: [{ match: { host: 'http://x.cn/' }, action: 'block' }] }, /rules\[0\]\.match\.host: expected a host name/],
-    [{ rules: [{ match: { hots: 'x.cn' }, action: 'block' }] }, /rules\[0\]\.match.*hots/],
+    [{ rules: [{ match: { type: 'imie' }, action: 'block' }] }, /Rule 1: the identifier type must be one of imei, .*, not "imie" \(at rules\[0\]\.match\.type\)/],
+    [{ rules: [{ match: {}, action: 'drop' }] }, /Rule 1: the action must be one of block, redact, allow, not "drop" \(at rules\[0\]\.action\)/],
+    [{ rules: [{ match: { host: 'http://x.cn/' }, action: 'block' }] }, /Rule 1: the host must be a host name such as .*\(at rules\[0\]\.match\.host\)/],
+    [{ rules: [{ match: { hots: 'x.cn' }, action: 'block' }] }, /Rule 1: the match has a field leakscope does not know: "hots"/],
     ['{"rules": [', /not valid JSON/],
   ])('names the file and the field of a bad rules file (%#)', (data, message) => {
     const file = write(data);
@@ -100,6 +100,6 @@ describe('rules file', () => {
       );
     });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`rules file ${file}: rules[0].action`);
+    expect(result.stderr).toContain(`rules file ${file}: Rule 1: the action must be one of block, redact, allow, not "drop" (at rules[0].action)`);
   });
 });

@@ -1,10 +1,13 @@
 // The filter language over a real SQLite store: each expression narrows the flows as CONTRACT.md says, the store's
 // SQL and the in-memory matcher (`scan --filter`) agree on every one, and bad expressions name their position.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FilterError, operatorCompletions, parseFilter, searchTerms } from '../../shared/filter';
 import type { Flow } from '../../shared/types';
 import { flowMatcher } from '../../proxy/filter/match';
 import { FlowStore } from '../../proxy/store/flow-store';
+import { TEXT_INDEX_FILE } from '../../proxy/store/flow-text-index';
 import { draftFlow } from '../helpers/flows';
 import { tempDir } from '../helpers/leakscope';
 
@@ -98,6 +101,21 @@ describe('filter expressions over the store', () => {
     const again = new FlowStore(dir);
     try {
       expect(again.summaries({ filter: parseFilter('numbat') }).map((f) => f.id)).toEqual([flow.id]);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('rebuilds the index from the flows when its file is gone, and keeps up with flows stored after', () => {
+    const dir = tempDir();
+    const first = new FlowStore(dir);
+    const old = first.add(draftFlow({ start: T0, host: 'old.example', body: '{"note":"a bilby"}' }));
+    first.close();
+    fs.rmSync(path.join(dir, TEXT_INDEX_FILE));
+    const again = new FlowStore(dir);
+    try {
+      const later = again.add(draftFlow({ start: T0 + 1000, host: 'new.example', body: '{"note":"another bilby"}' }));
+      expect(again.summaries({ filter: parseFilter('bilby') }).map((f) => f.id)).toEqual([later.id, old.id]);
     } finally {
       again.close();
     }

@@ -74,6 +74,12 @@ describe('a database from before capture sessions', () => {
       'sdk.push-example.cn phone_number 1',
     ]);
     expect(store.deviceName('192.168.1.23')).toBe('RedMi 1S');
+    // The timeline counts old flagged flows under their first finding's type.
+    expect(store.timeline({}).buckets.map((b) => [b.start - T0, b.flows, b.types])).toEqual([
+      [0, 1, { imei: 1 }],
+      [60_000, 1, {}],
+      [120_000, 1, { phone_number: 1 }],
+    ]);
     // The diff's grouping reads the old flows' JSON: encodings and countries survive.
     expect(store.leaks({ session: id }).groups.map((g) => `${g.type} ${g.destination} ${g.encoding} ${g.countries.join()}`)).toEqual([
       'imei push-example.cn plain CN',
@@ -96,7 +102,7 @@ describe('a database from before capture sessions', () => {
     expect(now).toMatchObject({ name: 'after the update', flows: 1, current: true });
     store.close();
     const raw = new Database(path.join(dir, 'flows.db'), { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(raw.pragma('user_version', { simple: true })).toBe(4);
     expect(raw.prepare('SELECT COUNT(*) AS n FROM flows WHERE session_id IS NULL').get()).toEqual({ n: 0 });
     raw.close();
   });

@@ -7,11 +7,15 @@ import { formatDateTime } from '../lib/format';
 import { EMPTY_FILTER } from '../lib/filter';
 import { navigate } from '../lib/route';
 import { sessionQuery } from '../store/sessionStore';
+import { useUnsaved } from '../lib/unsaved';
 
 function RenameForm({ device, onDone }: { device: DeviceInfo; onDone: () => void }) {
   const [name, setName] = useState(device.name ?? '');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  // What the server holds: the name as it came, then as last saved (before the list reloads with it).
+  const [savedAs, setSavedAs] = useState((device.name ?? '').trim());
+  useUnsaved(name.trim() !== savedAs, `the name of ${device.client}`);
   return (
     <form
       className="rename"
@@ -21,6 +25,7 @@ function RenameForm({ device, onDone }: { device: DeviceInfo; onDone: () => void
         setError('');
         try {
           await api(`/api/devices/${encodeURIComponent(device.client)}`, { method: 'PUT', body: JSON.stringify({ name: name.trim() }) });
+          setSavedAs(name.trim());
           onDone();
         } catch (err) {
           setError((err as Error).message);

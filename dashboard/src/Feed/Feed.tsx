@@ -4,6 +4,7 @@ import type { FlowSummary } from '../../../shared/types';
 import { useStore } from '../store/useStore';
 import { FilterBar } from './FilterBar';
 import { FlowRow } from './FlowRow';
+import { TimelineStrip } from './TimelineStrip';
 import { FlowDetail } from '../FlowDetail/FlowDetail';
 import { navigate } from '../lib/route';
 import { isTyping, useWindowKeys } from '../lib/keys';
@@ -38,6 +39,8 @@ export function Feed({ openId }: { openId?: number }) {
   const s = useStore();
   const list = s.visible;
   const count = list.length;
+  // Times alone while every flow shown is of one day; with dates once they span days.
+  const withDates = s.visibleSpan !== undefined && new Date(s.visibleSpan.first).toDateString() !== new Date(s.visibleSpan.last).toDateString();
   const narrow = useNarrow();
   const rowHeight = narrow ? 58 : 34;
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -160,9 +163,10 @@ export function Feed({ openId }: { openId?: number }) {
           </span>
           {s.loadError ? <span className="error-text">{s.loadError}</span> : null}
         </div>
+        <TimelineStrip />
         <div
           ref={scrollRef}
-          className="feed-list"
+          className={`feed-list${withDates ? ' with-dates' : ''}`}
           tabIndex={0}
           role="listbox"
           aria-label="Captured flows, newest first. Arrow keys move, Enter opens."
@@ -187,6 +191,7 @@ export function Feed({ openId }: { openId?: number }) {
                     deviceName={s.deviceName(flow.client, flow.device)}
                     active={flow.id === activeId}
                     open={flow.id === openId}
+                    withDate={withDates}
                     onOpen={open}
                   />
                 </div>

@@ -1,24 +1,21 @@
 import { memo } from 'react';
+import { typeCounts } from '../../../shared/finding-counts';
 import type { FlowSummary } from '../../../shared/types';
 import { TypeBadge } from '../lib/TypeBadge';
-import { formatSize, formatTime, pathOf } from '../lib/format';
+import { formatDateTime, formatSize, formatTime, pathOf } from '../lib/format';
 import { typeColor } from '../lib/labels';
-
-function typeCounts(flow: FlowSummary): [string, number][] {
-  const m = new Map<string, number>();
-  for (const f of flow.findings) m.set(f.type, (m.get(f.type) ?? 0) + 1);
-  return [...m.entries()];
-}
 
 export const FlowRow = memo(function FlowRow(props: {
   flow: FlowSummary;
   deviceName: string;
   active: boolean;
   open: boolean;
+  /** the feed spans days: the date too, to the second */
+  withDate: boolean;
   onOpen: (id: number) => void;
 }) {
   const { flow } = props;
-  const types = typeCounts(flow);
+  const types = typeCounts(flow.findings);
   const flagged = types.length > 0;
   const status = flow.error ? 'ERR' : flow.status ?? '…';
   return (
@@ -32,7 +29,7 @@ export const FlowRow = memo(function FlowRow(props: {
       style={flagged ? { borderLeftColor: typeColor(types[0][0]) } : undefined}
       onClick={() => props.onOpen(flow.id)}
     >
-      <span className="c-time">{formatTime(flow.start)}</span>
+      <span className="c-time">{props.withDate ? formatDateTime(flow.start) : formatTime(flow.start)}</span>
       <span className="c-device" title={flow.client}>{props.deviceName}</span>
       <span className={`c-method m-${flow.method.toLowerCase()}`}>{flow.method}</span>
       <span className={`c-status s-${String(status)[0]}`} title={flow.error}>{status}</span>

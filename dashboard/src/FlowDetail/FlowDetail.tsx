@@ -13,6 +13,7 @@ import { parsePath } from '../lib/paths';
 import { BodyView } from './BodyView';
 import { Marked, type MarkItem } from './Marked';
 import { WebSocketMessages } from './WebSocketMessages';
+import { CANARY_DEVICE } from '../../../shared/identifiers';
 
 function headerList(h: Headers | undefined): [string, string][] {
   const out: [string, string][] = [];
@@ -218,7 +219,13 @@ export function FlowDetail({ id, onClose }: { id: number; onClose: () => void })
                     <span className="f-enc">encoding: {f.encoding.split('+').join(' → ')}</span>
                     <span className={`f-conf conf-${f.confidence}`}>{f.confidence}</span>
                     <span className="f-value mono">{f.value}</span>
+                    {f.contact ? <span className="small">{f.contact}</span> : null}
                     {f.device ? <span className="muted small">{f.device}</span> : null}
+                    {f.source ? (
+                      <span className="tag" title={`A value planted from the identifiers file's "${f.source}", found leaving this phone`} data-testid="finding-source">
+                        {f.source === CANARY_DEVICE ? 'canary' : f.source}
+                      </span>
+                    ) : null}
                   </button>
                   <button
                     type="button"

@@ -3,12 +3,14 @@ import type { MarkRequest } from '../../../shared/api';
 import type { Flow } from '../../../shared/types';
 import { api } from '../store/api';
 import { store } from '../store/flowStore';
+import { useUnsaved } from '../lib/unsaved';
 
 /** Mark a flow and note why (PUT /api/flows/:id/mark); the comment is shown as text only. */
 export function MarkPanel({ flow, onSaved }: { flow: Flow; onSaved: (flow: Flow) => void }) {
   const [marked, setMarked] = useState(flow.marked === true);
   const [comment, setComment] = useState(flow.comment ?? '');
   const [status, setStatus] = useState('');
+  useUnsaved(comment !== (flow.comment ?? ''), `the comment on flow ${flow.id}`);
   useEffect(() => {
     setMarked(flow.marked === true);
     setComment(flow.comment ?? '');

@@ -45,11 +45,11 @@ export function ExportMenu({ query, route }: { query: string; route: Route }) {
           </a>
           {query ? (
             <a role="menuitem" href={`/api/export.har?${query}`} download onClick={close} data-testid="export-filter">
-              Current filter and session
+              Current filter, session and time range
             </a>
           ) : (
-            <span role="menuitem" aria-disabled="true" className="disabled" data-testid="export-filter" title="Set a filter or pick a session first">
-              Current filter and session (none set)
+            <span role="menuitem" aria-disabled="true" className="disabled" data-testid="export-filter" title="Set a filter, pick a session or brush a time range first">
+              Current filter, session and time range (none set)
             </span>
           )}
         </div>

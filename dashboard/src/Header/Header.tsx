@@ -1,13 +1,11 @@
 import { useStore } from '../store/useStore';
-import { filterToQuery } from '../lib/filter';
 import { hrefOf, VIEWS, type Route } from '../lib/route';
-import { sessionQuery } from '../store/sessionStore';
 import { SessionPicker } from './SessionPicker';
 import { ExportMenu } from './ExportMenu';
 
 export function Header({ route }: { route: Route }) {
   const s = useStore();
-  const query = [filterToQuery(s.filter), sessionQuery(s.session, '')].filter(Boolean).join('&');
+  const query = s.viewQuery();
   return (
     <header className="header">
       <div className="brand">

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
-import { describeIssues, identifiersSchema, VALUE_FIELDS, type Device, type Identifiers as IdentifiersFile, type ValueField } from '../../../shared/identifiers';
-import { ErrorBox } from '../lib/ErrorBox';
+import { identifiersSchema, parseIdentifiers, VALUE_FIELDS, type Device, type Identifiers as IdentifiersFile, type ValueField } from '../../../shared/identifiers';
+import { ErrorBox, refusalOf } from '../lib/ErrorBox';
 import { api } from '../store/api';
+import { useUnsaved } from '../lib/unsaved';
 import { typeLabel } from '../lib/labels';
 
 
@@ -47,8 +48,9 @@ function fromDraft(d: DraftDevice): unknown {
     const [name, phones, emails] = l.split(';');
     return { name: (name ?? '').trim(), phone: commas(phones), email: commas(emails) };
   });
+  // What is not a number stays as typed, so the message can quote it.
   out.location = lines(d.location).map((l) => {
-    const [lat, lon] = l.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+    const [lat, lon] = l.split(',').map((x) => (x.trim() !== '' && Number.isFinite(Number(x)) ? Number(x) : x.trim() || undefined));
     return { lat, lon };
   });
   return out;
@@ -60,17 +62,23 @@ export function Identifiers() {
   const [drafts, setDrafts] = useState<DraftDevice[]>();
   const [raw, setRaw] = useState<string>();
   const [loadError, setLoadError] = useState('');
-  const [errors, setErrors] = useState('');
+  const [errors, setErrors] = useState<string[]>([]);
   const [saved, setSaved] = useState('');
   const [busy, setBusy] = useState(false);
   const [canaries, setCanaries] = useState(10);
+  // The form as loaded and the JSON as opened: what the editor holds is unsaved while it differs from them.
+  const [baseline, setBaseline] = useState('');
+  const [rawStart, setRawStart] = useState('');
+  useUnsaved(drafts !== undefined && (JSON.stringify(drafts) !== baseline || (raw !== undefined && raw !== rawStart)), 'the identifiers');
 
   const load = () =>
     api<IdentifiersFile>('/api/identifiers')
       .then((file) => {
-        const parsed = identifiersSchema.safeParse(file ?? {});
-        setDrafts((parsed.success ? parsed.data.devices : []).map(toDraft));
-        setLoadError(parsed.success ? '' : `The server's file does not validate: ${describeIssues(parsed.error)}`);
+        const parsed = parseIdentifiers(file ?? {});
+        const loaded = (parsed.ok ? parsed.value.devices : []).map(toDraft);
+        setDrafts(loaded);
+        setBaseline(JSON.stringify(loaded));
+        setLoadError(parsed.ok ? '' : `The server's file does not validate: ${parsed.issues.map((i) => i.message).join('; ')}`);
       })
       .catch((e: Error) => setLoadError(e.message));
   useEffect(() => {
@@ -80,38 +88,59 @@ export function Identifiers() {
   const update = (i: number, patch: Partial<DraftDevice>) => setDrafts((ds) => ds?.map((d, j) => (j === i ? { ...d, ...patch } : d)));
 
   const save = async () => {
-    setErrors('');
+    setErrors([]);
     setSaved('');
     let input: unknown;
     if (raw !== undefined) {
       try {
         input = JSON.parse(raw);
       } catch (e) {
-        setErrors(`Not valid JSON: ${(e as Error).message}`);
+        setErrors([`Not valid JSON: ${(e as Error).message}`]);
         return;
       }
     } else input = { devices: (drafts ?? []).map(fromDraft) };
-    const parsed = identifiersSchema.safeParse(input);
-    if (!parsed.success) {
-      setErrors(describeIssues(parsed.error));
+    const parsed = parseIdentifiers(input);
+    if (!parsed.ok) {
+      setErrors(parsed.issues.map((i) => i.message));
       return;
     }
     setBusy(true);
     try {
-      await api('/api/identifiers', { method: 'PUT', body: JSON.stringify(parsed.data) });
+      await api('/api/identifiers', { method: 'PUT', body: JSON.stringify(parsed.value) });
       setSaved('Saved. Detection uses the new values from now on.');
       setRaw(undefined);
       await load();
     } catch (e) {
-      setErrors(`The server refused it: ${(e as Error).message}`);
+      setErrors(refusalOf(e));
     } finally {
       setBusy(false);
     }
   };
 
+  const openJson = () => {
+    const text = JSON.stringify({ devices: (drafts ?? []).map(fromDraft) }, null, 2);
+    setRaw(text);
+    setRawStart(text);
+  };
+  // The JSON's edits go into the form when they validate; otherwise it stays open with what is wrong.
+  const backToForm = () => {
+    if (raw !== rawStart) {
+      let parsed;
+      try {
+        parsed = parseIdentifiers(JSON.parse(raw ?? ''));
+      } catch (e) {
+        return setErrors([`Not valid JSON: ${(e as Error).message}`]);
+      }
+      if (!parsed.ok) return setErrors(parsed.issues.map((i) => i.message));
+      setDrafts(parsed.value.devices.map(toDraft));
+    }
+    setErrors([]);
+    setRaw(undefined);
+  };
+
   // The server adds the canaries to the identifiers it watches for, so the form is reloaded to show them.
   const downloadCanaries = async () => {
-    setErrors('');
+    setErrors([]);
     setBusy(true);
     try {
       const vcf = await api<string>('/api/canaries.vcf', { method: 'POST', body: JSON.stringify({ count: canaries }), headers: { accept: 'text/vcard' } });
@@ -123,7 +152,7 @@ export function Identifiers() {
       setSaved(`${canaries} canary contacts added to the identifiers. Import the file into the phone's contacts.`);
       await load();
     } catch (e) {
-      setErrors(`The server refused it: ${(e as Error).message}`);
+      setErrors(refusalOf(e));
     } finally {
       setBusy(false);
     }
@@ -148,7 +177,7 @@ export function Identifiers() {
       </p>
       {loadError ? <p className="error-text">{loadError}</p> : null}
       <div className="detail-actions">
-        <button type="button" onClick={() => setRaw(raw === undefined ? JSON.stringify({ devices: (drafts ?? []).map(fromDraft) }, null, 2) : undefined)}>
+        <button type="button" onClick={raw === undefined ? openJson : backToForm}>
           {raw === undefined ? 'Edit as JSON' : 'Back to the form'}
         </button>
         {raw === undefined ? (

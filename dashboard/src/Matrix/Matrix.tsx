@@ -8,11 +8,14 @@ import { formatDateTime } from '../lib/format';
 import { EMPTY_FILTER } from '../lib/filter';
 import { navigate } from '../lib/route';
 import { sessionQuery } from '../store/sessionStore';
+import { formatRangeTime, rangeQuery } from '../lib/range';
 
 interface Cell {
   count: number;
   firstSeen: number;
   lastSeen: number;
+  /** first seen at all, whatever the time range */
+  firstEver: number;
 }
 
 interface Row {
@@ -27,8 +30,8 @@ interface Row {
   total: number;
 }
 
-function cellLabel(type: IdentifierType, domain: string, c: Cell): string {
-  return `${typeLabel(type)} to ${domain}: ${c.count} ${c.count === 1 ? 'request' : 'requests'}, first seen ${formatDateTime(c.firstSeen)}, last seen ${formatDateTime(c.lastSeen)}`;
+function cellLabel(type: IdentifierType, domain: string, c: Cell, isNew: boolean): string {
+  return `${typeLabel(type)} to ${domain}: ${isNew ? 'new in the selected time range, ' : ''}${c.count} ${c.count === 1 ? 'request' : 'requests'}, first seen ${formatDateTime(c.firstSeen)}, last seen ${formatDateTime(c.lastSeen)}`;
 }
 
 type Grouping = 'domain' | 'tracker';
@@ -41,7 +44,9 @@ type Grouping = 'domain' | 'tracker';
 export function Matrix() {
   const flaggedVersion = useStoreValue((s) => s.flaggedVersion);
   const session = useStoreValue((s) => s.session);
-  const { data, error } = useApi<SummaryResponse>(`/api/summary${sessionQuery(session)}`, flaggedVersion, 1000);
+  const range = useStoreValue((s) => s.range);
+  const query = [sessionQuery(session, ''), rangeQuery(range)].filter(Boolean).join('&');
+  const { data, error } = useApi<SummaryResponse>(`/api/summary${query ? `?${query}` : ''}`, flaggedVersion, 1000);
   const [device, setDevice] = useState('');
   const [grouping, setGrouping] = useState<Grouping>('domain');
   const rows = data?.rows ?? [];
@@ -61,11 +66,13 @@ export function Matrix() {
       row.org ??= r.org;
       row.hosts.add(r.host);
       const c = row.cells[r.type];
+      const firstEver = r.firstEver ?? r.firstSeen;
       if (c) {
         c.count += r.count;
         c.firstSeen = Math.min(c.firstSeen, r.firstSeen);
         c.lastSeen = Math.max(c.lastSeen, r.lastSeen);
-      } else row.cells[r.type] = { count: r.count, firstSeen: r.firstSeen, lastSeen: r.lastSeen };
+        c.firstEver = Math.min(c.firstEver, firstEver);
+      } else row.cells[r.type] = { count: r.count, firstSeen: r.firstSeen, lastSeen: r.lastSeen, firstEver };
       row.total += r.count;
       seen.add(r.type);
     }
@@ -101,7 +108,21 @@ export function Matrix() {
           </select>
         </label>
       </div>
-      <p className="muted">Which destination received which identifier. Each cell: how many requests carried it, first and last seen. Click a cell to see those flows.</p>
+      <p className="muted">
+        Which destination received which identifier. Each cell: how many requests carried it, first and last seen. Click a cell to see those flows.
+        {range ? ' With a time range, “new” marks what a destination received for the first time inside it.' : ''}
+      </p>
+      {range ? (
+        <p className="range-note" data-testid="matrix-range">
+          <span>
+            Flows from <span className="mono">{formatRangeTime(range.from)}</span> to <span className="mono">{formatRangeTime(range.to)}</span> (the
+            time range brushed on the feed&apos;s timeline).
+          </span>
+          <button type="button" onClick={() => store.setRange(undefined)}>
+            Clear range
+          </button>
+        </p>
+      ) : null}
       {error ? <p className="error-text">Could not load the summary: {error}</p> : null}
       {!data && !error ? <p className="muted">Loading…</p> : null}
       {data && table.length === 0 ? <p className="empty">No identifier has left the device yet.</p> : null}
@@ -132,17 +153,24 @@ export function Matrix() {
                   {types.map((t) => {
                     const c = row.cells[t];
                     if (!c) return <td key={t} className="cell empty-cell" aria-label={`${typeLabel(t)} to ${row.domain}: none`} />;
+                    // First seen inside the brushed range: this destination got this identifier for the first time then.
+                    const isNew = range !== undefined && c.firstEver >= range.from;
                     return (
-                      <td key={t} className="cell" data-type={t}>
+                      <td key={t} className={`cell${isNew ? ' new' : ''}`} data-type={t}>
                         <button
                           type="button"
                           onClick={() => open(row, t)}
                           data-testid={`cell-${row.domain}-${t}`}
-                          aria-label={cellLabel(t, row.domain, c)}
-                          title={cellLabel(t, row.domain, c)}
+                          aria-label={cellLabel(t, row.domain, c, isNew)}
+                          title={cellLabel(t, row.domain, c, isNew)}
                           style={{ borderLeftColor: typeColor(t) }}
                         >
                           <span className="cell-count">{c.count}</span>
+                          {isNew ? (
+                            <span className="new-badge" aria-hidden="true" data-testid="cell-new">
+                              new
+                            </span>
+                          ) : null}
                           <span className="cell-seen" aria-hidden="true">
                             {formatDateTime(c.firstSeen).slice(5)}
                             <br />

@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'react';
 import type { RulesResponse } from '../../../shared/api';
-import { describeIssues } from '../../../shared/identifiers';
-import { BLOCK_ANSWERS, RULE_ACTIONS, ruleSchema, rulesSchema, type BlockAnswer, type Rule, type RuleAction } from '../../../shared/rules';
+import { BLOCK_ANSWERS, parseRules, RULE_ACTIONS, ruleSchema, type BlockAnswer, type Rule, type RuleAction } from '../../../shared/rules';
 import { IDENTIFIER_TYPES } from '../../../shared/types';
 import { typeLabel } from '../lib/labels';
-import { ErrorBox } from '../lib/ErrorBox';
+import { ErrorBox, refusalOf } from '../lib/ErrorBox';
 import { api } from '../store/api';
+import { useUnsaved } from '../lib/unsaved';
 import { useApi, useStoreValue } from '../store/useStore';
 import { clearProposedRule, proposedRule } from './proposal';
 import './rules.css';
@@ -54,14 +54,20 @@ export function Rules() {
   const [saveCount, setSaveCount] = useState(0);
   const { data, error } = useApi<RulesResponse>('/api/rules', `${flaggedVersion}:${saveCount}`, 1000);
   const [drafts, setDrafts] = useState<DraftRule[]>();
-  const [errors, setErrors] = useState('');
+  const [errors, setErrors] = useState<string[]>([]);
   const [saved, setSaved] = useState('');
   const [busy, setBusy] = useState(false);
   const [proposed] = useState(proposedRule);
+  /** the rules as saved, as drafts: what the editor holds is unsaved while it differs */
+  const [baseline, setBaseline] = useState('');
   useEffect(clearProposedRule, []);
+  useUnsaved(drafts !== undefined && JSON.stringify(drafts) !== baseline, 'the rules');
 
   useEffect(() => {
-    if (data && drafts === undefined) setDrafts([...data.rules, ...(proposed ? [proposed] : [])].map(toDraft));
+    if (data && drafts === undefined) {
+      setDrafts([...data.rules, ...(proposed ? [proposed] : [])].map(toDraft));
+      setBaseline(JSON.stringify(data.rules.map(toDraft)));
+    }
   }, [data, drafts, proposed]);
 
   const counts = new Map((data?.rules ?? []).map((r, i) => [JSON.stringify(r), data?.touched[i] ?? 0]));
@@ -75,18 +81,19 @@ export function Rules() {
     });
 
   const save = async () => {
-    setErrors('');
+    setErrors([]);
     setSaved('');
-    const parsed = rulesSchema.safeParse({ rules: (drafts ?? []).map(fromDraft) });
-    if (!parsed.success) return setErrors(describeIssues(parsed.error));
+    const parsed = parseRules({ rules: (drafts ?? []).map(fromDraft) });
+    if (!parsed.ok) return setErrors(parsed.issues.map((i) => i.message));
     setBusy(true);
     try {
-      await api<RulesResponse>('/api/rules', { method: 'PUT', body: JSON.stringify(parsed.data) });
+      await api<RulesResponse>('/api/rules', { method: 'PUT', body: JSON.stringify(parsed.value) });
       setSaved('Saved. New requests are judged by these rules.');
-      setDrafts(parsed.data.rules.map(toDraft));
+      setDrafts(parsed.value.rules.map(toDraft));
+      setBaseline(JSON.stringify(parsed.value.rules.map(toDraft)));
       setSaveCount((n) => n + 1);
     } catch (e) {
-      setErrors(`The server refused it: ${(e as Error).message}`);
+      setErrors(refusalOf(e));
     } finally {
       setBusy(false);
     }

@@ -3,6 +3,7 @@ import type { SessionInfo } from '../../../shared/audit';
 import { useSessions } from '../store/useStore';
 import { formatDateTime } from '../lib/format';
 import { navigate } from '../lib/route';
+import { useUnsaved } from '../lib/unsaved';
 import { ReportPanel } from './ReportPanel';
 import { Timeline } from './Timeline';
 
@@ -10,6 +11,7 @@ import { Timeline } from './Timeline';
 function TextAction(props: { label: string; button: string; placeholder: string; testid: string; initial?: string; maxLength: number; onSubmit: (text: string) => Promise<unknown>; allowEmpty?: boolean }) {
   const [text, setText] = useState(props.initial ?? '');
   const [busy, setBusy] = useState(false);
+  useUnsaved(text.trim() !== (props.initial ?? '').trim(), `the field "${props.label}"`);
   return (
     <form
       className="text-action"

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { unsaved } from './unsaved';
 
 export type View = 'feed' | 'matrix' | 'sessions' | 'diff' | 'devices' | 'identifiers' | 'rules' | 'setup';
 export const VIEWS: { id: View; label: string }[] = [
@@ -36,10 +37,19 @@ export function navigate(route: Route, replace = false): void {
   window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
 
+/** The route, following the URL; a change away from an unsaved draft waits for the leave dialog (lib/unsaved.ts). */
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseHash(location.hash));
+  const current = useRef(route);
+  current.current = route;
   useEffect(() => {
-    const on = () => setRoute(parseHash(location.hash));
+    const on = () => {
+      const next = parseHash(location.hash);
+      if (hrefOf(next) === hrefOf(current.current)) return;
+      if (unsaved.mayLeaveFor(next)) return setRoute(next);
+      // The URL has moved already (a link, Back): put it back while the tester decides.
+      history.replaceState(null, '', hrefOf(current.current));
+    };
     window.addEventListener('hashchange', on);
     window.addEventListener('popstate', on);
     return () => {

@@ -4,8 +4,11 @@ import { io, type Socket } from 'socket.io-client';
 import type { FlowSummary, TlsErrorEvent } from '../../../shared/types';
 import { SOCKET_EVENTS, type FlowsResponse, type SocketAuth, type TlsErrorsResponse } from '../../../shared/api';
 import { api } from './api';
-import { compileFilter, EMPTY_FILTER, type FeedFilter } from '../lib/filter';
+import { compileFilter, EMPTY_FILTER, filterToQuery, type FeedFilter } from '../lib/filter';
+import { rangeQuery, type TimeRange } from '../lib/range';
 import { Observable } from './observable';
+import { sessionQuery } from './sessionStore';
+import { timeline } from './timelineStore';
 
 export type ConnectionState = 'connecting' | 'live' | 'offline';
 
@@ -53,14 +56,21 @@ export class FlowStore extends Observable {
   /** The flows passing the filter, id ascending. Grown in place per live batch; replaced by a history page or a
    *  filter change. */
   visible: FlowSummary[] = [];
+  /** the earliest and latest start among the visible flows (the feed adds dates when they fall on two days) */
+  visibleSpan: { first: number; last: number } | undefined;
   private ids = new Set<number>();
   /** Highest id ever received: what we ask the server to resume after. Not reset by "clear view". */
   lastSeenId = 0;
   filter: FeedFilter = EMPTY_FILTER;
   /** the capture session picked in the header (sessionStore); undefined: all */
   session: number | undefined;
+  /** the time range brushed on the timeline; undefined: all time */
+  range: TimeRange | undefined;
   /** the highest session id seen on a flow: a new one means the session list is stale */
   newestSession: number | undefined;
+  /** the feed filter and the session (what the timeline counts) */
+  private inScope = compileFilter(EMPTY_FILTER);
+  /** inScope, and within the time range */
   private matches = compileFilter(EMPTY_FILTER);
   /** With a filter expression: the ids the server says match it (undefined until it has answered). */
   private expressionIds: Set<number> | undefined;
@@ -95,6 +105,7 @@ export class FlowStore extends Observable {
     // Newest first from the API; the socket then resumes after the newest one we hold, and older pages fill in
     // below what is already shown.
     let history: FlowsResponse = [];
+    timeline.load(this.scopeQuery());
     try {
       history = await api<FlowsResponse>(`/api/flows?limit=${PAGE}`);
       this.ingest(history);
@@ -148,7 +159,9 @@ export class FlowStore extends Observable {
     }
     if (older.length === 0) return;
     this.all = older.concat(this.all);
-    this.visible = older.filter(this.matches).concat(this.visible);
+    const shown = older.filter(this.matches);
+    for (const f of shown) this.widenSpan(f);
+    this.visible = shown.concat(this.visible);
     if (flagged) {
       this.flaggedSeen += flagged;
       this.flaggedVersion++;
@@ -222,6 +235,7 @@ export class FlowStore extends Observable {
     const batch = this.queue;
     this.queue = [];
     let flagged = false;
+    const scoped: FlowSummary[] = [];
     for (const f of batch) {
       if (this.ids.has(f.id)) {
         // A flow still open (a tunnel) is published again as it grows; a replay overlap replaces a row with itself.
@@ -237,10 +251,12 @@ export class FlowStore extends Observable {
         this.flaggedSeen++;
         flagged = true;
       }
+      if (this.inScope(f)) scoped.push(f);
       if (this.paused) this.held.push(f);
       else this.show(f);
     }
     if (flagged) this.flaggedVersion++;
+    timeline.add(scoped);
     this.emit();
     if (this.filter.q) void this.askExpression(batch.map((f) => f.id));
   }
@@ -276,10 +292,18 @@ export class FlowStore extends Observable {
       return;
     }
     if (expr !== this.filter.q) return;
+    // Live flows matching the expression are in scope only now: the timeline counts them here.
+    if (ids) timeline.add(ids.filter((id) => found.has(id) && !this.expressionIds?.has(id)).flatMap((id) => this.byId(id) ?? []));
     this.filterError = '';
     this.expressionIds = found;
     this.compile();
     this.emit();
+  }
+
+  /** A flow held (shown or, while paused, waiting), by id. */
+  private byId(id: number): FlowSummary | undefined {
+    const i = indexById(this.all, id);
+    return i >= 0 ? this.all[i] : this.held[indexById(this.held, id)];
   }
 
   /** After a mark is saved: the row shows it at once (marks are not streamed). */
@@ -302,9 +326,12 @@ export class FlowStore extends Observable {
     if (list === this.all) {
       const v = indexById(this.visible, f.id);
       if (v >= 0) this.visible.splice(v, 1);
-      if (this.matches(f)) insertById(this.visible, f);
+      if (this.matches(f)) this.showMatching(f);
     }
-    if (gained) this.flaggedSeen++;
+    if (gained) {
+      this.flaggedSeen++;
+      if (this.inScope(f)) timeline.flagged(f);
+    }
     return gained;
   }
 
@@ -312,25 +339,60 @@ export class FlowStore extends Observable {
     if (f.session !== undefined && (this.newestSession === undefined || f.session > this.newestSession)) this.newestSession = f.session;
   }
 
-  /** The feed filter and the picked session, as one predicate. */
+  /** The feed filter and the picked session, as one predicate; with the time range, another. */
   private compile(): void {
     const fields = compileFilter(this.filter);
     const ids = this.filter.q ? (this.expressionIds ?? new Set<number>()) : undefined;
     const base = ids ? (f: FlowSummary) => ids.has(f.id) && fields(f) : fields;
     const session = this.session;
-    this.matches = session === undefined ? base : (f) => f.session === session && base(f);
+    const inScope = session === undefined ? base : (f: FlowSummary) => f.session === session && base(f);
+    this.inScope = inScope;
+    const range = this.range;
+    this.matches = range ? (f) => f.start >= range.from && f.start < range.to && inScope(f) : inScope;
     this.visible = this.all.filter(this.matches);
+    this.visibleSpan = undefined;
+    for (const f of this.visible) this.widenSpan(f);
+  }
+
+  private widenSpan(f: FlowSummary): void {
+    const span = this.visibleSpan;
+    if (!span) this.visibleSpan = { first: f.start, last: f.start };
+    else if (f.start < span.first) this.visibleSpan = { first: f.start, last: span.last };
+    else if (f.start > span.last) this.visibleSpan = { first: span.first, last: f.start };
+  }
+
+  private showMatching(f: FlowSummary): void {
+    insertById(this.visible, f);
+    this.widenSpan(f);
+  }
+
+  /** GET /api/flows parameters of the filter and session (no time range): what the timeline counts. */
+  private scopeQuery(): string {
+    return [filterToQuery(this.filter), sessionQuery(this.session, '')].filter(Boolean).join('&');
+  }
+
+  /** GET /api/flows parameters of what the feed shows: filter, session and time range (the export's). */
+  viewQuery(): string {
+    return [this.scopeQuery(), rangeQuery(this.range)].filter(Boolean).join('&');
+  }
+
+  /** Narrows the feed (and the matrix and export) to flows that started in the range; undefined: all time. */
+  setRange(range: TimeRange | undefined): void {
+    this.range = range;
+    this.compile();
+    this.emit();
   }
 
   setSession(session: number | undefined): void {
     this.session = session;
     this.compile();
+    timeline.load(this.scopeQuery());
     this.emit();
   }
 
   private show(f: FlowSummary): void {
     insertById(this.all, f);
-    if (this.matches(f)) insertById(this.visible, f);
+    if (this.matches(f)) this.showMatching(f);
   }
 
   setFilter(patch: Partial<FeedFilter>): void {
@@ -350,6 +412,7 @@ export class FlowStore extends Observable {
       if (next.q) void this.askExpression();
     }
     this.compile();
+    timeline.load(this.scopeQuery());
     this.emit();
   }
 
@@ -368,6 +431,7 @@ export class FlowStore extends Observable {
     this.historyBefore = 0;
     this.all = [];
     this.visible = [];
+    this.visibleSpan = undefined;
     this.held = [];
     this.emit();
   }

@@ -1,5 +1,5 @@
 // Known-value matching: every form of every identifiers-file value in one matcher, built once per file.
-import type { Identifiers } from '../../../shared/identifiers';
+import { CANARY_DEVICE, type Device, type Identifiers } from '../../../shared/identifiers';
 import type { IdentifierType } from '../../../shared/types';
 import { datumVariants } from './datums';
 import { encodedForms } from './encoded-forms';
@@ -14,28 +14,42 @@ const enum Edge {
   NotAlnum,
 }
 
-export interface KnownForm {
+/**
+ * Whose value it is: a phone's (`device`), or planted ones' (`source`, no device: they are credited to the phone
+ * that sends them). Each value carries exactly one of the two, and findings copy them as they are.
+ */
+export interface Owner {
+  device?: string;
+  source?: string;
+}
+
+export interface KnownForm extends Owner {
   text: string;
   type: IdentifierType;
   /** the value as the tester wrote it */
   value: string;
-  device: string;
   /** encodings applied to the normal form, innermost first */
   chain: string[];
   /** which contact (across devices) the value belongs to, for contact-list counting */
   contact?: number;
+  /** that contact as the finding names it (contactLabels) */
+  contactLabel?: string;
   startEdge: Edge;
   endEdge: Edge;
 }
 
-export interface KnownCoordinate {
+export interface KnownCoordinate extends Owner {
   location: number;
   /** written in another datum than the tester gave (see `datumVariants`) */
   datum?: string;
   part: 'lat' | 'lon';
   value: string;
-  device: string;
 }
+
+const ownerOf = (device: Device): Owner => (device.name === CANARY_DEVICE ? { source: CANARY_DEVICE } : { device: device.name });
+
+/** A finding's owner fields, copied from the form or coordinate that matched. */
+export const ownedBy = (o: Owner): Owner => (o.source ? { source: o.source } : { device: o.device });
 
 export interface KnownIndex {
   forms: KnownForm[];
@@ -83,10 +97,26 @@ export function coordinateKeys(text: string): string[] {
 /** An Android ID's 64-bit decimal forms are matched as written, not encoded further: SDKs send the number. */
 const DECIMAL = /^-?\d+$/;
 
+/**
+ * Each contact's name for its findings, in file order: its name, else its first phone or e-mail; a name two
+ * contacts share gets ` (2)`, ` (3)` on the later ones, so counting contacts by it counts people, not values.
+ */
+function contactLabels(identifiers: Identifiers): string[] {
+  const used = new Map<string, number>();
+  return identifiers.devices.flatMap((d) =>
+    d.contacts.map((c) => {
+      const base = c.name.trim() || c.phone[0] || c.email[0] || 'unnamed contact';
+      const n = (used.get(base) ?? 0) + 1;
+      used.set(base, n);
+      return n === 1 ? base : `${base} (${n})`;
+    }),
+  );
+}
+
 export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
   const forms: KnownForm[] = [];
   const coordinates = new Map<string, KnownCoordinate[]>();
-  const add = (type: IdentifierType, formType: keyof typeof NORMAL_FORMS, value: string, device: string, contact?: number) => {
+  const add = (type: IdentifierType, formType: keyof typeof NORMAL_FORMS, value: string, owner: Owner, contact?: { id: number; label: string }) => {
     // One entry per text and chain: every entry costs the matcher filter bits, and the filter is sized to fit
     // in cache (two forms can coincide: hex with and without leading zeros, when no byte is below 0x10).
     const seen = new Set<string>();
@@ -101,25 +131,28 @@ export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
           text: encoded.text,
           type,
           value,
-          device,
+          ...owner,
           chain: encoded.chain,
-          contact,
+          ...(contact ? { contact: contact.id, contactLabel: contact.label } : {}),
           startEdge: plain ? edgeOf(encoded.text[0], encoded.text) : Edge.Free,
           endEdge: plain ? edgeOf(encoded.text[encoded.text.length - 1], encoded.text) : Edge.Free,
         });
       }
     }
   };
+  const labels = contactLabels(identifiers);
   let contactCount = 0;
   let locationCount = 0;
   for (const device of identifiers.devices) {
+    const owner = ownerOf(device);
     for (const type of Object.keys(NORMAL_FORMS) as (keyof typeof NORMAL_FORMS)[]) {
-      for (const value of device[type]) add(type, type, value, device.name);
+      for (const value of device[type]) add(type, type, value, owner);
     }
     for (const contact of device.contacts) {
       const id = contactCount++;
-      for (const phone of contact.phone) add('contact', 'phone_number', phone, device.name, id);
-      for (const email of contact.email) add('contact', 'email', email, device.name, id);
+      const ref = { id, label: labels[id] };
+      for (const phone of contact.phone) add('contact', 'phone_number', phone, owner, ref);
+      for (const email of contact.email) add('contact', 'email', email, owner, ref);
     }
     for (const given of device.location) {
       const value = `${given.lat},${given.lon}`;
@@ -129,7 +162,7 @@ export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
         for (const [part, n] of [['lat', lat], ['lon', lon]] as const) {
           for (const key of coordinateKeys(String(n))) {
             const list = coordinates.get(key) ?? [];
-            list.push({ location, part, value, device: device.name, ...(datum ? { datum } : {}) });
+            list.push({ location, part, value, ...owner, ...(datum ? { datum } : {}) });
             coordinates.set(key, list);
           }
         }
