@@ -83,7 +83,9 @@ describe('block rules', () => {
       body: JSON.stringify({ rules: [{ match: { host: 'not a host' }, action: 'block' }] }),
     }));
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatch(/^rules\[0\]\.match\.host/);
+    const body = (await res.json()) as { error: string; issues: { path: (string | number)[] }[] };
+    expect(body.error).toMatch(/^Rule 1: the host must be a host name/);
+    expect(body.issues[0].path).toEqual(['rules', 0, 'match', 'host']);
     expect((await api<RulesResponse>('/api/rules')).rules).toHaveLength(2);
   });
 
