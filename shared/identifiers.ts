@@ -63,8 +63,8 @@ export const EMPTY_IDENTIFIERS: Identifiers = { devices: [] };
  */
 export const CANARY_DEVICE = 'canaries';
 
-/** Each list's values in words, for messages: `IMEI 2`, `phone number 1`. */
-const VALUE_WORDS: Record<ValueField, string> = {
+/** Each list's values in words, for messages (`IMEI 2`, `phone number 1`) and the report. */
+export const VALUE_WORDS: Record<ValueField, string> = {
   imei: 'IMEI',
   meid: 'MEID',
   imsi: 'IMSI',

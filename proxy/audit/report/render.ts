@@ -2,27 +2,14 @@
 // string escaped (html.ts) and every identifier value masked (mask.ts). Sections in the order auditors read them:
 // summary, method, matrix, flagged flows, timeline, diff, integrity.
 import type { DiffItem, DiffResult } from '../../../shared/audit';
+import { VALUE_WORDS } from '../../../shared/identifiers';
 import type { Finding, Flow, IdentifierType } from '../../../shared/types';
 import { IDENTIFIER_TYPES } from '../../../shared/types';
 import { html, SafeHtml } from './html';
 import { mask, maskIn } from './mask';
 import type { ReportData } from './gather';
 
-const TYPE_LABELS: Partial<Record<IdentifierType, string>> = {
-  imei: 'IMEI',
-  meid: 'MEID',
-  imsi: 'IMSI',
-  iccid: 'ICCID',
-  phone_number: 'phone number',
-  android_id: 'Android ID',
-  advertising_id: 'advertising ID',
-  mac_address: 'MAC address',
-  serial_number: 'serial number',
-  email: 'e-mail',
-  contact: 'contacts',
-  sms: 'SMS text',
-  location: 'location',
-};
+const TYPE_LABELS: Partial<Record<IdentifierType, string>> = { ...VALUE_WORDS, email: 'e-mail', contact: 'contacts', location: 'location' };
 
 const label = (type: string) => TYPE_LABELS[type as IdentifierType] ?? type;
 
