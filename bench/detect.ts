@@ -1,5 +1,5 @@
 // Detection throughput with 50 and with 1,000 known identifiers loaded, over three corpora:
-//  - small: the labelled corpus (458 requests of ~460 bytes, as apps send them);
+//  - small: the labelled corpus (464 requests of ~460 bytes, as apps send them);
 //  - large: telemetry batches of 10–100 KiB of JSON (some gzip-encoded), as analytics SDKs upload them;
 //  - protobuf: batches of 4–40 KiB of protobuf events (app-measurement style), decoded without a schema.
 // Also what tracker attribution (trackhar) costs per flow, for a tracker's endpoint and for any other host.

@@ -625,6 +625,19 @@ for (let round = 0; round < NEGATIVE_DEPTH_ROUNDS; round++) {
   for (const [name, make] of Object.entries(DEPTH_NEGATIVES)) requests.push(toRequest(requests.length, `negative:${name}`, make(), []));
 }
 
+// Appended last, so every case above stays byte for byte: app-assigned user ids that read as an IMSI by their
+// digits alone (a major network's MCC and MNC, 15 digits, no IMEI check digit) under keys naming the user's account.
+const USER_ID_ROUNDS = 6;
+for (let round = 0; round < USER_ID_ROUNDS; round++) {
+  const wire: Wire = {
+    method: 'POST',
+    url: 'https://api.example.com/v2/session',
+    headers: { ...baseHeaders(), 'content-type': 'application/json' },
+    body: json({ uid: luhnBroken15(pick(['310410', '46000', '23410'])), account: { userId: luhnBroken15(pick(['310260', '46001'])), member_id: luhnBroken15('26201') }, ts: ts() }),
+  };
+  requests.push(toRequest(requests.length, 'negative:imsi-lookalike-user-ids', wire, []));
+}
+
 writeFileSync(new URL('../test/fixtures/corpus-identifiers.json', import.meta.url), `${JSON.stringify(identifiers, null, 2)}\n`);
 writeFileSync(new URL('../test/fixtures/corpus.json', import.meta.url), `${JSON.stringify(requests)}\n`);
 const negatives = requests.filter((r) => r.labels.length === 0).length;

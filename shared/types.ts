@@ -262,6 +262,8 @@ export interface SummaryRow {
   count: number;
   firstSeen: number;
   lastSeen: number;
+  /** how the values were written (`plain`, `md5`, `sha1+hex`, `gzip+base64`…), each once, sorted */
+  encodings: string[];
   /** asked with a time range (where count, firstSeen and lastSeen are the range's): when it was first seen at all */
   firstEver?: number;
   /** slug and name of the known tracker the host's flows went to */

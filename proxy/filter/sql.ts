@@ -64,10 +64,9 @@ export const SQLITE_DIALECT: SqlDialect = {
   },
   // SQLite's LIKE ignores ASCII case
   contains: (column, pattern) => ({ sql: `${column} LIKE ? ESCAPE '\\'`, params: [pattern] }),
+  // findings has a row per type, value, device and encoding
   encoding: (arg) => ({
-    // findings keeps one row per type and value; the encodings are in the flow's JSON
-    sql: `EXISTS (SELECT 1 FROM json_each(flows.summary, '$.findings') j WHERE json_extract(j.value, '$.encoding') = ?
-             OR '+' || json_extract(j.value, '$.encoding') || '+' LIKE ? ESCAPE '\\')`,
+    sql: `id IN (SELECT flow_id FROM findings WHERE encoding = ? OR '+' || encoding || '+' LIKE ? ESCAPE '\\')`,
     params: [arg, `%+${escapeLike(arg)}+%`],
   }),
   country: 'country',

@@ -5,11 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TimelineResponse } from '../../shared/api';
 import type { DestinationUse, LeakGroup, SessionLeaks } from '../../shared/audit';
-import type { Finding, Flow, FlowSummary, SummaryRow } from '../../shared/types';
+import type { Flow, FlowSummary, SummaryRow } from '../../shared/types';
 import { summarize } from '../../shared/types';
 import { SQLITE_DIALECT } from '../filter/sql';
 import { flowQuerySql, type FlowQuery, type QueryDialect, type ScopeQuery } from './flow-query';
 import { FlowTextIndex } from './flow-text-index';
+import { findingWriter } from './finding-rows';
 import { migrate } from './migrate';
 import { timelineOf } from './timeline';
 import { SessionLog } from './session-log';
@@ -65,7 +66,6 @@ CREATE TABLE IF NOT EXISTS device_names (client TEXT PRIMARY KEY, name TEXT NOT 
 export class FlowStore {
   private readonly db: Database.Database;
   private readonly insertFlow: Database.Statement;
-  private readonly insertFinding: Database.Statement;
   private readonly addFlow: (flow: Omit<Flow, 'id'>) => Flow;
   private readonly addFlows: (flows: Omit<Flow, 'id'>[]) => Flow[];
   private readonly replaceFlow: (flow: Flow) => void;
@@ -84,8 +84,9 @@ export class FlowStore {
     // NORMAL in WAL mode survives a process crash (kill -9); only a power cut can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
-    migrate(this.db);
+    // Before the migrations: one of them rewrites finding rows, tracker columns included.
     addTrackerColumns(this.db);
+    migrate(this.db);
     this.sessions = new SessionLog(this.db);
     this.outbox = opts.outbox ? new SharedOutbox(this.db) : undefined;
     // Asked for every request: kept in memory, written through on rename.
@@ -96,10 +97,6 @@ export class FlowStore {
        VALUES (@start, @client, @device, @method, @host, @url, @status, @flagged, @first_type, @country, @org, '', '', @session)`,
     );
     const setJson = this.db.prepare('UPDATE flows SET summary = ?, flow = ? WHERE id = ?');
-    this.insertFinding = this.db.prepare(
-      `INSERT INTO findings (flow_id, type, value, confidence, device, host, domain, country, org, time, tracker, tracker_name)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
     const columns = (draft: Omit<Flow, 'id'>) => ({
       start: draft.timings.start,
       client: draft.client,
@@ -121,24 +118,8 @@ export class FlowStore {
        status = @status, flagged = @flagged, first_type = @first_type, country = @country, org = @org WHERE id = @id`,
     );
     const deleteFindings = this.db.prepare('DELETE FROM findings WHERE flow_id = ?');
-    const insertFindings = (flow: Flow) => {
-      for (const f of uniqueByTypeValue(flow.findings)) {
-        this.insertFinding.run(
-          flow.id,
-          f.type,
-          f.value,
-          f.confidence,
-          f.device ?? flow.device ?? null,
-          flow.host,
-          flow.destination?.domain ?? flow.host,
-          flow.destination?.country ?? null,
-          flow.destination?.org ?? null,
-          flow.timings.start,
-          flow.tracker?.slug ?? null,
-          flow.tracker?.name ?? null,
-        );
-      }
-    };
+    const writeFindings = findingWriter(this.db);
+    const insertFindings = (flow: Flow) => writeFindings({ ...flow, start: flow.timings.start });
     const insert = (draft: Omit<Flow, 'id'>): Flow => {
       // The session current when the flow is stored: the one the tester sees running while it completes.
       const session = this.sessions.currentId();
@@ -263,12 +244,16 @@ export class FlowStore {
     return this.db
       .prepare(
         `SELECT host, domain, country, org, type, device, COUNT(DISTINCT ${inRange('flow_id')}) AS count,
-                MIN(${inRange('time')}) AS firstSeen, MAX(${inRange('time')}) AS lastSeen, MAX(tracker) AS tracker, MAX(tracker_name) AS trackerName
-                ${bounds.length ? ', MIN(time) AS firstEver' : ''}
+                MIN(${inRange('time')}) AS firstSeen, MAX(${inRange('time')}) AS lastSeen, MAX(tracker) AS tracker, MAX(tracker_name) AS trackerName,
+                group_concat(DISTINCT ${inRange('encoding')}) AS encodings ${bounds.length ? ', MIN(time) AS firstEver' : ''}
          FROM findings ${inSession} GROUP BY host, type, device ${bounds.length ? 'HAVING count > 0' : ''} ORDER BY domain, host, type`,
       )
       .all({ session: scope.session, from: scope.from, to: scope.to })
-      .map((r) => dropNulls(r as Record<string, unknown>)) as unknown as SummaryRow[];
+      .map((r) => {
+        const row = dropNulls(r as Record<string, unknown>) as Omit<SummaryRow, 'encodings'> & { encodings?: string };
+        // Encoding chains are made of names and `+`, never a comma.
+        return { ...row, encodings: row.encodings ? row.encodings.split(',').sort() : [] };
+      });
   }
 
   devices(scope: ScopeQuery = {}): { client: string; name?: string; flows: number; flagged: number; findings: number; firstSeen: number; lastSeen: number }[] {
@@ -276,7 +261,8 @@ export class FlowStore {
     return this.db
       .prepare(
         `SELECT f.client, n.name, COUNT(*) AS flows, SUM(f.flagged) AS flagged,
-                (SELECT COUNT(*) FROM findings x JOIN flows y ON x.flow_id = y.id WHERE y.client = f.client ${inSession}) AS findings,
+                (SELECT COUNT(DISTINCT x.flow_id || char(0) || x.type || char(0) || x.value || char(0) || coalesce(x.device, ''))
+                 FROM findings x JOIN flows y ON x.flow_id = y.id WHERE y.client = f.client ${inSession}) AS findings,
                 MIN(f.start) AS firstSeen, MAX(f.start) AS lastSeen
          FROM flows f LEFT JOIN device_names n ON n.client = f.client
          ${scope.session !== undefined ? 'WHERE f.session_id = @session' : ''} GROUP BY f.client ORDER BY lastSeen DESC`,
@@ -382,12 +368,3 @@ function dropNulls(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null));
 }
 
-export function uniqueByTypeValue(findings: Finding[]): Finding[] {
-  const seen = new Set<string>();
-  return findings.filter((f) => {
-    const key = `${f.type}\0${f.value}\0${f.device ?? ''}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}

@@ -1,7 +1,8 @@
 // Schema changes after the first one, in order; `PRAGMA user_version` records how many a database has had.
 // A database written before a change opens with the new code and keeps every flow.
 import type Database from 'better-sqlite3';
-import type { Flow } from '../../shared/types';
+import type { Flow, FlowSummary } from '../../shared/types';
+import { findingWriter } from './finding-rows';
 import { sessionName } from './session-log';
 
 type Migration = (db: Database.Database) => void;
@@ -34,17 +35,7 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX flows_marked ON flows(marked, id);
     `);
     const setDestination = db.prepare('UPDATE flows SET country = ?, org = ? WHERE id = ?');
-    // In pages: a statement cannot write while another iterates, and a large store must not sit whole in memory.
-    const page = db.prepare('SELECT id, flow FROM flows WHERE id > ? ORDER BY id LIMIT 500');
-    for (let after = 0; ; ) {
-      const rows = page.all(after) as { id: number; flow: string }[];
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        const flow = JSON.parse(row.flow) as Flow;
-        setDestination.run(flow.destination?.country ?? null, flow.destination?.org ?? null, row.id);
-      }
-      after = rows[rows.length - 1].id;
-    }
+    eachStored<Flow>(db, 'flow', '', (id, flow) => setDestination.run(flow.destination?.country ?? null, flow.destination?.org ?? null, id));
   },
   // 3: the full-text index moved to a file of its own, written by a thread of its own; the store fills it at open.
   (db) => db.exec('DROP TABLE IF EXISTS flow_text'),
@@ -58,9 +49,35 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX flows_start ON flows(start, session_id, first_type);
     `);
   },
-  // 5: the flows a lab's shared store has yet to get (store/shared-outbox.ts)
+  // 5: each finding row says how the value was encoded (the matrix's chips, `~enc`), one row per type, value,
+  // device and encoding. The rows there were are written again from each flagged flow's stored summary, which
+  // holds every finding with its encoding.
+  (db) => {
+    db.exec('ALTER TABLE findings ADD COLUMN encoding TEXT');
+    const write = findingWriter(db);
+    const drop = db.prepare('DELETE FROM findings WHERE flow_id = ?');
+    eachStored<FlowSummary>(db, 'summary', 'AND flagged = 1', (id, summary) => {
+      drop.run(id);
+      write({ ...summary, id });
+    });
+  },
+  // 6: the flows a lab's shared store has yet to get (store/shared-outbox.ts)
   (db) => db.exec('CREATE TABLE shared_outbox (flow_id INTEGER PRIMARY KEY)'),
 ];
+
+/**
+ * Calls `fn` with each stored flow's (or summary's) JSON, parsed, oldest first. In pages: a statement cannot write
+ * while another iterates, and a large store must not sit whole in memory.
+ */
+function eachStored<T>(db: Database.Database, column: 'flow' | 'summary', where: string, fn: (id: number, value: T) => void): void {
+  const page = db.prepare(`SELECT id, ${column} AS json FROM flows WHERE id > ? ${where} ORDER BY id LIMIT 500`);
+  for (let after = 0; ; ) {
+    const rows = page.all(after) as { id: number; json: string }[];
+    if (rows.length === 0) break;
+    for (const row of rows) fn(row.id, JSON.parse(row.json) as T);
+    after = rows[rows.length - 1].id;
+  }
+}
 
 /** Brings `db` (already holding the first schema) up to date, each step in its own transaction. */
 export function migrate(db: Database.Database): void {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { Flow } from '../../shared/types';
 import { summarize } from '../../shared/types';
 import { UsageError } from '../cli/errors';
-import { uniqueByTypeValue } from './flow-store';
+import { uniqueByTypeValue } from './finding-rows';
 import { FLOW_TEXT, flowTextRow, migrate, transaction } from './pg-migrate';
 
 /** Any fixed number: the lock under which a batch draws its seqs and commits. */

@@ -86,6 +86,40 @@ describe('settings views', () => {
     await expect.poll(() => page.locator('[data-flow-id]', { hasText: '/after-rename' }).textContent()).toContain('Bench RedMi 1S');
   });
 
+  it('shows every column of the Devices table at phone width, each value labelled, none cut off', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      await phone.goto(ui('/#/devices'));
+      const row = phone.locator('[data-testid=devices] tbody tr').first();
+      await row.waitFor();
+      const cells = row.locator('td');
+      const labels = ['Client', 'Name', 'Flows', 'Flagged', 'Findings', 'Last seen'];
+      expect(await cells.count()).toBe(labels.length);
+      for (const [i, label] of labels.entries()) {
+        const cell = cells.nth(i);
+        expect(await cell.isVisible(), label).toBe(true);
+        const box = (await cell.boundingBox())!;
+        expect(box.x, label).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width, label).toBeLessThanOrEqual(390);
+        // The value itself, not only its cell, is inside the screen and not clipped by the cell.
+        const clipped = await cell.evaluate((td) => td.scrollWidth > td.clientWidth);
+        expect(clipped, label).toBe(false);
+        expect(await cell.evaluate((td) => getComputedStyle(td, '::before').content)).toContain(label);
+      }
+      expect(await cells.nth(0).textContent()).toBe('127.0.0.1');
+      expect(await cells.nth(1).locator('input').inputValue()).toBe('Bench RedMi 1S');
+      expect(Number(await cells.nth(2).textContent())).toBeGreaterThan(0);
+      expect(await cells.nth(5).textContent()).toMatch(/\d{2}:\d{2}/);
+      const rename = (await cells.nth(1).locator('button').boundingBox())!;
+      expect(rename.x + rename.width).toBeLessThanOrEqual(390);
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+      // Still one table to a screen reader, its headers there though out of sight.
+      expect(await phone.getByRole('columnheader', { name: 'Last seen' }).count()).toBe(1);
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('fits a phone-width screen: no sideways scrolling, the feed rows still readable', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
     try {

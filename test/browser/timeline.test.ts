@@ -1,11 +1,12 @@
 // Time in the dashboard, against the real leakscope in Debian Chromium: the timeline strip over the feed (counted
 // by the server, grown by live flows), with flows seeded through the store on two past days and others sent
 // through the real proxy now.
+import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Leakscope } from '../../proxy/app';
 import { draftFlow } from '../helpers/flows';
-import { ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, startApp, startUpstream, tempDataDir, tearDown, viaProxy } from './helpers';
+import { ensureDashboardBuilt, feedIds, launchBrowser, openLivePage, PHONE, startApp, startUpstream, tempDataDir, tearDown, viaProxy } from './helpers';
 
 let browser: Browser;
 let page: Page;
@@ -42,7 +43,7 @@ afterAll(() => tearDown({ browser, app, upstream, dataDir }));
 
 describe('the timeline strip', () => {
   it('sums up the flows it counts, flagged ones by type, and shows the session markers', async () => {
-    await expect.poll(stripLabel).toMatch(/^Timeline, flows per 10 minutes: 5 flows from 2026-11-29 \d\d:\d0:00 to .+, 3 flagged \(IMEI 2, Email 1\); busiest .+ 1 markers\.$/);
+    await expect.poll(stripLabel).toMatch(/^Timeline, flows per 10 minutes: 5 flows from 2026-11-29 \d\d:\d0:00 to .+, 3 flagged \(IMEI 2, Email 1\); busiest .+ 1 marker\.$/);
     expect(await page.locator('[data-testid=timeline-strip] path[data-type=imei]').count()).toBe(1);
     expect(await page.locator('[data-testid=strip-marker] title').textContent()).toMatch(/opened Contacts$/);
   });
@@ -148,14 +149,28 @@ describe('the matrix over a time range', () => {
     await page.click('a.tab:has-text("Collected")');
     const fresh = page.locator('[data-testid="cell-tracker-two.net-email"]');
     const again = page.locator('[data-testid="cell-tracker-one.com-imei"]');
-    await expect.poll(() => fresh.getAttribute('aria-label')).toMatch(/^Email to tracker-two\.net: new in the selected time range, 1 request, first seen /);
+    await expect.poll(() => fresh.getAttribute('aria-label')).toMatch(/^Email to tracker-two\.net: new in the selected time range, 1 request, encoded as plain, first seen /);
     expect(await fresh.locator('[data-testid=cell-new]').textContent()).toBe('new');
     // Day 1 had it already: not new on day 2.
-    expect(await again.getAttribute('aria-label')).toMatch(/^IMEI to tracker-one\.com: 1 request, first seen /);
+    expect(await again.getAttribute('aria-label')).toMatch(/^IMEI to tracker-one\.com: 1 request, encoded as plain, first seen /);
     expect(await again.locator('[data-testid=cell-new]').count()).toBe(0);
     // Without a range nothing is new.
     await page.click('[data-testid=matrix-range] button');
     await expect.poll(() => page.locator('[data-testid=cell-new]').count()).toBe(0);
+    await page.click('a.tab:has-text("Live feed")');
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('encodings in the matrix', () => {
+  it('shows an md5-hashed IMEI sent through the proxy as an md5+hex chip in its cell, and says so in its label', async () => {
+    const hashed = crypto.createHash('md5').update(PHONE.imei).digest('hex');
+    await viaProxy(app.proxyPort, `http://127.0.0.1:${upstream.port}/collect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ did: hashed }) });
+    await page.click('a.tab:has-text("Collected")');
+    const cell = page.locator('[data-testid="cell-127.0.0.1-imei"]');
+    // The IMEI went to 127.0.0.1 in the clear before (the live flow's URL), and now as the md5 digest in hex.
+    await expect.poll(() => cell.locator('[data-testid=encoding-chip]').allTextContents()).toEqual(['md5+hex', 'plain']);
+    expect(await cell.getAttribute('aria-label')).toMatch(/^IMEI to 127\.0\.0\.1: 2 requests, encoded as md5\+hex, plain, first seen /);
     await page.click('a.tab:has-text("Live feed")');
     expect(pageErrors).toEqual([]);
   });

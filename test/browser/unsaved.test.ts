@@ -31,6 +31,8 @@ afterAll(() => tearDown({ browser, app, upstream, dataDir }));
 describe('unsaved drafts', () => {
   it('asks before a tab change drops the identifiers being edited: Stay keeps them, Leave drops them', async () => {
     await serials().fill('RM1S0011111');
+    // Canaries are added to the saved file and the form reloaded: not while it holds changes.
+    expect(await page.getByTestId('canaries').isDisabled()).toBe(true);
     await tab('Rules').click();
     await dialog().waitFor();
     expect(await dialog().textContent()).toContain('Your changes to the identifiers are not saved');

@@ -132,7 +132,7 @@ describe('the collected matrix', () => {
 
   it('labels each cell for a screen reader with type, destination, count and times', async () => {
     const label = await page.locator('[data-testid="cell-127.0.0.1-imei"]').getAttribute('aria-label');
-    expect(label).toMatch(/^IMEI to 127\.0\.0\.1: 1 request, first seen \S.+, last seen \S.+$/);
+    expect(label).toMatch(/^IMEI to 127\.0\.0\.1: 1 request, encoded as plain, first seen \S.+, last seen \S.+$/);
   });
 
   it('is compact at phone width: several columns in view, no sideways page scroll', async () => {

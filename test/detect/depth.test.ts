@@ -54,6 +54,18 @@ describe('protobuf', () => {
     expect(pick(r.findings)).toEqual(['imei 865123456789019 $.payload.2 protobuf+base64 pattern']);
   });
 
+  it('takes no repeated number for a phone: one field across every event is not a list of numbers', async () => {
+    const batch = protobuf.Writer.create();
+    for (let e = 0; e < 40; e++) {
+      const params = protobuf.Writer.create();
+      for (let p = 0; p < 2; p++) params.uint32((1 << 3) | 2).string(`p${p}`).uint32((2 << 3) | 0).int64(413_000 + 7919 * e + p);
+      batch.uint32((2 << 3) | 2).bytes(protobuf.Writer.create().uint32((1 << 3) | 2).string('screen_view').uint32((3 << 3) | 2).bytes(params.finish()).finish());
+    }
+    const r = await post(patterns, Buffer.from(batch.finish()), { 'content-type': 'application/x-protobuf' });
+    expect(r.findings).toEqual([]);
+    expect(r.tags).toEqual([]);
+  });
+
   it('reads gRPC frames, gzip-compressed ones too, from their bytes or their content type', async () => {
     const message = deviceMessage();
     const frame = (flag: number, m: Buffer) => {

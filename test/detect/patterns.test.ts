@@ -43,6 +43,12 @@ describe('pattern detectors', () => {
     expect(await scan({ c: ['+8613912345678'], note: '+8613812345678' })).toEqual([]);
   });
 
+  it("reads a network-prefixed 15-digit number as an IMSI, but not under a key naming the app's user id", async () => {
+    const number = '310410709407583'; // AT&T's MCC and MNC, no IMEI check digit
+    expect(await scan({ v: number, sub: { imsi: number } })).toEqual([`imsi=${number}@$.v`, `imsi=${number}@$.sub.imsi`]);
+    expect(await scan({ uid: number, account: { userId: number, member_id: number } })).toEqual([]);
+  });
+
   it('stays quiet on timestamps, order numbers, Luhn-invalid numbers, random IDs and hashes', async () => {
     expect(
       await scan({

@@ -73,6 +73,9 @@ describe('a database from before capture sessions', () => {
       'api.push-example.cn imsi 1',
       'sdk.push-example.cn phone_number 1',
     ]);
+    // Each finding row has its encoding back, from the flows' stored findings.
+    expect(store.summary({ session: id }).map((r) => `${r.type} ${r.encodings.join()}`)).toEqual(['imei plain', 'imsi md5', 'phone_number plain']);
+    expect(store.summaries({ filter: parseFilter('~enc md5') }).map((f) => f.id)).toEqual([1]);
     expect(store.deviceName('192.168.1.23')).toBe('RedMi 1S');
     // The timeline counts old flagged flows under their first finding's type.
     expect(store.timeline({}).buckets.map((b) => [b.start - T0, b.flows, b.types])).toEqual([
@@ -102,7 +105,7 @@ describe('a database from before capture sessions', () => {
     expect(now).toMatchObject({ name: 'after the update', flows: 1, current: true });
     store.close();
     const raw = new Database(path.join(dir, 'flows.db'), { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(5);
+    expect(raw.pragma('user_version', { simple: true })).toBe(6);
     expect(raw.prepare('SELECT COUNT(*) AS n FROM flows WHERE session_id IS NULL').get()).toEqual({ n: 0 });
     raw.close();
   });

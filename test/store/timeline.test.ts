@@ -86,6 +86,7 @@ describe('the matrix over a time range', () => {
         ['imei', 1, 10 * MINUTE, 10 * MINUTE, 0],
         ['imsi', 1, 10 * MINUTE, 10 * MINUTE, 10 * MINUTE],
       ]);
+      expect(rows.map((r) => r.encodings)).toEqual([['plain'], ['plain']]);
       // Without a range, nothing changes: no firstEver.
       expect(wide.summary().map((r) => [r.type, r.count, r.firstEver])).toEqual([
         ['imei', 3, undefined],
@@ -93,6 +94,26 @@ describe('the matrix over a time range', () => {
       ]);
     } finally {
       wide.close();
+    }
+  });
+});
+
+describe('encodings in the matrix', () => {
+  it('lists every encoding a cell’s values were written in, one row per type, value, device and encoding', () => {
+    const enc = new FlowStore(tempDir());
+    try {
+      // One request sends the IMEI twice (plain and md5), another as sha1+hex.
+      enc.add(draftFlow({ start: T0, host: 'api.xiaomi.com', findings: [{ type: 'imei' }, { type: 'imei', encoding: 'md5', path: '$.h' }] }));
+      enc.add(draftFlow({ start: T0 + MINUTE, host: 'api.xiaomi.com', findings: [{ type: 'imei', encoding: 'sha1+hex' }] }));
+      const [row] = enc.summary();
+      expect(row).toMatchObject({ type: 'imei', count: 2, encodings: ['md5', 'plain', 'sha1+hex'] });
+      expect(enc.summary({ from: T0 + MINUTE })[0].encodings).toEqual(['sha1+hex']);
+      expect(enc.summaries({ filter: parseFilter('~enc sha1') }).map((f) => f.id)).toEqual([2]);
+      expect(enc.summaries({ filter: parseFilter('~enc md5') }).map((f) => f.id)).toEqual([1]);
+      // The device list still counts one finding per value a request sent, not per encoding.
+      expect(enc.devices()[0]).toMatchObject({ flows: 2, findings: 2 });
+    } finally {
+      enc.close();
     }
   });
 });

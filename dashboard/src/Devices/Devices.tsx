@@ -47,6 +47,8 @@ function RenameForm({ device, onDone }: { device: DeviceInfo; onDone: () => void
   );
 }
 
+const COLUMNS = ['Client', 'Name', 'Flows', 'Flagged', 'Findings', 'Last seen'];
+
 /** Every client IP seen, as a device: its flows, findings and last activity. */
 export function Devices() {
   const version = useStoreValue((s) => s.all.length + s.held.length + s.flaggedSeen);
@@ -74,36 +76,49 @@ export function Devices() {
       {!data && !error ? <p className="muted">Loading…</p> : null}
       {data && data.length === 0 ? <p className="empty">No device has used the proxy yet.</p> : null}
       {data && data.length > 0 ? (
-        <table className="grid" data-testid="devices">
-          <thead>
-            <tr>
-              {lab ? <th scope="col">Instance</th> : null}
-              <th scope="col">Client</th>
-              <th scope="col">Name</th>
-              <th scope="col">Flows</th>
-              <th scope="col">Flagged</th>
-              <th scope="col">Findings</th>
-              <th scope="col">Last seen</th>
+        // At phone width each row is a card of label and value (styles.css): every column stays in sight without
+        // sideways scrolling, and the rename field gets the card's width. The roles keep it a table to screen
+        // readers once CSS has made its parts blocks.
+        <table className="grid devices-table" data-testid="devices" role="table">
+          <thead role="rowgroup">
+            <tr role="row">
+              {(lab ? ['Instance', ...COLUMNS] : COLUMNS).map((c) => (
+                <th scope="col" role="columnheader" key={c}>
+                  {c}
+                </th>
+              ))}
             </tr>
           </thead>
-          <tbody>
+          <tbody role="rowgroup">
             {data.map((d) => (
-              <tr key={`${d.instance ?? ''}/${d.client}`}>
-                {lab ? <td>{d.instance}</td> : null}
-                <td className="mono">{d.client}</td>
-                <td>{lab ? (d.name ?? '') : <RenameForm key={d.name ?? ''} device={d} onDone={reload} />}</td>
-                <td>
+              <tr key={`${d.instance ?? ''}/${d.client}`} role="row">
+                {lab ? (
+                  <td role="cell" data-label="Instance">
+                    {d.instance}
+                  </td>
+                ) : null}
+                <td role="cell" data-label="Client" className="mono">
+                  {d.client}
+                </td>
+                <td role="cell" data-label="Name">
+                  {lab ? (d.name ?? '') : <RenameForm key={d.name ?? ''} device={d} onDone={reload} />}
+                </td>
+                <td role="cell" data-label="Flows">
                   <button type="button" className="link-button" onClick={() => show(d, false)}>
                     {d.flows.toLocaleString()}
                   </button>
                 </td>
-                <td>
+                <td role="cell" data-label="Flagged">
                   <button type="button" className="link-button" onClick={() => show(d, true)}>
                     {d.flagged.toLocaleString()}
                   </button>
                 </td>
-                <td>{d.findings.toLocaleString()}</td>
-                <td>{formatDateTime(d.lastSeen)}</td>
+                <td role="cell" data-label="Findings">
+                  {d.findings.toLocaleString()}
+                </td>
+                <td role="cell" data-label="Last seen">
+                  {formatDateTime(d.lastSeen)}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -29,15 +29,17 @@ export function RangeFields({ range, unit }: { range: TimeRange | undefined; uni
         apply();
       }}
     >
-      <span className="muted">flows per {unit} · drag to select, or</span>
+      <span className="muted" title="Drag across the timeline to select a time range, or type one here">
+        flows per {unit} · time range (drag, or type):
+      </span>
       <label>
         <span className="sr-only">From</span>
-        <input value={from} onChange={(e) => setFrom(e.target.value)} placeholder="from YYYY-MM-DD HH:MM" data-testid="range-from" />
+        <input value={from} onChange={(e) => setFrom(e.target.value)} placeholder="YYYY-MM-DD HH:MM" data-testid="range-from" />
       </label>
       –
       <label>
         <span className="sr-only">To</span>
-        <input value={to} onChange={(e) => setTo(e.target.value)} placeholder="to" data-testid="range-to" />
+        <input value={to} onChange={(e) => setTo(e.target.value)} placeholder="YYYY-MM-DD HH:MM" data-testid="range-to" />
       </label>
       <button type="submit" data-testid="range-apply">Set range</button>
       {range ? (

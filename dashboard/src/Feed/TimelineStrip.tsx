@@ -38,7 +38,6 @@ function barsPath(buckets: TimelineBucket[], t0: number, bucketMs: number, scale
 interface Drawn {
   t0: number;
   t1: number;
-  width: number;
   total: string;
   stacks: { type: IdentifierType; d: string }[];
   summary: string;
@@ -48,7 +47,6 @@ function draw(buckets: TimelineBucket[], bucketMs: number): Drawn | undefined {
   if (buckets.length === 0) return undefined;
   const t0 = buckets[0].start;
   const t1 = buckets[buckets.length - 1].start + bucketMs;
-  const width = (t1 - t0) / bucketMs;
   let peak = buckets[0];
   let flows = 0;
   let flagged = 0;
@@ -77,7 +75,7 @@ function draw(buckets: TimelineBucket[], bucketMs: number): Drawn | undefined {
   const unit = bucketName(bucketMs);
   const flaggedText = flagged ? `, ${flagged.toLocaleString()} flagged (${types.map((t) => `${typeLabel(t)} ${byType.get(t)!.toLocaleString()}`).join(', ')})` : ', none flagged';
   const summary = `Timeline, flows per ${unit}: ${flows.toLocaleString()} flows from ${formatDateTime(t0)} to ${formatDateTime(t1)}${flaggedText}; busiest ${unit} ${formatDateTime(peak.start)} with ${peak.flows.toLocaleString()}.`;
-  return { t0, t1, width, total, stacks, summary };
+  return { t0, t1, total, stacks, summary };
 }
 
 /** The whole buckets a brush from `a` to `b` touches. */
@@ -96,23 +94,30 @@ export const TimelineStrip = memo(function TimelineStrip() {
   const { buckets, bucketMs } = timeline;
   const drawn = useMemo(() => draw(buckets, bucketMs), [buckets, bucketMs]);
   const sessions = useSessions().sessions;
+  const session = useStoreValue((s) => s.session);
   const range = useStoreValue((s) => s.range);
   const svg = useRef<SVGSVGElement>(null);
   const [brush, setBrush] = useState<{ a: number; b: number; x: number }>();
   if (!drawn) return null;
-  const { t0, t1, width } = drawn;
+  const { t0 } = drawn;
+  // The picked session's starts and markers (all of them without one); a marker after the last flow widens the strip.
+  const marks = sessions
+    .filter((s) => session === undefined || s.id === session)
+    .flatMap((s) => [
+      { key: `s${s.id}`, time: s.started, kind: 'session', text: `session ${s.name} started` },
+      ...s.markers.map((m) => ({ key: `m${m.id}`, time: m.time, kind: 'marker', text: m.text })),
+    ])
+    .filter((m) => m.time >= t0);
+  const t1 = Math.max(drawn.t1, ...marks.map((m) => Math.floor(m.time / bucketMs) * bucketMs + bucketMs));
+  const width = (t1 - t0) / bucketMs;
   const x = (t: number) => (t - t0) / bucketMs;
   const timeAt = (clientX: number) => {
     const box = svg.current!.getBoundingClientRect();
     return t0 + Math.min(1, Math.max(0, (clientX - box.left) / box.width)) * (t1 - t0);
   };
   const shown = brush ? snap(brush.a, brush.b, bucketMs) : range;
-  const inside = (t: number) => t >= t0 && t <= t1;
-  const marks = sessions.flatMap((s) => [
-    ...(inside(s.started) ? [{ key: `s${s.id}`, time: s.started, kind: 'session', text: `session ${s.name} started` }] : []),
-    ...s.markers.filter((m) => inside(m.time)).map((m) => ({ key: `m${m.id}`, time: m.time, kind: 'marker', text: m.text })),
-  ]);
-  const label = `${drawn.summary}${marks.length ? ` ${marks.filter((m) => m.kind === 'marker').length} markers.` : ''}`;
+  const markers = marks.filter((m) => m.kind === 'marker').length;
+  const label = `${drawn.summary}${markers ? ` ${markers} ${markers === 1 ? 'marker' : 'markers'}.` : ''}`;
   return (
     <div className="strip" data-testid="timeline-strip">
       <svg

@@ -69,7 +69,8 @@ export function Identifiers() {
   // The form as loaded and the JSON as opened: what the editor holds is unsaved while it differs from them.
   const [baseline, setBaseline] = useState('');
   const [rawStart, setRawStart] = useState('');
-  useUnsaved(drafts !== undefined && (JSON.stringify(drafts) !== baseline || (raw !== undefined && raw !== rawStart)), 'the identifiers');
+  const dirty = drafts !== undefined && (JSON.stringify(drafts) !== baseline || (raw !== undefined && raw !== rawStart));
+  useUnsaved(dirty, 'the identifiers');
 
   const load = () =>
     api<IdentifiersFile>('/api/identifiers')
@@ -167,7 +168,14 @@ export function Identifiers() {
             <span className="field-label">Canary contacts</span>
             <input type="number" min={1} max={500} value={canaries} onChange={(e) => setCanaries(Math.max(1, Math.min(500, Number(e.target.value) || 10)))} style={{ width: '5em' }} />
           </label>
-          <button type="button" onClick={() => void downloadCanaries()} disabled={busy} data-testid="canaries">
+          {/* The server adds the canaries to the saved file and the form reloads it: unsaved edits would go. */}
+          <button
+            type="button"
+            onClick={() => void downloadCanaries()}
+            disabled={busy || dirty}
+            title={dirty ? 'Save or undo your changes first: the canaries are added to the saved identifiers' : undefined}
+            data-testid="canaries"
+          >
             Download vCard
           </button>
         </div>

@@ -17,7 +17,12 @@ interface Cell {
   lastSeen: number;
   /** first seen at all, whatever the time range */
   firstEver: number;
+  /** how the values were written, each once */
+  encodings: Set<string>;
 }
+
+/** Chips shown in a cell; the rest are counted ("+2") and named in its label. */
+const MAX_CHIPS = 3;
 
 interface Row {
   /** the registrable domain, or the tracker's name when grouped by tracker */
@@ -32,10 +37,28 @@ interface Row {
 }
 
 function cellLabel(type: IdentifierType, domain: string, c: Cell, isNew: boolean): string {
-  return `${typeLabel(type)} to ${domain}: ${isNew ? 'new in the selected time range, ' : ''}${c.count} ${c.count === 1 ? 'request' : 'requests'}, first seen ${formatDateTime(c.firstSeen)}, last seen ${formatDateTime(c.lastSeen)}`;
+  const encodings = c.encodings.size ? `, encoded as ${[...c.encodings].sort().join(', ')}` : '';
+  return `${typeLabel(type)} to ${domain}: ${isNew ? 'new in the selected time range, ' : ''}${c.count} ${c.count === 1 ? 'request' : 'requests'}${encodings}, first seen ${formatDateTime(c.firstSeen)}, last seen ${formatDateTime(c.lastSeen)}`;
 }
 
 type Grouping = 'domain' | 'tracker';
+
+/** How a cell's values were written, as chips: the hashes and encodings an auditor looks for first. */
+function EncodingChips({ encodings }: { encodings: Set<string> }) {
+  if (encodings.size === 0) return null;
+  const sorted = [...encodings].sort();
+  const shown = sorted.slice(0, MAX_CHIPS);
+  return (
+    <span className="chips" aria-hidden="true">
+      {shown.map((e) => (
+        <span key={e} className={`chip${e === 'plain' ? ' plain' : ''}`} data-testid="encoding-chip">
+          {e}
+        </span>
+      ))}
+      {sorted.length > MAX_CHIPS ? <span className="chip more" title={sorted.slice(MAX_CHIPS).join(', ')}>+{sorted.length - MAX_CHIPS}</span> : null}
+    </span>
+  );
+}
 
 /**
  * Collected identifiers: destination × identifier type, for one device or all. A destination is a
@@ -74,7 +97,8 @@ export function Matrix() {
         c.firstSeen = Math.min(c.firstSeen, r.firstSeen);
         c.lastSeen = Math.max(c.lastSeen, r.lastSeen);
         c.firstEver = Math.min(c.firstEver, firstEver);
-      } else row.cells[r.type] = { count: r.count, firstSeen: r.firstSeen, lastSeen: r.lastSeen, firstEver };
+        for (const e of r.encodings) c.encodings.add(e);
+      } else row.cells[r.type] = { count: r.count, firstSeen: r.firstSeen, lastSeen: r.lastSeen, firstEver, encodings: new Set(r.encodings) };
       row.total += r.count;
       seen.add(r.type);
     }
@@ -174,6 +198,7 @@ export function Matrix() {
                               new
                             </span>
                           ) : null}
+                          <EncodingChips encodings={c.encodings} />
                           <span className="cell-seen" aria-hidden="true">
                             {formatDateTime(c.firstSeen).slice(5)}
                             <br />

@@ -136,7 +136,7 @@ const SHAPE_HEX = 2;
 const SHAPE_BASE64 = 4;
 /** `8-4-4-4-12` hex digits: valid URL-safe base64, and it decodes to noise; telemetry holds one per event. */
 const SHAPE_UUID = 8;
-/** A run of at least RUN_CHARS base64 characters: what `encodedRuns` needs to find any. */
+/** Long enough for `encodedRuns`, with a run of at least RUN_CHARS base64 characters: what it needs to find any. */
 export const SHAPE_RUN = 16;
 
 /** The base64 characters of a run `encodedRuns` takes: MIN_RUN_CHARS with its padding. */
@@ -158,6 +158,7 @@ export function textShape(s: string): number {
 /** SHAPE_HEX, SHAPE_BASE64, SHAPE_UUID and SHAPE_RUN of `s`. */
 function encodingShape(s: string): number {
   const n = s.length;
+  const wantsRun = n >= MIN_RUN_CHARS + 2;
   let end = n;
   if (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--; // =
   if (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--;
@@ -172,14 +173,18 @@ function encodingShape(s: string): number {
     if ((k & (STANDARD | URL_SAFE)) !== 0) {
       if (++run > longest) longest = run;
       if (c === 0x2d) dashes++; // -
-    } else run = 0;
+    } else {
+      run = 0;
+      // no encoding of the whole is possible any more, and the run is found or not asked for
+      if (all === 0 && (longest >= RUN_CHARS || !wantsRun)) return wantsRun ? SHAPE_RUN : 0;
+    }
   }
   if (end === 0) return 0;
   let shape = 0;
   if (end === n && (all & (LOWER_HEX | UPPER_HEX)) !== 0) shape |= SHAPE_HEX;
   if ((all & (STANDARD | URL_SAFE)) !== 0) shape |= SHAPE_BASE64;
   if (n === 36 && end === n && (all & HEX_OR_DASH) !== 0 && dashes === 4 && s.charCodeAt(8) === 0x2d && s.charCodeAt(13) === 0x2d && s.charCodeAt(18) === 0x2d && s.charCodeAt(23) === 0x2d) shape |= SHAPE_UUID;
-  if (longest >= RUN_CHARS) shape |= SHAPE_RUN;
+  if (wantsRun && longest >= RUN_CHARS) shape |= SHAPE_RUN;
   return shape;
 }
 

@@ -123,10 +123,13 @@ function expandMessage(fields: ProtoField[], place: Place, sink: SegmentSink, de
 function expandField(f: ProtoField, place: Place, sink: SegmentSink, depth: number): Pending {
   if (sink.exhausted) return undefined;
   if (f.wire === 2) return expandLengthDelimited(f.bytes, place, sink, depth);
+  // A number is never a list item, whatever repeats: a path has no index, so one field's values across every
+  // message of a repeated one (each event's counters) would make one long "list" of phone-like numbers.
+  const at = place.inList ? { ...place, inList: false } : place;
   // Numbers are matched as their digits: an IMEI as an int64, an Android ID as a (signed) 64-bit integer.
-  if (f.wire === 0 || f.wire === 1) for (const text of integerTexts(f.low, f.high)) sink.emit(text, place);
+  if (f.wire === 0 || f.wire === 1) for (const text of integerTexts(f.low, f.high)) sink.emit(text, at);
   const real = f.wire === 1 ? coordinateText(f.double) : f.wire === 5 ? coordinateText(f.float) : undefined;
-  if (real !== undefined) sink.emit(real, place);
+  if (real !== undefined) sink.emit(real, at);
   return undefined;
 }
 

@@ -6,6 +6,7 @@ import { parsePhone } from '../known/normal-forms';
 import type { ScanBudget } from './budget';
 import { keyHasAny } from './keys';
 import {
+  ACCOUNT_ID_KEYS,
   ADVERTISING_ID_KEYS,
   ANDROID_ID_KEYS,
   EMAIL_KEYS,
@@ -198,7 +199,7 @@ export const PATTERN_DETECTORS: readonly PatternDetector[] = [
     accept: (c, ctx) => {
       if (ctx.negative || !validMcc(c)) return undefined;
       if (ctx.telling) return c;
-      return majorHomeNetwork(c) && !plausibleImei(c) && !startsWithDate(c) && !keyHasAny(ctx.key, IMEI_KEYS) ? c : undefined;
+      return majorHomeNetwork(c) && !plausibleImei(c) && !startsWithDate(c) && !keyHasAny(ctx.key, IMEI_KEYS) && !keyHasAny(ctx.key, ACCOUNT_ID_KEYS) ? c : undefined;
     },
   },
   {

@@ -22,6 +22,14 @@ export const MEID_KEYS = keys([{ keys: 'meid esn deviceid imei', source: 'Androi
 
 export const IMSI_KEYS = keys([{ keys: 'imsi subscriberid subscriber simsubscriberid', source: 'Android TelephonyManager.getSubscriberId' }]);
 
+/**
+ * Keys naming the app's own id for its user. An IMSI guessed from its digits alone (no telling key) is not
+ * one under them: a 15-digit user id that opens with a network's MCC and MNC is still the app's number.
+ */
+export const ACCOUNT_ID_KEYS = keys([
+  { keys: 'uid userid accountid memberid customerid openid unionid', source: 'Firebase Auth uid, WeChat openid/unionid, the userId/member_id of analytics SDKs (TrackHAR: user ids kept apart from device ids)' },
+]);
+
 export const ICCID_KEYS = keys([{ keys: 'iccid simserial simserialnumber icc simid', source: 'Android TelephonyManager.getSimSerialNumber' }]);
 
 export const MAC_KEYS = keys([
