@@ -505,8 +505,12 @@ function relayResponse(run: Run, upstreamRes: http.IncomingMessage): void {
     upstreamRes.statusMessage,
     forwardableRawHeaders(upstreamRes.rawHeaders) as unknown as http.OutgoingHttpHeaders,
   );
-  // The phone gets the headers now, not with the first byte of a body that may be a while coming.
-  res.flushHeaders();
+  // The phone gets the headers within this turn of the event loop, not with the first byte of a body that may be
+  // a while coming; a body that came in the same read goes with them, in one write (a small answer was three).
+  let bodyWritten = false;
+  setImmediate(() => {
+    if (!bodyWritten && !res.destroyed) res.flushHeaders();
+  });
   const keeper = responseKeeper(exchange);
   run.keptBody = keeper.finish;
   const release = releasable(upstreamRes);
@@ -516,6 +520,7 @@ function relayResponse(run: Run, upstreamRes: http.IncomingMessage): void {
     keeper.keep(chunk);
     const now = release(chunk);
     if (now.length < chunk.length) held = chunk.subarray(now.length);
+    if (now.length > 0) bodyWritten = true;
     if (now.length > 0 && !run.clientGone && !res.write(now)) {
       upstreamRes.pause();
       res.once('drain', resume);
