@@ -32,7 +32,6 @@ interface Servers {
   serverFirst: number;
   /** HTTPS with a certificate for localhost: the TLS failure cases, which need a name to send */
   named: number;
-  wss: number;
   close(): void;
 }
 
@@ -95,8 +94,7 @@ async function startServers(): Promise<Servers> {
   // Node's own limit on a request head is 16 KiB: raised, so that a refusal of the big heads is the proxy's.
   const h1 = { ...leaf, maxHeaderSize: 256 * 1024 };
   const h1server = https.createServer(h1, onH1('connect-target'));
-  const wss = new WebSocketServer({ server: h1server, path: '/socket' });
-  wss.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
+  new WebSocketServer({ server: h1server, path: '/socket' }).on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
   const tlsEcho = tls.createServer(leaf, (s) => s.pipe(s));
   const serverFirst = net.createServer((s) => {
     s.write("<stream:stream from='im.example' version='1.0'>");
@@ -114,7 +112,6 @@ async function startServers(): Promise<Servers> {
   return {
     caFile: path.join(dir, 'certs', 'ca.pem'),
     ...ports,
-    wss: ports.h1,
     close: () => {
       for (const c of closers) c();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -312,8 +309,8 @@ const CASES: [string, Case][] = [
     return m ? `answered by the ${m[1]} server` : `no answer (${text.split('\r\n')[0] || 'closed'})`;
   }],
   ['WebSocket: 3 messages each way, one with the IMEI', async (p, s) => {
-    const secure = await tlsOver(await tunnel(p, `127.0.0.1:${s.wss}`), p, ['http/1.1']);
-    const ws = new WebSocket(`wss://127.0.0.1:${s.wss}/socket`, { createConnection: () => secure });
+    const secure = await tlsOver(await tunnel(p, `127.0.0.1:${s.h1}`), p, ['http/1.1']);
+    const ws = new WebSocket(`wss://127.0.0.1:${s.h1}/socket`, { createConnection: () => secure });
     await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
     const sent = ['hello', `{"imei":"${IMEI}"}`, 'bye'];
     const back: string[] = [];
@@ -337,7 +334,7 @@ async function tlsFailures(p: Proxy, s: Servers): Promise<string[]> {
   const attempt = async (options: tls.ConnectionOptions, then: (t: tls.TLSSocket) => void = () => {}) => {
     const raw = await tunnel(p, `localhost:${s.named}`);
     await new Promise<void>((resolve) => {
-      setTimeout(() => (raw.destroy(), resolve()), 5000);
+      setTimeout(() => (raw.destroy(), resolve()), 5000).unref();
       const t = tls.connect({ socket: raw, servername: 'localhost', ...options }, () => then(t));
       t.once('error', () => resolve());
       t.once('close', () => resolve());
@@ -398,7 +395,7 @@ function run(command: string, args: string[]): Promise<string> {
 async function measureProxy(proxy: Proxy, servers: Servers): Promise<string[]> {
   const results: string[] = [];
   for (const [name, c] of CASES) {
-    results.push(await Promise.race([c(proxy, servers), new Promise<string>((r) => setTimeout(() => r('no result within 20 s'), 20_000))]).catch((e: Error) => `fails: ${e.message}`));
+    results.push(await Promise.race([c(proxy, servers), new Promise<string>((r) => setTimeout(() => r('no result within 20 s'), 20_000).unref())]).catch((e: Error) => `fails: ${e.message}`));
     process.stderr.write(`${proxy.name}: ${name}: ${results[results.length - 1]}\n`);
   }
   results.push(...(await tlsFailures(proxy, servers).catch((e: Error) => [`fails: ${e.message}`, '', ''])));

@@ -520,8 +520,9 @@ function relayResponse(run: Run, upstreamRes: http.IncomingMessage): void {
     keeper.keep(chunk);
     const now = release(chunk);
     if (now.length < chunk.length) held = chunk.subarray(now.length);
-    if (now.length > 0) bodyWritten = true;
-    if (now.length > 0 && !run.clientGone && !res.write(now)) {
+    if (now.length === 0) return;
+    bodyWritten = true;
+    if (!run.clientGone && !res.write(now)) {
       upstreamRes.pause();
       res.once('drain', resume);
     }

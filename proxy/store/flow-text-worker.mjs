@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 const { file, sql, done } = workerData;
 const counter = new Int32Array(done);
 const db = new Database(file);
-db.pragma('journal_mode = WAL');
+// WAL is the file's own setting, made by the store when it attached it; synchronous is this connection's.
 db.pragma('synchronous = NORMAL');
 const remove = db.prepare(sql.remove);
 const insert = db.prepare(sql.insert);
