@@ -7,6 +7,7 @@ import { benchDashboard, dashboardReport } from './dashboard';
 import { benchDetection, type CorpusThroughput } from './detect';
 import { benchFirstRequest, benchMint } from './first-request';
 import { benchIdle } from './idle';
+import { benchLab, labReport } from './lab';
 import { benchMemory } from './memory';
 import { benchWireguard } from './wireguard';
 import { startLeakscope, type Started } from './processes';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     await quiet.stop();
 
     for (const line of dashboardReport(await benchDashboard())) say(line);
+    for (const line of labReport(await benchLab())) say(line);
 
     const wg = await benchWireguard(CONNECTIONS, SECONDS);
     say(`WireGuard mode (phone namespace → wireguard-go → leakscope → upstream namespace, small answers): explicit proxy ${fmt(wg.explicit)}`);
