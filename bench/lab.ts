@@ -16,12 +16,15 @@ const WRITERS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 /** a bound on the count too: at most this many flows an instance */
 const MAX_FLOWS = 200_000;
+const INDEX_WAIT_S = 120;
 
 export interface LabRate {
   instances: number;
   flows: number;
   seconds: number;
   perSecond: number;
+  /** seconds from the last commit until every flow's text was in the trigram-indexed flow_text */
+  indexedAfter: number;
 }
 
 async function writeFor(store: PgFlowStore, until: number, offset: number): Promise<number> {
@@ -48,12 +51,24 @@ async function rate(pg: TestPostgres, instances: number): Promise<LabRate> {
     const counts = await Promise.all(stores.map((s, i) => writeFor(s, Date.now() + SECONDS * 1000, i * 1_000_000)));
     const seconds = (performance.now() - started) / 1000;
     const flows = counts.reduce((a, b) => a + b, 0);
-    const stored = Number(pg.query(url.slice(url.lastIndexOf('/') + 1), 'SELECT count(*) FROM flows'));
+    const db = url.slice(url.lastIndexOf('/') + 1);
+    const indexedAfter = await untilIndexed(pg, db);
+    const stored = Number(pg.query(db, 'SELECT count(*) FROM flows'));
     if (stored < flows) throw new Error(`bench/lab: ${flows} flows committed but ${stored} in the database`);
-    return { instances, flows, seconds, perSecond: flows / seconds };
+    return { instances, flows, seconds, perSecond: flows / seconds, indexedAfter };
   } finally {
     await Promise.all(stores.map((s) => s.close()));
   }
+}
+
+/** Seconds until flow_text_pending is empty (pg-text-mover.ts), at most INDEX_WAIT_S. */
+async function untilIndexed(pg: TestPostgres, db: string): Promise<number> {
+  const started = performance.now();
+  while (Number(pg.query(db, 'SELECT count(*) FROM flow_text_pending')) > 0) {
+    if (performance.now() - started > INDEX_WAIT_S * 1000) throw new Error(`bench/lab: flow texts still pending after ${INDEX_WAIT_S} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return (performance.now() - started) / 1000;
 }
 
 /** Flows per second with one instance, then with two writing at once. */
@@ -69,8 +84,8 @@ export async function benchLab(): Promise<LabRate[]> {
 export function labReport(rates: LabRate[]): string[] {
   const [one, two] = rates;
   return [
-    `lab, flows into PostgreSQL (PgFlowStore write path, ${WRITERS} writers an instance, ${SECONDS} s): one instance ${one.perSecond.toFixed(0)} flows/s (${one.flows})`,
-    `lab, two instances at once: ${two.perSecond.toFixed(0)} flows/s together (${two.flows}), ${(two.perSecond / one.perSecond).toFixed(2)}× one instance`,
+    `lab, flows into PostgreSQL (PgFlowStore write path, ${WRITERS} writers an instance, ${SECONDS} s): one instance ${one.perSecond.toFixed(0)} flows/s (${one.flows}), all indexed ${one.indexedAfter.toFixed(1)} s after the last`,
+    `lab, two instances at once: ${two.perSecond.toFixed(0)} flows/s together (${two.flows}), ${(two.perSecond / one.perSecond).toFixed(2)}× one instance, all indexed ${two.indexedAfter.toFixed(1)} s after the last`,
   ];
 }
 

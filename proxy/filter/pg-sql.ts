@@ -1,5 +1,5 @@
 // The filter language's PostgreSQL pieces (./sql.ts compiles the rest the same for both stores). Text operators
-// read `flow_text`, one row per flow holding what SQLite's FTS5 table holds, searched with ILIKE: pg_trgm's GIN
+// read `flow_text` (and `flow_text_pending`, its unindexed antechamber), one row per flow holding what SQLite's FTS5 table holds, searched with ILIKE: pg_trgm's GIN
 // indexes (contrib, in Debian's postgresql-15) answer a needle of three characters or more from the index, a
 // shorter one by scanning, which is SQLite's behaviour too. Full-text search (tsvector) would not do: it finds
 // words, and a leak hides inside a token (`imei=865…`, base64, a hash).
@@ -11,9 +11,12 @@ export const PG_DIALECT: SqlDialect = {
   text(parts, needle) {
     const pattern = `%${escapeLike(needle)}%`;
     const columns = parts.map((p) => ilike(TEXT_COLUMNS[p], pattern));
+    const where = columns.map((c) => c.sql).join(' OR ');
+    // A flow's text is in flow_text or, until it is moved there, flow_text_pending (pg-migrate.ts, migration 4):
+    // one statement, one snapshot, so a move is seen whole or not at all.
     return {
-      sql: `id IN (SELECT flow_id FROM flow_text WHERE ${columns.map((c) => c.sql).join(' OR ')})`,
-      params: columns.flatMap((c) => c.params),
+      sql: `id IN (SELECT flow_id FROM flow_text WHERE ${where} UNION ALL SELECT flow_id FROM flow_text_pending WHERE ${where})`,
+      params: [...columns.flatMap((c) => c.params), ...columns.flatMap((c) => c.params)],
     };
   },
   contains: ilike,

@@ -6,7 +6,8 @@ import type { Flow } from '../../shared/types';
 import { summarize } from '../../shared/types';
 import { UsageError } from '../cli/errors';
 import { uniqueByTypeValue } from './finding-rows';
-import { FLOW_TEXT, flowTextRow, migrate, transaction } from './pg-migrate';
+import { FLOW_TEXT_PENDING, flowTextRow, migrate, transaction } from './pg-migrate';
+import { TextMover } from './pg-text-mover';
 
 /** Any fixed number: the lock under which a batch draws its seqs and commits. */
 const SEQ_LOCK = 0x6c656171;
@@ -44,15 +45,20 @@ export class PgFlowStore {
   private readonly sessionIds = new Map<string, Promise<number>>();
   private readonly sharedIds = new Map<number, number>();
   private queue: { flow: Flow; session: string; resolve: () => void; reject: (err: Error) => void }[] = [];
+  private readonly text: TextMover;
 
   private constructor(
-    private readonly pool: pg.Pool,
+    /** also the shared settings' (config/shared-settings.ts) */
+    readonly pool: pg.Pool,
+    readonly url: string,
     readonly instance: string,
-  ) {}
+  ) {
+    this.text = new TextMover(pool);
+  }
 
   /** Connects and migrates; a database it cannot reach is a UsageError (exit 2) naming the URL. */
   static async open(url: string, instance: string): Promise<PgFlowStore> {
-    return new PgFlowStore(await openPool(url), instance);
+    return new PgFlowStore(await openPool(url), url, instance);
   }
 
   /**
@@ -83,8 +89,12 @@ export class PgFlowStore {
       );
       await db.query('DELETE FROM findings WHERE flow_id = $1', [id]);
       await insertRows(db, FINDINGS, findingRows(id, flow));
-      await db.query(`UPDATE flow_text SET (url, req_headers, res_headers, req_body, res_body) = ($2, $3, $4, $5, $6) WHERE flow_id = $1`, [id, ...flowTextRow(flow)]);
+      // Pending first: a mover holding that row is waited for, and then its flow_text row is seen and replaced.
+      await db.query('DELETE FROM flow_text_pending WHERE flow_id = $1', [id]);
+      await db.query('DELETE FROM flow_text WHERE flow_id = $1', [id]);
+      await insertRows(db, FLOW_TEXT_PENDING, [[id, ...flowTextRow(flow)]]);
     });
+    this.text.poke();
   }
 
   private async flush(): Promise<void> {
@@ -101,24 +111,24 @@ export class PgFlowStore {
     }
   }
 
-  /** A batch in one transaction, three statements whatever its size: a round trip per flow was the cost. */
+  /** A batch in one transaction, six statements whatever its size: a round trip per flow was the cost. */
   private async insert(batch: { flow: Flow; session: string }[]): Promise<void> {
     const sessions = await Promise.all(batch.map((b) => this.sessionId(b.session, b.flow.timings.start)));
     const stored: Flow[] = [];
     await transaction(this.pool, async (db) => {
       const ids = await db.query<{ id: string }>("SELECT nextval('flows_id_seq') AS id FROM generate_series(1, $1)", [batch.length]);
       stored.push(...batch.map((b, i) => ({ ...b.flow, id: Number(ids.rows[i].id), session: sessions[i] })));
-      await insertRows(db, 'flows (id, instance, local_id, session_id, start, client, device, method, host, url, status, flagged, summary, flow)',
-        stored.map((f, i) => [f.id, this.instance, batch[i].flow.id, f.session, ...columns(f), JSON.stringify(summarize(f)), JSON.stringify(f)]));
+      // Their rows refer to the flows, checked at commit (migration 4), so the flows can go in last.
       await insertRows(db, FINDINGS, stored.flatMap((f) => findingRows(f.id, f)));
-      await insertRows(db, FLOW_TEXT, stored.map((f) => [f.id, ...flowTextRow(f)]));
-      // Last, and held to the commit: the store-wide order (migration 2). The lock serialises only this step.
+      await insertRows(db, FLOW_TEXT_PENDING, stored.map((f) => [f.id, ...flowTextRow(f)]));
+      // Last, and held to the commit: the store-wide order (migration 2), drawn as the flows are inserted (an
+      // UPDATE after the insert wrote every flow twice). The lock serialises only this step.
       await db.query('SELECT pg_advisory_xact_lock($1)', [SEQ_LOCK]);
-      await db.query(
-        `UPDATE flows f SET seq = n.seq FROM (SELECT id, nextval('flows_seq') AS seq FROM (SELECT unnest($1::bigint[]) AS id ORDER BY 1) o) n WHERE f.id = n.id`,
-        [stored.map((f) => f.id)],
-      );
+      await insertRows(db, 'flows (id, instance, local_id, session_id, start, client, device, method, host, url, status, flagged, summary, flow, seq)',
+        stored.map((f, i) => [f.id, this.instance, batch[i].flow.id, f.session, ...columns(f), JSON.stringify(summarize(f)), JSON.stringify(f)]),
+        "nextval('flows_seq')");
     });
+    this.text.poke();
     batch.forEach((b, i) => this.sharedIds.set(b.flow.id, stored[i].id));
     while (this.sharedIds.size > OPEN_FLOWS_KEPT) this.sharedIds.delete(this.sharedIds.keys().next().value as number);
   }
@@ -146,6 +156,7 @@ export class PgFlowStore {
 
   async close(): Promise<void> {
     await this.flush();
+    await this.text.close();
     await this.pool.end();
   }
 }
@@ -174,13 +185,15 @@ function findingRows(id: number, flow: Flow): unknown[][] {
 /** PostgreSQL takes at most 65,535 parameters a statement. */
 const MAX_PARAMS = 60_000;
 
-async function insertRows(db: pg.PoolClient, into: string, rows: unknown[][]): Promise<void> {
+/** `rows` into `into`, in statements of at most MAX_PARAMS parameters; `computed`: a last value of each row, in SQL. */
+async function insertRows(db: pg.PoolClient, into: string, rows: unknown[][], computed?: string): Promise<void> {
   if (rows.length === 0) return;
   const per = Math.max(1, Math.floor(MAX_PARAMS / rows[0].length));
+  const last = computed === undefined ? '' : `, ${computed}`;
   for (let start = 0; start < rows.length; start += per) {
     const chunk = rows.slice(start, start + per);
     let n = 0;
-    const values = chunk.map((row) => `(${row.map(() => `$${++n}`).join(', ')})`).join(', ');
+    const values = chunk.map((row) => `(${row.map(() => `$${++n}`).join(', ')}${last})`).join(', ');
     await db.query(`INSERT INTO ${into} VALUES ${values}`, chunk.flat());
   }
 }

@@ -150,9 +150,9 @@ describe('a dashboard node over two instances', () => {
   }, 120_000);
 
   it('answers what only an instance keeps with 501, and a filter it cannot answer with 400', async () => {
-    const identifiers = await fetch(`${node.uiUrl}api/identifiers`, asDashboard(node));
-    expect(identifiers.status).toBe(501);
-    expect(((await identifiers.json()) as { error: string }).error).toMatch(/dashboard node .* each instance's own dashboard/);
+    const markers = await fetch(`${node.uiUrl}api/markers`, asDashboard(node));
+    expect(markers.status).toBe(501);
+    expect(((await markers.json()) as { error: string }).error).toMatch(/dashboard node .* each instance's own dashboard/);
     const marked = await fetch(`${node.uiUrl}api/flows?filter=${encodeURIComponent('~t imei | ~marked')}`, asDashboard(node));
     expect(marked.status).toBe(400);
     expect(((await marked.json()) as { error: string }).error).toMatch(/~marked: marks live in each instance's own store/);
@@ -180,9 +180,10 @@ describe('the filter language over PostgreSQL', () => {
   const env = postgresForTests();
   let reader: PgFlowReader;
   let seqs: number[];
+  let url: string;
 
   beforeAll(async () => {
-    const url = env.pg.createDatabase('lab_filter');
+    url = env.pg.createDatabase('lab_filter');
     const store = await PgFlowStore.open(url, 'rack-f');
     await Promise.all(FILTER_FLOWS.map((draft, i) => store.commit({ ...draft, id: i + 1 }, 'filters')));
     await store.close();
@@ -196,6 +197,29 @@ describe('the filter language over PostgreSQL', () => {
     if (src.includes('~marked')) return void (await expect(reader.summaries({ filter })).rejects.toBeInstanceOf(FilterUnsupported));
     const found = (await reader.summaries({ filter })).map((f) => f.id).sort((a, b) => a - b);
     expect(found).toEqual(expected.map((i) => seqs[i - 1]));
+  });
+
+  it('finds a flow whose text is still waiting to be moved to the indexed table, and moves it after the next commit', async () => {
+    const moveAll = (from: string, to: string) => env.pg.query('lab_filter', `WITH t AS (DELETE FROM ${from} RETURNING *) INSERT INTO ${to} SELECT * FROM t`);
+    moveAll('flow_text', 'flow_text_pending');
+    try {
+      for (const [src, expected] of FILTER_CASES.filter(([src]) => !src.includes('~marked'))) {
+        const found = (await reader.summaries({ filter: parseFilter(src) })).map((f) => f.id).sort((a, b) => a - b);
+        expect(found, src).toEqual(expected.map((i) => seqs[i - 1]));
+      }
+    } finally {
+      moveAll('flow_text_pending', 'flow_text');
+    }
+    // A writer moves what waits (any instance's) once it has committed.
+    const store = await PgFlowStore.open(url, 'rack-g');
+    moveAll('flow_text', 'flow_text_pending');
+    try {
+      await store.commit({ ...FILTER_FLOWS[0], id: 99 }, 'filters');
+      await waitFor(() => env.pg.query('lab_filter', 'SELECT count(*) FROM flow_text_pending').trim() === '0', 10_000, 'the texts moved');
+      expect(env.pg.query('lab_filter', 'SELECT count(*) FROM flow_text').trim()).toBe(String(FILTER_FLOWS.length + 1));
+    } finally {
+      await store.close();
+    }
   });
 
   it('indexes the searchable text with pg_trgm', () => {
