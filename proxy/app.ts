@@ -13,6 +13,7 @@ import { newViaToken, targetGuard, type OwnListener } from './capture/target-gua
 import { TlsFailureLog } from './capture/tls-failures';
 import { clientAllowlist } from './config/client-allowlist';
 import { IdentifiersHolder } from './config/identifiers-holder';
+import { SharedSettings } from './config/shared-settings';
 import { createDetector, type Detector } from './detect';
 import { log } from './log';
 import { createPipeline } from './pipeline';
@@ -128,11 +129,13 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   const minter = await LeafMinter.create(ca);
   const instance = opts.instance ?? os.hostname();
   const shared = opts.store === undefined ? undefined : await PgFlowStore.open(opts.store, instance);
+  const settings = shared && (await SharedSettings.attach(shared, { identifiers, rules }).catch(async (err: Error) => (await shared.close(), Promise.reject(err))));
   const store = new FlowStore(opts.dataDir, { outbox: shared !== undefined });
   if (shared) copyMarkers(store, shared);
   let mirror: SharedMirror | undefined;
   const closeStores = async () => {
     store.close();
+    await settings?.close();
     await shared?.close();
   };
 
@@ -161,7 +164,8 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
       config,
       hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }),
       storeStatus: () => mirror?.current(),
-      local: { store, identifiers, rules, tlsErrors: () => tlsFailures.list(), udpDropped: () => udpDropped(), dataDir: opts.dataDir, android },
+      settings: { identifiers, rules },
+      local: { store, tlsErrors: () => tlsFailures.list(), udpDropped: () => udpDropped(), dataDir: opts.dataDir, android },
     },
   }).catch(async (err: NodeJS.ErrnoException) => {
     await closeStores();

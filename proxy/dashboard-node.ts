@@ -1,6 +1,11 @@
 // `leakscope dashboard --store postgres://…`: the dashboard and its API over a lab's shared store, every
-// instance's flows, with no proxy of its own. Live flows come from the store itself (server/store-tail.ts).
+// instance's flows, with no proxy of its own. Live flows come from the store itself (server/store-tail.ts); the
+// identifiers and rules it shows and edits are the store's (config/shared-settings.ts), held in memory here.
+import os from 'node:os';
 import type { ServerConfig } from '../shared/api';
+import { IdentifiersHolder } from './config/identifiers-holder';
+import { SharedSettings } from './config/shared-settings';
+import { RulesHolder } from './rules/rules-holder';
 import { newToken } from './server/auth';
 import { hostCheck } from './server/host-check';
 import { StoreTail } from './server/store-tail';
@@ -28,6 +33,11 @@ export interface DashboardNode {
 
 export async function startDashboardNode(opts: DashboardNodeOptions): Promise<DashboardNode> {
   const reader = await PgFlowReader.open(opts.store);
+  const holders = { identifiers: new IdentifiersHolder(), rules: new RulesHolder() };
+  const settings = await SharedSettings.attach({ pool: reader.pool, url: opts.store, instance: `dashboard@${os.hostname()}` }, holders).catch(async (err: Error) => {
+    await reader.close();
+    throw err;
+  });
   const tail = new StoreTail(reader, opts.store, await StoreTail.newest(reader));
   const uiHost = opts.uiHost ?? '127.0.0.1';
   const uiPort = opts.uiPort ?? 8081;
@@ -40,8 +50,9 @@ export async function startDashboardNode(opts: DashboardNodeOptions): Promise<Da
     token,
     // Up to what the tail has published: the rest reaches the dashboard live, once it is in the room.
     replay: (after, limit) => reader.summaries({ after, before: tail.published + 1, limit }),
-    api: { reader, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }), storeStatus: () => tail.status },
+    api: { reader, config, hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }), storeStatus: () => tail.status, settings: holders },
   }).catch(async (err: NodeJS.ErrnoException) => {
+    await settings.close();
     await reader.close();
     throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
   });
@@ -56,6 +67,7 @@ export async function startDashboardNode(opts: DashboardNodeOptions): Promise<Da
       closed ??= (async () => {
         await tail.close();
         await ui.close();
+        await settings.close();
         await reader.close();
       })();
       return closed;

@@ -1,5 +1,6 @@
 // The identifiers in force: loaded from the file at start, replaced from the dashboard (validated, saved back
-// atomically), and announced to whoever depends on them (the detector is rebuilt on change).
+// atomically), and announced to whoever depends on them (the detector is rebuilt on change; a lab's shared store
+// is written, config/shared-settings.ts). A dashboard node's have no file: they are the shared store's, in memory.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EMPTY_IDENTIFIERS, type Identifiers } from '../../shared/identifiers';
@@ -10,8 +11,8 @@ export class IdentifiersHolder {
   private readonly listeners: ((ids: Identifiers) => void)[] = [];
 
   /** @param file the identifiers file; it is read when it exists and created on the first save. */
-  constructor(readonly file: string) {
-    this.current = fs.existsSync(file) ? loadIdentifiersFile(file) : EMPTY_IDENTIFIERS;
+  constructor(readonly file?: string) {
+    this.current = file !== undefined && fs.existsSync(file) ? loadIdentifiersFile(file) : EMPTY_IDENTIFIERS;
   }
 
   get(): Identifiers {
@@ -25,13 +26,19 @@ export class IdentifiersHolder {
 
   /** Replaces the identifiers (already validated) and saves them to the file, the previous version to `.bak`. */
   set(ids: Identifiers): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(ids, null, 2) + '\n');
-    if (fs.existsSync(this.file)) fs.copyFileSync(this.file, this.backupFile);
-    fs.renameSync(tmp, this.file);
+    this.save(ids);
     this.current = ids;
     for (const fn of this.listeners) fn(ids);
+  }
+
+  private save(ids: Identifiers): void {
+    const file = this.file;
+    if (file === undefined) return;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(ids, null, 2) + '\n');
+    if (fs.existsSync(file)) fs.copyFileSync(file, this.backupFile);
+    fs.renameSync(tmp, file);
   }
 
   onChange(fn: (ids: Identifiers) => void): void {

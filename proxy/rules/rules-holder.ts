@@ -14,10 +14,11 @@ const ruleKey = (rule: Rule) => JSON.stringify(rule);
 export class RulesHolder {
   private current: Rules;
   private readonly touchedByRule = new Map<string, number>();
+  private readonly listeners: ((rules: Rules) => void)[] = [];
 
-  /** @param file the rules file; read when it exists, created on the first save */
-  constructor(readonly file: string) {
-    this.current = fs.existsSync(file) ? loadRulesFile(file) : EMPTY_RULES;
+  /** @param file the rules file; read when it exists, created on the first save; none on a dashboard node (in memory) */
+  constructor(readonly file?: string) {
+    this.current = file !== undefined && fs.existsSync(file) ? loadRulesFile(file) : EMPTY_RULES;
   }
 
   get(): Rules {
@@ -26,8 +27,14 @@ export class RulesHolder {
 
   /** Replaces the rules (already validated) and saves them; the next request is judged by them. */
   set(rules: Rules): void {
-    writeJsonFileAtomic(this.file, rules);
+    if (this.file !== undefined) writeJsonFileAtomic(this.file, rules);
     this.current = rules;
+    for (const fn of this.listeners) fn(rules);
+  }
+
+  /** Called after each replacement (a lab's shared store is written, config/shared-settings.ts). */
+  onChange(fn: (rules: Rules) => void): void {
+    this.listeners.push(fn);
   }
 
   /** Notes that `rule` decided something about one flow. */

@@ -1,7 +1,8 @@
 // The dashboard's JSON API (shapes in shared/api.ts). Read-only routes answer from a FlowReader: the instance's own
-// store, or a lab's shared one on a dashboard node. The few mutations (identifiers, device names, marks, rules,
-// sessions, Android setup) are an instance's own and go through requireSameOriginJson, downloads through
-// requireOwnOriginDownload; a dashboard node answers them 501.
+// store, or a lab's shared one on a dashboard node. The few mutations go through requireSameOriginJson, downloads
+// through requireOwnOriginDownload. Identifiers and rules are edited wherever there are holders of them (an
+// instance's, or a dashboard node's over the shared store); device names, marks, sessions and Android setup are an
+// instance's own, and a dashboard node answers them 501.
 import express from 'express';
 import type { DeviceInfo, RulesResponse, ServerConfig, StatsResponse, StoreStatus, StoreStatusResponse, SummaryResponse, ValidationError } from '../../shared/api';
 import { FilterError, parseFilter } from '../../shared/filter';
@@ -31,14 +32,19 @@ export interface ApiDeps {
   hostAllowed: HostCheck;
   /** a lab's shared store as this process sees it; undefined without one */
   storeStatus?: () => StoreStatus | undefined;
+  /** the identifiers and rules in force (in a lab, the shared store's: config/shared-settings.ts) */
+  settings: SettingsDeps;
   /** a proxy instance's own parts; absent on a dashboard node */
   local?: LocalApiDeps;
 }
 
-export interface LocalApiDeps {
-  store: FlowStore;
+export interface SettingsDeps {
   identifiers: IdentifiersHolder;
   rules: RulesHolder;
+}
+
+export interface LocalApiDeps {
+  store: FlowStore;
   tlsErrors: () => TlsErrorEvent[];
   /** UDP from the WireGuard tunnel that was not passed on, newest first (empty without WireGuard mode) */
   udpDropped?: () => UdpDroppedEvent[];
@@ -118,10 +124,10 @@ export function flowQuery(q: Record<string, unknown>): FlowQuery {
 
 /** What a dashboard node answers for what only an instance keeps. */
 const NOT_ON_A_DASHBOARD_NODE =
-  'a dashboard node (leakscope dashboard) reads the shared store only: identifiers, rules, device names, marks, sessions, diffs, reports and Android setup belong to each instance\'s own dashboard';
+  'a dashboard node (leakscope dashboard) edits the shared identifiers and rules only: device names, marks, sessions, diffs, reports and Android setup belong to each instance\'s own dashboard';
 
 /** Routes of an instance's own, answered 501 on a dashboard node (the GETs of /devices and /sessions read). */
-const LOCAL_ROUTES = ['/flows/:id/mark', '/devices/:client', '/identifiers', '/canaries.vcf', '/rules', '/android', '/sessions', '/markers', '/diff', '/reports'];
+const LOCAL_ROUTES = ['/flows/:id/mark', '/devices/:client', '/android', '/sessions', '/markers', '/diff', '/reports'];
 
 export function apiRouter(deps: ApiDeps): express.Router {
   const { reader, local } = deps;
@@ -176,10 +182,10 @@ export function apiRouter(deps: ApiDeps): express.Router {
     res.end();
   });
   api.get('/devices', async (req, res) => {
-    const named = local?.identifiers.get();
+    const named = deps.settings.identifiers.get();
     const devices: DeviceInfo[] = (await reader.devices(await scope(req.query))).map((d) => ({
       ...d,
-      name: d.name ?? named?.devices.find((x) => x.client === d.client)?.name ?? undefined,
+      name: d.name ?? named.devices.find((x) => x.client === d.client)?.name ?? undefined,
     }));
     res.json(devices);
   });
@@ -191,6 +197,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
   });
   api.get('/udp-dropped', (_req, res) => void res.json(local?.udpDropped?.() ?? []));
   api.get('/tls-errors', (_req, res) => void res.json(local?.tlsErrors() ?? []));
+  api.use(settingsRoutes(deps.settings));
   if (local) api.use(localRoutes(local, deps));
   else api.use(LOCAL_ROUTES, (_req, res) => void res.status(501).json({ error: NOT_ON_A_DASHBOARD_NODE }));
   api.use(sessionErrors);
@@ -201,9 +208,9 @@ export function apiRouter(deps: ApiDeps): express.Router {
   return api;
 }
 
-/** What only a proxy instance has: its marks, device names, identifiers, rules, sessions, reports and phones. */
+/** What only a proxy instance has: its marks, device names, sessions, reports and phones. */
 function localRoutes(local: LocalApiDeps, deps: ApiDeps): express.Router {
-  const { store, identifiers } = local;
+  const { store } = local;
   const api = express.Router();
   api.put('/flows/:id/mark', (req, res) => {
     const id = int(req.params.id);
@@ -223,6 +230,14 @@ function localRoutes(local: LocalApiDeps, deps: ApiDeps): express.Router {
     store.renameDevice(req.params.client, name.trim());
     res.json({ ok: true });
   });
+  api.use('/android', androidRouter(local.android));
+  api.use(sessionsRouter({ store, dataDir: local.dataDir, version: deps.config.version, hostAllowed: deps.hostAllowed }));
+  return api;
+}
+
+/** The identifiers and rules in force, read and replaced (validated; detection and rules follow at once). */
+function settingsRoutes({ identifiers, rules }: SettingsDeps): express.Router {
+  const api = express.Router();
   api.get('/identifiers', (_req, res) => {
     res.json(identifiers.get());
   });
@@ -252,17 +267,15 @@ function localRoutes(local: LocalApiDeps, deps: ApiDeps): express.Router {
     res.type('text/vcard').set('content-disposition', 'attachment; filename="leakscope-canaries.vcf"');
     res.send(vcardFile(contacts));
   });
-  const rulesResponse = (): RulesResponse => ({ rules: local.rules.get().rules, touched: local.rules.touchedCounts() });
+  const rulesResponse = (): RulesResponse => ({ rules: rules.get().rules, touched: rules.touchedCounts() });
   api.get('/rules', (_req, res) => {
     res.json(rulesResponse());
   });
   api.put('/rules', (req, res) => {
     const parsed = parseRules(req.body);
     if (!parsed.ok) return void res.status(400).json(refusal(parsed.issues));
-    local.rules.set(parsed.value);
+    rules.set(parsed.value);
     res.json(rulesResponse());
   });
-  api.use('/android', androidRouter(local.android));
-  api.use(sessionsRouter({ store, dataDir: local.dataDir, version: deps.config.version, hostAllowed: deps.hostAllowed }));
   return api;
 }

@@ -2,20 +2,19 @@
 // dashboards in the store's commit order (seq). PostgreSQL's LISTEN/NOTIFY wakes it as each batch commits (the
 // trigger of pg-migrate.ts, migration 2); a slow poll stands in while that connection is down. Each read runs
 // in a LiveHub turn, so a reconnecting dashboard's replay (up to `published`) and the tail never overlap or gap.
-import pg from 'pg';
 import { log } from '../log';
 import type { StoreStatus } from '../../shared/api';
 import type { FlowReader } from '../store/flow-reader';
+import { PgListener } from '../store/pg-listen';
 import type { LiveHub } from './live';
 
 const BATCH = 2000;
 /** how often the store is read without a notification (a lost LISTEN connection, a notification missed) */
 const POLL_MS = 2000;
-const RELISTEN_MS = 2000;
 
 export class StoreTail {
   private hub: LiveHub | undefined;
-  private listener: pg.Client | undefined;
+  private readonly listener: PgListener;
   private poll: NodeJS.Timeout | undefined;
   private reading = false;
   private again = false;
@@ -27,9 +26,11 @@ export class StoreTail {
   /** `published`: the highest seq dashboards have been sent (or, at start, the store's newest). */
   constructor(
     private readonly reader: FlowReader,
-    private readonly url: string,
+    url: string,
     public published: number,
-  ) {}
+  ) {
+    this.listener = new PgListener(url, ['leakscope_flows'], () => this.wake());
+  }
 
   /** The newest seq in the store: where a node that has just started begins. */
   static async newest(reader: FlowReader): Promise<number> {
@@ -41,29 +42,7 @@ export class StoreTail {
     this.hub = hub;
     this.poll = setInterval(() => this.wake(), POLL_MS);
     this.poll.unref();
-    void this.listen();
-  }
-
-  private async listen(): Promise<void> {
-    if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
-    const again = () => {
-      if (this.listener !== client) return;
-      this.listener = undefined;
-      client.end().catch(() => undefined);
-      setTimeout(() => void this.listen(), RELISTEN_MS).unref();
-    };
-    this.listener = client;
-    client.on('error', again);
-    client.on('end', again);
-    client.on('notification', () => this.wake());
-    try {
-      await client.connect();
-      await client.query('LISTEN leakscope_flows');
-      this.wake(); // what committed while no one listened
-    } catch {
-      again();
-    }
+    this.listener.start();
   }
 
   /** Reads what is new, now or (if a read is under way) right after it. */
@@ -105,8 +84,6 @@ export class StoreTail {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.poll);
-    const client = this.listener;
-    this.listener = undefined;
-    await client?.end().catch(() => undefined);
+    await this.listener.close();
   }
 }

@@ -88,6 +88,12 @@ const MIGRATIONS: Migration[] = [
    ALTER TABLE findings ALTER CONSTRAINT findings_flow_id_fkey DEFERRABLE INITIALLY DEFERRED;
    DROP TRIGGER flows_committed ON flows;
    CREATE TRIGGER flows_committed AFTER INSERT ON flows FOR EACH STATEMENT EXECUTE FUNCTION leakscope_flows_notify();`,
+  // 5: the lab's identifiers and rules (config/shared-settings.ts), one row of each: `version` counts the writes,
+  // `edited` is the edit's time at the instance that made it (last writer wins by it). NOTIFY leakscope_settings
+  // with the row's name at each write, delivered at commit.
+  `CREATE TABLE settings (name TEXT PRIMARY KEY, value JSON NOT NULL, version BIGINT NOT NULL, instance TEXT NOT NULL, edited BIGINT NOT NULL);
+   CREATE FUNCTION leakscope_settings_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('leakscope_settings', NEW.name); RETURN NULL; END $$;
+   CREATE TRIGGER settings_written AFTER INSERT OR UPDATE ON settings FOR EACH ROW EXECUTE FUNCTION leakscope_settings_notify();`,
 ];
 
 /** Any fixed number: the lock every process takes while it migrates. */

@@ -36,7 +36,8 @@ function dropNulls<T>(row: Record<string, unknown>): T {
 }
 
 export class PgFlowReader implements FlowReader {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `pool`: also the shared settings' (config/shared-settings.ts) */
+  constructor(readonly pool: pg.Pool) {}
 
   static async open(url: string): Promise<PgFlowReader> {
     return new PgFlowReader(await openPool(url));
