@@ -1,4 +1,4 @@
-// A lab's identifiers and rules, kept in the shared store (table `settings`, pg-migrate.ts migration 5) so that an
+// A lab's identifiers and rules, kept in the shared store (table `settings`, pg-migrate.ts migration 6) so that an
 // edit in any dashboard, an instance's or the dashboard node's, applies to every proxy. It connects the holders to
 // the store and leaves them as they are: whoever else listens to them (the detector, rebuilt on change) is told of
 // a change from the store as of one made here.

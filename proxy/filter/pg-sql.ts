@@ -12,7 +12,7 @@ export const PG_DIALECT: SqlDialect = {
     const pattern = `%${escapeLike(needle)}%`;
     const columns = parts.map((p) => ilike(TEXT_COLUMNS[p], pattern));
     const where = columns.map((c) => c.sql).join(' OR ');
-    // A flow's text is in flow_text or, until it is moved there, flow_text_pending (pg-migrate.ts, migration 4):
+    // A flow's text is in flow_text or, until it is moved there, flow_text_pending (pg-migrate.ts, migration 5):
     // one statement, one snapshot, so a move is seen whole or not at all.
     return {
       sql: `id IN (SELECT flow_id FROM flow_text WHERE ${where} UNION ALL SELECT flow_id FROM flow_text_pending WHERE ${where})`,

@@ -77,7 +77,19 @@ const MIGRATIONS: Migration[] = [
       after = Number(rows[rows.length - 1].id);
     }
   },
-  // 4: flow_text_pending, flow_text's columns without its trigram indexes. Updating five GIN indexes in the flows'
+  // 4: as SQLite's migration 5, each finding row says how its value was encoded (the matrix's chips), one row per
+  // type, value, device and encoding. The rows there were are copied once per encoding the flow's findings name.
+  `ALTER TABLE findings ADD COLUMN encoding TEXT;
+   INSERT INTO findings (flow_id, type, value, confidence, device, host, domain, country, org, time, tracker, tracker_name, encoding)
+     SELECT DISTINCT ON (x.flow_id, x.type, x.value, x.device, j->>'encoding')
+            x.flow_id, x.type, x.value, x.confidence, x.device, x.host, x.domain, x.country, x.org, x.time, x.tracker, x.tracker_name, j->>'encoding'
+     FROM findings x JOIN flows f ON f.id = x.flow_id, json_array_elements(f.flow->'findings') j
+     WHERE j->>'type' = x.type AND j->>'value' = x.value AND coalesce(j->>'device', f.device) IS NOT DISTINCT FROM x.device
+           AND j->>'encoding' IS NOT NULL;
+   DELETE FROM findings x WHERE x.encoding IS NULL AND EXISTS (
+     SELECT 1 FROM findings y WHERE y.flow_id = x.flow_id AND y.type = x.type AND y.value = x.value
+                                AND y.device IS NOT DISTINCT FROM x.device AND y.encoding IS NOT NULL);`,
+  // 5: flow_text_pending, flow_text's columns without its trigram indexes. Updating five GIN indexes in the flows'
   // transaction halved the flows a second (bench/lab.ts); a flow's text goes here with it instead, and is moved to
   // flow_text in large batches after (pg-text-mover.ts). Search reads both tables in one statement, so it finds
   // every committed flow whichever table holds its text at that moment.
@@ -88,7 +100,7 @@ const MIGRATIONS: Migration[] = [
    ALTER TABLE findings ALTER CONSTRAINT findings_flow_id_fkey DEFERRABLE INITIALLY DEFERRED;
    DROP TRIGGER flows_committed ON flows;
    CREATE TRIGGER flows_committed AFTER INSERT ON flows FOR EACH STATEMENT EXECUTE FUNCTION leakscope_flows_notify();`,
-  // 5: the lab's identifiers and rules (config/shared-settings.ts), one row of each: `version` counts the writes,
+  // 6: the lab's identifiers and rules (config/shared-settings.ts), one row of each: `version` counts the writes,
   // `edited` is the edit's time at the instance that made it (last writer wins by it). NOTIFY leakscope_settings
   // with the row's name at each write, delivered at commit.
   `CREATE TABLE settings (name TEXT PRIMARY KEY, value JSON NOT NULL, version BIGINT NOT NULL, instance TEXT NOT NULL, edited BIGINT NOT NULL);
@@ -119,8 +131,10 @@ export function migrate(pool: pg.Pool): Promise<void> {
   return transaction(pool, async (db) => {
     await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await db.query('CREATE TABLE IF NOT EXISTS leakscope_migrations (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)');
-    const { rows } = await db.query<{ v: number | null }>('SELECT MAX(version) AS v FROM leakscope_migrations');
-    for (let v = rows[0].v ?? 0; v < MIGRATIONS.length; v++) {
+    const { rows } = await db.query<{ version: number }>('SELECT version FROM leakscope_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    for (let v = 0; v < MIGRATIONS.length; v++) {
+      if (applied.has(v + 1)) continue;
       const step = MIGRATIONS[v];
       await (typeof step === 'string' ? db.query(step) : step(db));
       await db.query('INSERT INTO leakscope_migrations (version, applied) VALUES ($1, $2)', [v + 1, Date.now()]);

@@ -118,7 +118,7 @@ export class PgFlowStore {
     await transaction(this.pool, async (db) => {
       const ids = await db.query<{ id: string }>("SELECT nextval('flows_id_seq') AS id FROM generate_series(1, $1)", [batch.length]);
       stored.push(...batch.map((b, i) => ({ ...b.flow, id: Number(ids.rows[i].id), session: sessions[i] })));
-      // Their rows refer to the flows, checked at commit (migration 4), so the flows can go in last.
+      // Their rows refer to the flows, checked at commit (migration 5), so the flows can go in last.
       await insertRows(db, FINDINGS, stored.flatMap((f) => findingRows(f.id, f)));
       await insertRows(db, FLOW_TEXT_PENDING, stored.map((f) => [f.id, ...flowTextRow(f)]));
       // Last, and held to the commit: the store-wide order (migration 2), drawn as the flows are inserted (an
@@ -173,12 +173,13 @@ function columns(flow: Flow): unknown[] {
   return [flow.timings.start, flow.client, flow.device ?? null, flow.method, flow.host, flow.url, flow.status ?? null, flow.findings.length > 0];
 }
 
-const FINDINGS = 'findings (flow_id, type, value, confidence, device, host, domain, country, org, time, tracker, tracker_name)';
+const FINDINGS = 'findings (flow_id, type, value, confidence, device, host, domain, country, org, time, tracker, tracker_name, encoding)';
 
+/** As SQLite's (finding-rows.ts): one row per type, value, device and encoding. */
 function findingRows(id: number, flow: Flow): unknown[][] {
-  return uniqueByTypeValue(flow.findings).map((f) => [
+  return uniqueByTypeValue(flow.findings, true).map((f) => [
     id, f.type, f.value, f.confidence, f.device ?? flow.device ?? null, flow.host, flow.destination?.domain ?? flow.host,
-    flow.destination?.country ?? null, flow.destination?.org ?? null, flow.timings.start, flow.tracker?.slug ?? null, flow.tracker?.name ?? null,
+    flow.destination?.country ?? null, flow.destination?.org ?? null, flow.timings.start, flow.tracker?.slug ?? null, flow.tracker?.name ?? null, f.encoding,
   ]);
 }
 

@@ -1,5 +1,5 @@
 // Moves flows' searchable text from flow_text_pending, where each flow's own transaction writes it, to flow_text and
-// its pg_trgm indexes, in large batches off the commit path (pg-migrate.ts, migration 4): the phone's response no
+// its pg_trgm indexes, in large batches off the commit path (pg-migrate.ts, migration 5): the phone's response no
 // longer waits on five GIN indexes. Search reads both tables, so a flow is found from its commit on. Any instance
 // moves any instance's rows (SKIP LOCKED: two movers never wait on each other), so what a stopped instance left is
 // moved by the next one that writes.
