@@ -1,11 +1,13 @@
 // A dashboard node's live feed: the flows every instance commits to the shared store, published to the node's
-// dashboards in the store's commit order (seq). PostgreSQL's LISTEN/NOTIFY wakes it as each batch commits (the
-// trigger of pg-migrate.ts, migration 2); a slow poll stands in while that connection is down. Each read runs
-// in a LiveHub turn, so a reconnecting dashboard's replay (up to `published`) and the tail never overlap or gap.
+// dashboards in the store's commit order (seq), and each flow rewritten after (an open tunnel that found more, or
+// closed) published again as it now stands, as an instance's own feed does, in the order of the rewrites (pg-migrate.ts,
+// migration 7). PostgreSQL's LISTEN/NOTIFY wakes it at each commit and rewrite (triggers of migrations 5 and 7);
+// a slow poll stands in while that connection is down. Each read runs in a LiveHub turn, so a reconnecting
+// dashboard's replay (up to `published`) and the tail never overlap or gap.
 import { log } from '../log';
 import type { StoreStatus } from '../../shared/api';
-import type { FlowReader } from '../store/flow-reader';
 import { PgListener } from '../store/pg-listen';
+import type { PgFlowReader } from '../store/pg-reader';
 import type { LiveHub } from './live';
 
 const BATCH = 2000;
@@ -23,19 +25,25 @@ export class StoreTail {
   /** whether the last read of the store succeeded, and since when it fails */
   status: StoreStatus = { reachable: true };
 
-  /** `published`: the highest seq dashboards have been sent (or, at start, the store's newest). */
+  /** the highest seq dashboards have been sent (at start, the store's newest) */
+  published: number;
+  /** the highest rewrite dashboards have been sent */
+  private rewritten: number;
+
   constructor(
-    private readonly reader: FlowReader,
+    private readonly reader: PgFlowReader,
     url: string,
-    public published: number,
+    from: { seq: number; rewrite: number },
   ) {
+    this.published = from.seq;
+    this.rewritten = from.rewrite;
     this.listener = new PgListener(url, ['leakscope_flows'], () => this.wake());
   }
 
-  /** The newest seq in the store: where a node that has just started begins. */
-  static async newest(reader: FlowReader): Promise<number> {
+  /** The store's newest seq and rewrite: where a node that has just started begins. */
+  static async newest(reader: PgFlowReader): Promise<{ seq: number; rewrite: number }> {
     const [newest] = await reader.summaries({ limit: 1 });
-    return newest?.id ?? 0;
+    return { seq: newest?.id ?? 0, rewrite: await reader.newestRewrite() };
   }
 
   start(hub: LiveHub): void {
@@ -65,6 +73,13 @@ export class StoreTail {
         const batch = await this.reader.summaries({ after: this.published, limit: BATCH });
         for (const flow of batch) this.hub!.publishFlow(flow);
         if (batch.length) this.published = batch[batch.length - 1].id;
+        if (batch.length < BATCH) break;
+      }
+      for (;;) {
+        const batch = await this.reader.rewrites(this.rewritten, BATCH);
+        // One past `published` committed since the read above: the next read sends it as it stands.
+        for (const { flow } of batch) if (flow.id <= this.published) this.hub!.publishFlow(flow);
+        if (batch.length) this.rewritten = batch[batch.length - 1].rewrite;
         if (batch.length < BATCH) break;
       }
       if (!this.status.reachable) this.setStatus({ reachable: true });

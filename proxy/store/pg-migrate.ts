@@ -106,6 +106,13 @@ const MIGRATIONS: Migration[] = [
   `CREATE TABLE settings (name TEXT PRIMARY KEY, value JSON NOT NULL, version BIGINT NOT NULL, instance TEXT NOT NULL, edited BIGINT NOT NULL);
    CREATE FUNCTION leakscope_settings_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('leakscope_settings', NEW.name); RETURN NULL; END $$;
    CREATE TRIGGER settings_written AFTER INSERT OR UPDATE ON settings FOR EACH ROW EXECUTE FUNCTION leakscope_settings_notify();`,
+  // 7: `rewrite`, the order flows were rewritten in (an open tunnel that found more, or closed), drawn as seq is,
+  // under the advisory lock held to the commit: a dashboard node reads the rewrites after the last it saw and
+  // misses none. NOTIFY leakscope_flows at each, as at a commit.
+  `ALTER TABLE flows ADD COLUMN rewrite BIGINT;
+   CREATE SEQUENCE flows_rewrite;
+   CREATE UNIQUE INDEX flows_rewrite_key ON flows(rewrite);
+   CREATE TRIGGER flows_rewritten AFTER UPDATE OF rewrite ON flows FOR EACH STATEMENT EXECUTE FUNCTION leakscope_flows_notify();`,
 ];
 
 /** Any fixed number: the lock every process takes while it migrates. */

@@ -56,6 +56,21 @@ export class PgFlowReader implements FlowReader {
     return rows.map((r) => ({ ...r.summary, id: Number(r.seq) }));
   }
 
+  /** Flows rewritten after rewrite `after` (migration 7), in that order, each with its rewrite: a node's live feed. */
+  async rewrites(after: number, limit: number): Promise<{ rewrite: number; flow: FlowSummary }[]> {
+    const { rows } = await this.pool.query<{ rewrite: string; seq: string; summary: FlowSummary }>(
+      'SELECT rewrite, seq, summary FROM flows WHERE rewrite > $1 ORDER BY rewrite LIMIT $2',
+      [after, limit],
+    );
+    return rows.map((r) => ({ rewrite: Number(r.rewrite), flow: { ...r.summary, id: Number(r.seq) } }));
+  }
+
+  /** The newest rewrite (0: none yet): where a node that has just started follows them from. */
+  async newestRewrite(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string | null }>('SELECT max(rewrite) AS n FROM flows');
+    return Number(rows[0].n ?? 0);
+  }
+
   async get(id: number): Promise<Flow | undefined> {
     const [row] = await this.select<{ seq: string; flow: Flow }>('seq, flow', { ids: [id] }, '');
     return row ? { ...row.flow, id: Number(row.seq) } : undefined;

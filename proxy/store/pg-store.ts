@@ -82,17 +82,20 @@ export class PgFlowStore {
     const id = this.sharedIds.get(flow.id);
     if (id === undefined) return;
     await transaction(this.pool, async (db) => {
-      await db.query(
-        `UPDATE flows SET start = $2, client = $3, device = $4, method = $5, host = $6, url = $7, status = $8, flagged = $9,
-                          summary = $10, flow = $11 WHERE id = $1`,
-        [id, ...columns(flow), JSON.stringify(summarize({ ...flow, id })), JSON.stringify({ ...flow, id })],
-      );
       await db.query('DELETE FROM findings WHERE flow_id = $1', [id]);
       await insertRows(db, FINDINGS, findingRows(id, flow));
       // Pending first: a mover holding that row is waited for, and then its flow_text row is seen and replaced.
       await db.query('DELETE FROM flow_text_pending WHERE flow_id = $1', [id]);
       await db.query('DELETE FROM flow_text WHERE flow_id = $1', [id]);
       await insertRows(db, FLOW_TEXT_PENDING, [[id, ...flowTextRow(flow)]]);
+      // Last, under the lock the seqs are drawn under: the order of rewrites (migration 7), which a dashboard
+      // node follows as it follows the seqs, missing none.
+      await db.query('SELECT pg_advisory_xact_lock($1)', [SEQ_LOCK]);
+      await db.query(
+        `UPDATE flows SET start = $2, client = $3, device = $4, method = $5, host = $6, url = $7, status = $8, flagged = $9,
+                          summary = $10, flow = $11, rewrite = nextval('flows_rewrite') WHERE id = $1`,
+        [id, ...columns(flow), JSON.stringify(summarize({ ...flow, id })), JSON.stringify({ ...flow, id })],
+      );
     });
     this.text.poke();
   }

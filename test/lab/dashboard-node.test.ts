@@ -175,6 +175,45 @@ describe('a dashboard node over two instances', () => {
     expect(ids).toEqual(Array.from({ length: 7 }, (_, i) => newest.id + 1 + i));
     expect(again.flows.filter((f) => f.url.includes('gap=')).map((f) => f.instance).sort()).toEqual(['rack-a', 'rack-a', 'rack-a', 'rack-b', 'rack-b', 'rack-b']);
   });
+
+  it('sends an open tunnel again, live, each time its instance rewrites it (findings made later, its close)', async () => {
+    const [newest] = await get<FlowSummary[]>('api/flows?limit=1');
+    const start = newest?.id ?? 0;
+    const live = feed(node, start);
+    sockets.push(live.socket);
+    await live.connected;
+    const store = await PgFlowStore.open(url, 'rack-t');
+    try {
+      const open = { id: 1, instance: 'rack-t', kind: 'tcp', client: '10.0.0.9', method: 'TCP', url: 'tcp://203.0.113.5:5222', host: '203.0.113.5', timings: { start: Date.now() }, findings: [], tags: [] } as unknown as Flow;
+      await store.commit(open, 'lab run');
+      await waitFor(() => live.flows.some((f) => f.url === open.url), 10_000, 'the tunnel on the feed');
+      const finding = { type: 'imei', value: IMEI, where: 'tcp', path: '', encoding: 'plain', confidence: 'known' } as Flow['findings'][number];
+      await store.update({ ...open, findings: [finding] });
+      await store.update({ ...open, findings: [finding, { ...finding, type: 'email', value: 'a@lab.example.org' }], closedBy: 'client' } as Flow);
+      const tunnel = () => live.flows.filter((f) => f.url === open.url);
+      const last = () => tunnel().at(-1)!;
+      await waitFor(() => last().findings.length === 2, 10_000, 'the tunnel sent again as it stands');
+      expect((await get<Flow>(`api/flows/${last().id}`)).closedBy).toBe('client');
+      // The same id each time (the dashboard replaces its row). Two rewrites read in one go are sent once, as the
+      // second left it; the feed may miss a state, never the last.
+      expect(new Set(tunnel().map((f) => f.id)).size).toBe(1);
+      expect(tunnel().map((f) => f.findings.length)).toEqual(tunnel().length === 2 ? [0, 2] : [0, 1, 2]);
+      expect(last().instance).toBe('rack-t');
+      const sent = tunnel().length;
+      // A dashboard resuming from before it gets it once, as it stands; one resuming after it is sent nothing of it.
+      const from = feed(node, start);
+      const later = feed(node, last().id);
+      sockets.push(from.socket, later.socket);
+      await Promise.all([from.connected, later.connected]);
+      expect((await through(apps[0], 'after=tunnel')).code).toBe(0);
+      await waitFor(() => from.flows.some((f) => f.url.endsWith('after=tunnel')) && later.flows.some((f) => f.url.endsWith('after=tunnel')), 10_000, 'a live flow on both');
+      expect(from.flows.filter((f) => f.url === open.url).map((f) => f.findings.length)).toEqual([2]);
+      expect(later.flows.filter((f) => f.url === open.url)).toEqual([]);
+      expect(tunnel()).toHaveLength(sent);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 // The filter cases themselves run over both stores in test/store/filter.test.ts.

@@ -128,7 +128,7 @@ describe('two instances, one PostgreSQL store', () => {
   });
 
   it('keeps one migration record per schema version although both instances migrated', () => {
-    expect(env.pg.query('lab_two', 'SELECT version FROM leakscope_migrations ORDER BY 1').trim()).toBe('1\n2\n3\n4\n5\n6');
+    expect(env.pg.query('lab_two', 'SELECT version FROM leakscope_migrations ORDER BY 1').trim()).toBe('1\n2\n3\n4\n5\n6\n7');
   });
 });
 
