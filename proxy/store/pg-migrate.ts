@@ -121,6 +121,12 @@ const MIGRATION_LOCK = 0x6c65616b;
 /** `work` in one transaction on one pooled connection, rolled back if it throws. */
 export async function transaction<T>(pool: pg.Pool, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
   const db = await pool.connect();
+  // A connection lost between two statements is an 'error' event on this client, which nothing else listens to
+  // while it is checked out (an uncaught exception: the process died with PostgreSQL stopped under load). The
+  // next statement fails instead, and the client is discarded rather than pooled again.
+  let lost: Error | undefined;
+  const onLost = (err: Error) => (lost = err);
+  db.on('error', onLost);
   try {
     await db.query('BEGIN');
     const result = await work(db);
@@ -130,7 +136,8 @@ export async function transaction<T>(pool: pg.Pool, work: (db: pg.PoolClient) =>
     await db.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    db.release();
+    db.off('error', onLost);
+    db.release(lost);
   }
 }
 
