@@ -114,7 +114,7 @@ export class PgFlowStore {
     }
   }
 
-  /** A batch in one transaction, six statements whatever its size: a round trip per flow was the cost. */
+  /** A batch in one transaction, five statements whatever its size: a round trip per flow was the cost. */
   private async insert(batch: { flow: Flow; session: string }[]): Promise<void> {
     const sessions = await Promise.all(batch.map((b) => this.sessionId(b.session, b.flow.timings.start)));
     const stored: Flow[] = [];
