@@ -2,7 +2,7 @@
 // leakscope a test starts, in process or as the CLI, also writes a lab's shared store, a fresh database per data
 // dir on one throwaway cluster (./shared-store-cluster.ts). After the test file, each database must hold exactly
 // the flows that data dir's own store got while it ran (apart from the shared store's own id and session
-// numbering), or, for a flow still waiting in the outbox (a kill -9), nothing more than it.
+// numbering): each once, the same; missing only while it waits in the outbox; twice only after a kill -9.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -85,7 +85,11 @@ function content(flow: Flow): Omit<Flow, 'id' | 'session'> {
 }
 
 async function compare(dataDir: string, entry: Mirrored): Promise<void> {
-  for (const stopped of entry.stopped) await stopped();
+  const ends: unknown[] = [];
+  for (const stopped of entry.stopped) ends.push(await stopped());
+  // A run killed between PostgreSQL's commit of a flow and the outbox's record of it sends the flow again at the
+  // next start: the one duplicate the README admits (Lab section), allowed here only after a kill -9.
+  const killed = ends.includes('SIGKILL');
   const local = localFlows(dataDir, entry.before);
   const waiting = waitingLocally(dataDir);
   const client = new pg.Client({ connectionString: entry.url });
@@ -106,8 +110,8 @@ async function compare(dataDir: string, entry: Mirrored): Promise<void> {
       expect(waiting.has(flow.id), `${where}: local flow ${flow.id} (${flow.url}) is neither there nor waiting in the outbox`).toBe(true);
       continue;
     }
-    expect(copies.length, `${where}: copies of local flow ${flow.id}`).toBe(1);
-    expect(content(copies[0]), `${where}: local flow ${flow.id}`).toEqual(content(flow));
+    if (!killed) expect(copies.length, `${where}: copies of local flow ${flow.id}`).toBe(1);
+    for (const copy of copies) expect(content(copy), `${where}: local flow ${flow.id}`).toEqual(content(flow));
   }
 }
 
