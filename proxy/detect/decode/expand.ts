@@ -3,7 +3,7 @@
 //
 // Synchronous unless a blob is big enough to need the streaming inflater: every function returns
 // `undefined` when it is done, or a Promise for the rest of its work. Ordinary requests never allocate one.
-import { asText, barren, base64Text, binaryText, decodeBase64ToScratch, decodeHexToScratch, encodedRuns, hexText, percentDecode, printableRuns, scratch, SHAPE_RUN, sniffCompression, textShape, utf8Text } from './bytes';
+import { asText, barren, base64Text, binaryText, decodeBase64ToScratch, decodeHexToScratch, foundRun, hexText, nextEncodedRun, percentDecode, printableRuns, scratch, sniffCompression, textShape, utf8Text } from './bytes';
 import { form, jsonAt, vcard, xml, type Leaf } from './containers';
 import { inflate } from './inflate';
 import { jwtPayload } from './jwt';
@@ -78,7 +78,7 @@ function expandNotJson(text: string, trimmed: string, place: Place, sink: Segmen
   if (claims !== undefined) return expandValue(claims, within(place, 'jwt'), sink);
   const encoded = expandEncoded(trimmed, place, sink, shape);
   if (encoded !== null) return encoded;
-  return (shape & SHAPE_RUN) !== 0 ? expandEmbedded(trimmed, place, sink) : undefined;
+  return expandEmbedded(trimmed, place, sink, 0);
 }
 
 /**
@@ -101,10 +101,18 @@ function expandEncoded(text: string, place: Place, sink: SegmentSink, shape = te
 }
 
 /** Base64 and hex runs inside plain text (`token=… data=eyJ…`, a log line), each decoded and scanned. */
-function expandEmbedded(text: string, place: Place, sink: SegmentSink): Pending {
-  const runs = encodedRuns(text);
-  if (runs === undefined) return undefined;
-  return runSteps(runs.map((run) => () => expandEncoded(run, place, sink) ?? undefined));
+function expandEmbedded(text: string, place: Place, sink: SegmentSink, from: number): Pending {
+  for (let run = nextEncodedRun(text, from); run !== undefined; run = nextEncodedRun(text, from)) {
+    // read before decoding the run: a run inside it is looked for with the same `foundRun`
+    from = foundRun.resume;
+    const pending = expandEncoded(run, place, sink, foundRun.shape);
+    if (pending) return continueEmbedded(pending, text, place, sink, from);
+  }
+  return undefined;
+}
+
+function continueEmbedded(pending: Promise<void>, text: string, place: Place, sink: SegmentSink, from: number): Pending {
+  return pending.then(() => expandEmbedded(text, place, sink, from));
 }
 
 /** Nested messages followed at most: hostile nesting must not cost a stack frame per byte. */
