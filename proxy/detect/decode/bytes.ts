@@ -166,42 +166,84 @@ export const foundRun = {
  * The next run of base64 characters (hex ones among them) of at least MIN_RUN_CHARS, with its padding, inside
  * longer text, from `from` on, that is hex or base64 text worth decoding (`hexText`, `base64Text`); its shape
  * and where to look next in `foundRun`. None when the whole text is one run (decoded as a whole already).
- * One pass that finds and classifies the runs, no regex: this runs on every plain-text value.
+ * No regex: this runs on every plain-text value.
  */
 export function nextEncodedRun(text: string, from: number): string | undefined {
   const n = text.length;
   if (n < MIN_RUN_CHARS + 2) return undefined;
   // a UUID, in every telemetry event: one run of base64 characters, whole
   if (n === 36 && text.charCodeAt(8) === 0x2d && text.charCodeAt(13) === 0x2d) return undefined;
+  return text.includes('=', from) ? nextPaddedRun(text, from) : nextUnpaddedRun(text, from);
+}
+
+/** Base64 (either alphabet) characters, `=` aside. */
+const isBase64Char = (c: number) => c < 128 && (CLASSES[c] & (STANDARD | URL_SAFE)) !== 0;
+
+/**
+ * `nextEncodedRun` in text with no `=` from `from` on, where runs are simply the stretches of base64
+ * characters. One long enough covers the character MIN_RUN_CHARS - 1 past its start, so that one is looked at
+ * first, and back from it only as far as the first character that is not base64: in words and sentences, most
+ * characters are never looked at.
+ */
+function nextUnpaddedRun(text: string, from: number): string | undefined {
+  const n = text.length;
   let start = from;
-  let all = 0xff;
-  let dashes = 0;
-  for (let i = from; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 0;
-    const k = c < 128 ? CLASSES[c] : 0;
-    if ((k & (STANDARD | URL_SAFE)) !== 0) {
-      all &= k;
-      if (c === 0x2d) dashes++; // -
+  while (start + MIN_RUN_CHARS <= n) {
+    const last = start + MIN_RUN_CHARS - 1;
+    if (!isBase64Char(text.charCodeAt(last))) {
+      start = last + 1;
       continue;
     }
+    let k = last - 1;
+    while (k >= start && isBase64Char(text.charCodeAt(k))) k--;
+    if (k >= start) {
+      start = k + 1;
+      continue;
+    }
+    let end = last + 1;
+    while (end < n && isBase64Char(text.charCodeAt(end))) end++;
+    const run = worthDecoding(text, start, end, 0);
+    if (run !== undefined) return run;
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** `nextEncodedRun` where padding may end a run: every character is looked at, in order. */
+function nextPaddedRun(text: string, from: number): string | undefined {
+  const n = text.length;
+  let start = from;
+  for (let i = from; i <= n; i++) {
+    if (i < n && isBase64Char(text.charCodeAt(i))) continue;
     let end = i;
     while (end < n && text.charCodeAt(end) === 0x3d && end - i < 2) end++; // =
-    const length = end - start;
-    if (length >= MIN_RUN_CHARS && (start > 0 || end < n)) {
-      const shape = shapeOf(text, start, end, end - i, all, dashes);
-      if (hexLength(length, shape) || base64Length(length, shape)) {
-        foundRun.shape = shape;
-        foundRun.resume = end + 1;
-        return text.slice(start, end);
-      }
+    if (end - start >= MIN_RUN_CHARS) {
+      const run = worthDecoding(text, start, end, end - i);
+      if (run !== undefined) return run;
     }
     // the character after the padding ends the run too
     i = end;
     start = end + 1;
-    all = 0xff;
-    dashes = 0;
   }
   return undefined;
+}
+
+/** The run of `text` from `start` to `end` (`padding` of it `=`) if it is inside longer text and worth decoding. */
+function worthDecoding(text: string, start: number, end: number, padding: number): string | undefined {
+  if (start === 0 && end === text.length) return undefined;
+  let all = 0xff;
+  let dashes = 0;
+  for (let i = start; i < end - padding; i++) {
+    const c = text.charCodeAt(i);
+    all &= CLASSES[c];
+    if (c === 0x2d) dashes++; // -
+  }
+  const shape = shapeOf(text, start, end, padding, all, dashes);
+  const length = end - start;
+  if (!hexLength(length, shape) && !base64Length(length, shape)) return undefined;
+  foundRun.shape = shape;
+  foundRun.resume = end + 1;
+  return text.slice(start, end);
 }
 
 /** Standard or URL-safe base64 text, a UUID excepted: worth decoding when it holds 6 bytes or more. */
