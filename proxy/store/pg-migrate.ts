@@ -75,6 +75,18 @@ const MIGRATIONS: Migration[] = [
       after = Number(rows[rows.length - 1].id);
     }
   },
+  // 4: as SQLite's migration 5, each finding row says how its value was encoded (the matrix's chips), one row per
+  // type, value, device and encoding. The rows there were are copied once per encoding the flow's findings name.
+  `ALTER TABLE findings ADD COLUMN encoding TEXT;
+   INSERT INTO findings (flow_id, type, value, confidence, device, host, domain, country, org, time, tracker, tracker_name, encoding)
+     SELECT DISTINCT ON (x.flow_id, x.type, x.value, x.device, j->>'encoding')
+            x.flow_id, x.type, x.value, x.confidence, x.device, x.host, x.domain, x.country, x.org, x.time, x.tracker, x.tracker_name, j->>'encoding'
+     FROM findings x JOIN flows f ON f.id = x.flow_id, json_array_elements(f.flow->'findings') j
+     WHERE j->>'type' = x.type AND j->>'value' = x.value AND coalesce(j->>'device', f.device) IS NOT DISTINCT FROM x.device
+           AND j->>'encoding' IS NOT NULL;
+   DELETE FROM findings x WHERE x.encoding IS NULL AND EXISTS (
+     SELECT 1 FROM findings y WHERE y.flow_id = x.flow_id AND y.type = x.type AND y.value = x.value
+                                AND y.device IS NOT DISTINCT FROM x.device AND y.encoding IS NOT NULL);`,
 ];
 
 /** Any fixed number: the lock every process takes while it migrates. */

@@ -81,14 +81,16 @@ export class PgFlowReader implements FlowReader {
     const { rows } = await this.pool.query(
       `SELECT x.host, MAX(x.domain) AS domain, MAX(x.country) AS country, MAX(x.org) AS org, x.type, x.device,
               ${inRange('COUNT(DISTINCT x.flow_id)')}::int AS count, ${inRange('MIN(x.time)')}::float8 AS "firstSeen",
-              ${inRange('MAX(x.time)')}::float8 AS "lastSeen", MAX(x.tracker) AS tracker, MAX(x.tracker_name) AS "trackerName"
+              ${inRange('MAX(x.time)')}::float8 AS "lastSeen", MAX(x.tracker) AS tracker, MAX(x.tracker_name) AS "trackerName",
+              array_agg(DISTINCT x.encoding) FILTER (WHERE x.encoding IS NOT NULL${bounds.length ? ` AND ${bounds.join(' AND ')}` : ''}) AS encodings
               ${bounds.length ? ', MIN(x.time)::float8 AS "firstEver"' : ''}
        FROM findings x JOIN flows f ON f.id = x.flow_id ${where.sql}
        GROUP BY x.host, x.type, x.device ${bounds.length ? `HAVING ${inRange('COUNT(DISTINCT x.flow_id)')} > 0` : ''}
        ORDER BY MAX(x.domain), x.host, x.type`,
       params,
     );
-    return rows.map((r) => dropNulls<SummaryRow>(r));
+    // Sorted here, as SQLite's are: the same order whatever the database's collation.
+    return rows.map((r) => ({ ...dropNulls<SummaryRow>(r), encodings: ((r.encodings as string[] | null) ?? []).sort() }));
   }
 
   /** One device per instance and client address: two racks' 192.168.1.23 are two phones. */
@@ -97,7 +99,7 @@ export class PgFlowReader implements FlowReader {
     const { rows } = await this.pool.query(
       `SELECT f.instance, f.client, MAX(f.device) AS name, COUNT(*)::int AS flows, COUNT(*) FILTER (WHERE f.flagged)::int AS flagged,
               coalesce(SUM(c.n), 0)::int AS findings, MIN(f.start)::float8 AS "firstSeen", MAX(f.start)::float8 AS "lastSeen"
-       FROM flows f LEFT JOIN LATERAL (SELECT COUNT(*) AS n FROM findings x WHERE x.flow_id = f.id) c ON true
+       FROM flows f LEFT JOIN LATERAL (SELECT COUNT(DISTINCT (x.type, x.value, x.device)) AS n FROM findings x WHERE x.flow_id = f.id) c ON true
        ${where.sql} GROUP BY f.instance, f.client ORDER BY "lastSeen" DESC`,
       where.params,
     );

@@ -162,12 +162,13 @@ function columns(flow: Flow): unknown[] {
   return [flow.timings.start, flow.client, flow.device ?? null, flow.method, flow.host, flow.url, flow.status ?? null, flow.findings.length > 0];
 }
 
-const FINDINGS = 'findings (flow_id, type, value, confidence, device, host, domain, country, org, time, tracker, tracker_name)';
+const FINDINGS = 'findings (flow_id, type, value, confidence, device, host, domain, country, org, time, tracker, tracker_name, encoding)';
 
+/** As SQLite's (finding-rows.ts): one row per type, value, device and encoding. */
 function findingRows(id: number, flow: Flow): unknown[][] {
-  return uniqueByTypeValue(flow.findings).map((f) => [
+  return uniqueByTypeValue(flow.findings, true).map((f) => [
     id, f.type, f.value, f.confidence, f.device ?? flow.device ?? null, flow.host, flow.destination?.domain ?? flow.host,
-    flow.destination?.country ?? null, flow.destination?.org ?? null, flow.timings.start, flow.tracker?.slug ?? null, flow.tracker?.name ?? null,
+    flow.destination?.country ?? null, flow.destination?.org ?? null, flow.timings.start, flow.tracker?.slug ?? null, flow.tracker?.name ?? null, f.encoding,
   ]);
 }
 

@@ -1,5 +1,5 @@
-// The filter language's test flows and expressions, run over each store (test/store/filter.test.ts for SQLite,
-// test/lab/dashboard-node.test.ts for PostgreSQL): the same meaning in both.
+// The filter language's test flows and expressions, run over both stores (test/store/filter.test.ts): the same
+// meaning in both.
 import type { Flow } from '../../shared/types';
 import { draftFlow } from './flows';
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
 import { postgresForTests } from '../helpers/postgres';
 import { FlowStore } from '../../proxy/store/flow-store';
+import { PgFlowReader } from '../../proxy/store/pg-reader';
 import { PgFlowStore } from '../../proxy/store/pg-store';
 import { draftFlow } from '../helpers/flows';
 import type { Flow } from '../../shared/types';
@@ -106,8 +107,28 @@ describe('two instances, one PostgreSQL store', () => {
     }
   });
 
+  it('gives the finding rows of flows stored before migration 4 one row per encoding, as the matrix shows them', async () => {
+    const url = env.pg.createDatabase('lab_encodings');
+    const store = await PgFlowStore.open(url, 'rack-e');
+    const findings = [{ type: 'imei' as const }, { type: 'imei' as const, encoding: 'md5', path: '$.h' }, { type: 'imsi' as const, value: '460001234567890' }];
+    await store.commit({ ...draftFlow({ start: Date.now(), host: 'api.xiaomi.com', findings }), id: 1 }, 'encodings');
+    await store.close();
+    // as migration 3 left them: one row per type, value and device, and no encoding
+    env.pg.query('lab_encodings', "DELETE FROM findings WHERE encoding = 'md5'; ALTER TABLE findings DROP COLUMN encoding; DELETE FROM leakscope_migrations WHERE version = 4");
+    const reader = await PgFlowReader.open(url);
+    try {
+      expect((await reader.summary({})).map((r) => [r.type, r.count, r.encodings])).toEqual([
+        ['imei', 1, ['md5', 'plain']],
+        ['imsi', 1, ['plain']],
+      ]);
+      expect((await reader.devices({})).map((d) => d.findings)).toEqual([2]);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('keeps one migration record per schema version although both instances migrated', () => {
-    expect(env.pg.query('lab_two', 'SELECT version FROM leakscope_migrations ORDER BY 1').trim()).toBe('1\n2\n3');
+    expect(env.pg.query('lab_two', 'SELECT version FROM leakscope_migrations ORDER BY 1').trim()).toBe('1\n2\n3\n4');
   });
 });
 
