@@ -1,7 +1,7 @@
 // Turns the segments of one request into findings: known matches, pattern hits, and the rules that need
 // more than one segment (coordinate pairs, phone lists, contact slurping).
 import type { Finding } from '../../shared/types';
-import { coordinateHits, knownHits, ownedBy, type CoordinateHit, type KnownIndex } from './known/known-index';
+import { coordinateHits, knownHits, ownedBy, type CoordinateHit, type KnownForm, type KnownIndex } from './known/known-index';
 import type { PatternHit, Span } from './patterns/run';
 import { ScanBudget } from './patterns/budget';
 import { confirmHit, patternHits, traitsOf } from './patterns/run';
@@ -137,6 +137,15 @@ function installedApps(apps: Map<string, Segment>): Finding {
   };
 }
 
+/** Built field by field, in the order findings list them: spreading the owner in costs a copy per hit. */
+function knownFinding(form: KnownForm, segment: Segment, encoding: string): Finding {
+  const finding: Finding = { type: form.type, value: form.value, where: segment.where, path: segment.path, encoding, confidence: 'known' };
+  if (form.source) finding.source = form.source;
+  else finding.device = form.device;
+  if (form.contactLabel) finding.contact = form.contactLabel;
+  return finding;
+}
+
 function patternFinding(hit: PatternHit, segment: Segment, path = segment.path): Finding {
   return { type: hit.type, value: hit.value, where: segment.where, path, encoding: encodingName(segment.chain), confidence: 'pattern' };
 }
@@ -160,8 +169,8 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
     for (const name of packageNames(segment.text, traits.letterDot)) if (!apps.has(name)) apps.set(name, segment);
     const known = knownHits(segment.text, index);
     for (const { form } of known) {
-      const encoding = encodingName([...form.chain, ...segment.chain]);
-      found.add({ type: form.type, value: form.value, where: segment.where, path: segment.path, encoding, confidence: 'known', ...ownedBy(form), ...(form.contactLabel ? { contact: form.contactLabel } : {}) });
+      const encoding = form.chain.length === 0 ? encodingName(segment.chain) : encodingName([...form.chain, ...segment.chain]);
+      found.add(knownFinding(form, segment, encoding));
       knownSlots.add(`${form.type}\u0000${segment.where}\u0000${segment.path}\u0000${encoding}`);
       if (form.contact !== undefined) contacts.add(form.contact);
       if (form.type === 'phone_number' || (form.type === 'contact' && !form.value.includes('@'))) phoneNumbers.add(form.value);

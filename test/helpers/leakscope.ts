@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll } from 'vitest';
 import { startLeakscope, type Leakscope, type StartOptions } from '../../proxy/app';
+import { sharedStoreFor, whenStopped } from './shared-store';
 import { startUpstream, type Upstream } from './upstream';
 
 export function tempDir(prefix = 'leakscope-test-'): string {
@@ -18,6 +19,8 @@ export interface TestLeakscope extends Leakscope {
 
 export async function startTestLeakscope(opts: Partial<StartOptions> & { upstreamCaPem?: string } = {}): Promise<TestLeakscope> {
   const dataDir = opts.dataDir ?? tempDir();
+  // The suite's postgres pass: a lab's shared store too, unless the test chose one (./shared-store.ts).
+  const store = opts.store ?? (await sharedStoreFor(dataDir));
   const app = await startLeakscope({
     proxyHost: '127.0.0.1',
     proxyPort: 0,
@@ -25,8 +28,11 @@ export async function startTestLeakscope(opts: Partial<StartOptions> & { upstrea
     uiPort: 0,
     upstreamCa: opts.upstreamCaPem ? [opts.upstreamCaPem] : undefined,
     ...opts,
+    store,
     dataDir,
   });
+  // closing twice is closing once: the check closes what a test left open
+  if (store !== opts.store) whenStopped(dataDir, () => app.close());
   const caFile = path.join(dataDir, 'ca', 'certs', 'ca.pem');
   return Object.assign(app, { dataDir, caFile });
 }

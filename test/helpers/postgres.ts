@@ -4,9 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { tempDir } from './leakscope';
 
 export interface TestPostgres {
   port: number;
@@ -56,7 +56,8 @@ const asPostgres = (program: string, args: string[]) =>
 
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = serverBinDir();
-  const root = tempDir('leakscope-pg-');
+  // not ./leakscope's tempDir: the suite's postgres pass starts a cluster from vitest's globalSetup, without the app
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'leakscope-pg-'));
   const data = path.join(root, 'data');
   const socket = path.join(root, 'socket');
   fs.mkdirSync(socket);

@@ -57,7 +57,7 @@ export function capturedIn(engine: Engine, pg: { pg: TestPostgres }, capture: (c
     }
     const writer = flowWriter(local, instance, mirror);
     const stored: number[] = [];
-    // One at a time: each flow is its own commit, so the shared store's order (seq) is the local one.
+    // Added one at a time or in one turn (one transaction in each store), the shared store's order (seq) is the local one.
     const add = (draft: Omit<Flow, 'id'>) => writer.commit(draft);
     await capture({ local, add: (draft) => add(draft).then((f) => (stored.push(f.id), f)) });
     if (local.outbox && local.outbox.size() > 0) throw new Error(`${local.outbox.size()} flows still wait for PostgreSQL`);

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedStoreFor, whenStopped } from '../helpers/shared-store';
 
 // import.meta rather than __dirname: the WireGuard bench (plain node, ESM) starts the CLI through this too
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/leakscope.js');
@@ -16,9 +17,20 @@ export interface CliProcess {
 
 /** `netns`: run it inside that network namespace (`ip netns exec`), as the WireGuard and transparent tests do. */
 export async function startCli(dataDir: string, extra: string[] = [], netns?: string): Promise<CliProcess> {
-  const args = ['start', '--data-dir', dataDir, '--proxy-host', '127.0.0.1', '--proxy-port', '0', '--ui-port', '0', ...extra];
+  // The suite's postgres pass (test/helpers/shared-store.ts): a lab's shared store too, unless the test chose one.
+  // Not inside a network namespace: the cluster listens on the host's loopback.
+  const store = netns || extra.includes('--store') ? undefined : await sharedStoreFor(dataDir);
+  const args = ['start', '--data-dir', dataDir, '--proxy-host', '127.0.0.1', '--proxy-port', '0', '--ui-port', '0', ...extra, ...(store ? ['--store', store] : [])];
   const { child, output, exited, found } = await spawnCli(args, [/leakscope proxy\s+\S+:(\d+)/, /dashboard\s+(http:\/\/\S+\/)/], netns);
+  if (store) whenStopped(dataDir, () => exitedWithin(exited, 30_000, `leakscope start on ${dataDir}`));
   return { child, proxyPort: Number(found[0]), uiUrl: found[1], output, exited };
+}
+
+/** `exited`, or an error once `ms` have passed: a test must stop what it started. */
+function exitedWithin(exited: Promise<unknown>, ms: number, what: string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} still runs after its test file`)), ms)));
+  return Promise.race([exited, late]).finally(() => clearTimeout(timer));
 }
 
 /** `leakscope dashboard --store URL`: a lab's dashboard node. */

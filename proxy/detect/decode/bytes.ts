@@ -96,37 +96,11 @@ for (let c = 0; c < 128; c++) {
     (alnum || ch === '-' || ch === '_' ? URL_SAFE : 0) |
     (/[0-9A-Fa-f-]/.test(ch) ? HEX_OR_DASH : 0);
 }
-/** Base64 (either alphabet) characters, `=` aside. */
-const isBase64Char = (c: number) => c < 128 && (CLASSES[c] & (STANDARD | URL_SAFE)) !== 0;
-
 /** Enough base64 for 12 bytes: the shortest encoded identifier worth a look. */
 const MIN_RUN_CHARS = 16;
 
-/**
- * The runs of base64 characters (hex ones among them) of at least MIN_RUN_CHARS, with their padding, inside
- * longer text: undefined when there is none, or when the whole text is one run (decoded as a whole already).
- * One pass, no regex: this runs on every plain-text value.
- */
-export function encodedRuns(text: string): string[] | undefined {
-  if (text.length < MIN_RUN_CHARS + 2) return undefined;
-  // a UUID, in every telemetry event: one run of base64 characters, whole
-  if (text.length === 36 && text.charCodeAt(8) === 0x2d && text.charCodeAt(13) === 0x2d) return undefined;
-  let runs: string[] | undefined;
-  let start = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0;
-    if (isBase64Char(c)) continue;
-    let end = i;
-    while (end < text.length && text.charCodeAt(end) === 0x3d && end - i < 2) end++; // =
-    if (end - start >= MIN_RUN_CHARS && (start > 0 || end < text.length)) (runs ??= []).push(text.slice(start, end));
-    i = end;
-    start = end + 1;
-  }
-  return runs;
-}
-
-// What is asked of every plain-text value (does it hold a percent escape, is it hex, base64, a UUID, does it
-// hold a run worth decoding), answered in one pass over it with no regex.
+// What is asked of every plain-text value (does it hold a percent escape, is it hex, base64, a UUID), answered
+// in one pass over it with no regex.
 
 /** Holds a `%XX` escape. */
 export const SHAPE_PERCENT = 1;
@@ -136,11 +110,6 @@ const SHAPE_HEX = 2;
 const SHAPE_BASE64 = 4;
 /** `8-4-4-4-12` hex digits: valid URL-safe base64, and it decodes to noise; telemetry holds one per event. */
 const SHAPE_UUID = 8;
-/** Long enough for `encodedRuns`, with a run of at least RUN_CHARS base64 characters: what it needs to find any. */
-export const SHAPE_RUN = 16;
-
-/** The base64 characters of a run `encodedRuns` takes: MIN_RUN_CHARS with its padding. */
-const RUN_CHARS = MIN_RUN_CHARS - 2;
 
 const PERCENT = /%[0-9A-Fa-f]{2}/;
 
@@ -149,53 +118,150 @@ export function textShape(s: string): number {
   // a native scan first: most values hold no `%`
   const shape = s.includes('%') && PERCENT.test(s) ? SHAPE_PERCENT : 0;
   const n = s.length;
-  // Base64 of 6 bytes or more, hex of 6 bytes, a run with its padding: none fits 6, 7, 9, 13 or 17 characters
-  // (a 13-digit millisecond clock, in every telemetry event).
-  if (n < 8 || (n % 4 === 1 && n < MIN_RUN_CHARS + 2)) return shape;
+  // Base64 of 6 bytes or more, hex of 6 bytes: neither fits fewer than 8 characters or 4k + 1 of them (a
+  // 13-digit millisecond clock, in every telemetry event).
+  if (n < 8 || n % 4 === 1) return shape;
   return shape | encodingShape(s);
 }
 
-/** SHAPE_HEX, SHAPE_BASE64, SHAPE_UUID and SHAPE_RUN of `s`. */
+/** SHAPE_HEX, SHAPE_BASE64 and SHAPE_UUID of `s`. */
 function encodingShape(s: string): number {
   const n = s.length;
-  const wantsRun = n >= MIN_RUN_CHARS + 2;
   let end = n;
   if (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--; // =
   if (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--;
   let all = 0xff;
-  let run = 0;
-  let longest = 0;
   let dashes = 0;
   for (let i = 0; i < end; i++) {
     const c = s.charCodeAt(i);
-    const k = c < 128 ? CLASSES[c] : 0;
-    all &= k;
-    if ((k & (STANDARD | URL_SAFE)) !== 0) {
-      if (++run > longest) longest = run;
-      if (c === 0x2d) dashes++; // -
-    } else {
-      run = 0;
-      // no encoding of the whole is possible any more, and the run is found or not asked for
-      if (all === 0 && (longest >= RUN_CHARS || !wantsRun)) return wantsRun ? SHAPE_RUN : 0;
-    }
+    all &= c < 128 ? CLASSES[c] : 0;
+    // no encoding of the whole is possible any more
+    if (all === 0) return 0;
+    if (c === 0x2d) dashes++; // -
   }
-  if (end === 0) return 0;
+  return end === 0 ? 0 : shapeOf(s, 0, n, n - end, all, dashes);
+}
+
+/**
+ * The SHAPE_ flags (but SHAPE_PERCENT) of `s` from `start` to `end`, `padding` of it `=`, from `all`, the
+ * classes its other characters share, and the dashes among them.
+ */
+function shapeOf(s: string, start: number, end: number, padding: number, all: number, dashes: number): number {
   let shape = 0;
-  if (end === n && (all & (LOWER_HEX | UPPER_HEX)) !== 0) shape |= SHAPE_HEX;
+  if (padding === 0 && (all & (LOWER_HEX | UPPER_HEX)) !== 0) shape |= SHAPE_HEX;
   if ((all & (STANDARD | URL_SAFE)) !== 0) shape |= SHAPE_BASE64;
-  if (n === 36 && end === n && (all & HEX_OR_DASH) !== 0 && dashes === 4 && s.charCodeAt(8) === 0x2d && s.charCodeAt(13) === 0x2d && s.charCodeAt(18) === 0x2d && s.charCodeAt(23) === 0x2d) shape |= SHAPE_UUID;
-  if (wantsRun && longest >= RUN_CHARS) shape |= SHAPE_RUN;
+  if (end - start === 36 && padding === 0 && (all & HEX_OR_DASH) !== 0 && dashes === 4 && s.charCodeAt(start + 8) === 0x2d && s.charCodeAt(start + 13) === 0x2d && s.charCodeAt(start + 18) === 0x2d && s.charCodeAt(start + 23) === 0x2d) shape |= SHAPE_UUID;
   return shape;
+}
+
+/** What the last `nextEncodedRun` found: read before the next call. */
+export const foundRun = {
+  /** the run's SHAPE_ flags, as `textShape` would say them */
+  shape: 0,
+  /** where the search for the next run resumes */
+  resume: 0,
+};
+
+/**
+ * The next run of base64 characters (hex ones among them) of at least MIN_RUN_CHARS, with its padding, inside
+ * longer text, from `from` on, that is hex or base64 text worth decoding (`hexText`, `base64Text`); its shape
+ * and where to look next in `foundRun`. None when the whole text is one run (decoded as a whole already).
+ * No regex: this runs on every plain-text value.
+ */
+export function nextEncodedRun(text: string, from: number): string | undefined {
+  const n = text.length;
+  if (n < MIN_RUN_CHARS + 2) return undefined;
+  // a UUID, in every telemetry event: one run of base64 characters, whole
+  if (n === 36 && text.charCodeAt(8) === 0x2d && text.charCodeAt(13) === 0x2d) return undefined;
+  return text.includes('=', from) ? nextPaddedRun(text, from) : nextUnpaddedRun(text, from);
+}
+
+/** Base64 (either alphabet) characters, `=` aside. */
+const isBase64Char = (c: number) => c < 128 && (CLASSES[c] & (STANDARD | URL_SAFE)) !== 0;
+
+/**
+ * `nextEncodedRun` in text with no `=` from `from` on, where runs are simply the stretches of base64
+ * characters. One long enough covers the character MIN_RUN_CHARS - 1 past its start, so that one is looked at
+ * first, and back from it only as far as the first character that is not base64: in words and sentences, most
+ * characters are never looked at.
+ */
+function nextUnpaddedRun(text: string, from: number): string | undefined {
+  const n = text.length;
+  let start = from;
+  while (start + MIN_RUN_CHARS <= n) {
+    const last = start + MIN_RUN_CHARS - 1;
+    if (!isBase64Char(text.charCodeAt(last))) {
+      start = last + 1;
+      continue;
+    }
+    let k = last - 1;
+    while (k >= start && isBase64Char(text.charCodeAt(k))) k--;
+    if (k >= start) {
+      start = k + 1;
+      continue;
+    }
+    let end = last + 1;
+    while (end < n && isBase64Char(text.charCodeAt(end))) end++;
+    const run = worthDecoding(text, start, end, 0);
+    if (run !== undefined) return run;
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** `nextEncodedRun` where padding may end a run: every character is looked at, in order. */
+function nextPaddedRun(text: string, from: number): string | undefined {
+  const n = text.length;
+  let start = from;
+  for (let i = from; i <= n; i++) {
+    if (i < n && isBase64Char(text.charCodeAt(i))) continue;
+    let end = i;
+    while (end < n && text.charCodeAt(end) === 0x3d && end - i < 2) end++; // =
+    if (end - start >= MIN_RUN_CHARS) {
+      const run = worthDecoding(text, start, end, end - i);
+      if (run !== undefined) return run;
+    }
+    // the character after the padding ends the run too
+    i = end;
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** The run of `text` from `start` to `end` (`padding` of it `=`) if it is inside longer text and worth decoding. */
+function worthDecoding(text: string, start: number, end: number, padding: number): string | undefined {
+  if (start === 0 && end === text.length) return undefined;
+  let all = 0xff;
+  let dashes = 0;
+  for (let i = start; i < end - padding; i++) {
+    const c = text.charCodeAt(i);
+    all &= CLASSES[c];
+    if (c === 0x2d) dashes++; // -
+  }
+  const shape = shapeOf(text, start, end, padding, all, dashes);
+  const length = end - start;
+  if (!hexLength(length, shape) && !base64Length(length, shape)) return undefined;
+  foundRun.shape = shape;
+  foundRun.resume = end + 1;
+  return text.slice(start, end);
 }
 
 /** Standard or URL-safe base64 text, a UUID excepted: worth decoding when it holds 6 bytes or more. */
 export function base64Text(s: string, shape = textShape(s)): boolean {
-  return s.length >= 8 && s.length % 4 !== 1 && (shape & (SHAPE_BASE64 | SHAPE_UUID)) === SHAPE_BASE64;
+  return base64Length(s.length, shape);
+}
+
+function base64Length(length: number, shape: number): boolean {
+  return length >= 8 && length % 4 !== 1 && (shape & (SHAPE_BASE64 | SHAPE_UUID)) === SHAPE_BASE64;
 }
 
 /** Hex text of at least 6 bytes (one case throughout, as encoders write it). */
 export function hexText(s: string, shape = textShape(s)): boolean {
-  return s.length >= 12 && s.length % 2 === 0 && (shape & SHAPE_HEX) !== 0;
+  return hexLength(s.length, shape);
+}
+
+function hexLength(length: number, shape: number): boolean {
+  return length >= 12 && length % 2 === 0 && (shape & SHAPE_HEX) !== 0;
 }
 
 // Telling a decoded blob that yields nothing from one worth scanning, without making it a Buffer: most

@@ -3,7 +3,7 @@
 //
 // Synchronous unless a blob is big enough to need the streaming inflater: every function returns
 // `undefined` when it is done, or a Promise for the rest of its work. Ordinary requests never allocate one.
-import { asText, barren, base64Text, binaryText, decodeBase64ToScratch, decodeHexToScratch, encodedRuns, hexText, percentDecode, printableRuns, scratch, SHAPE_RUN, sniffCompression, textShape, utf8Text } from './bytes';
+import { asText, barren, base64Text, binaryText, decodeBase64ToScratch, decodeHexToScratch, foundRun, hexText, nextEncodedRun, percentDecode, printableRuns, scratch, sniffCompression, textShape, utf8Text } from './bytes';
 import { form, jsonAt, vcard, xml, type Leaf } from './containers';
 import { inflate } from './inflate';
 import { jwtPayload } from './jwt';
@@ -22,9 +22,28 @@ export type Step = () => Pending;
 export function runSteps(steps: Step[], from = 0): Pending {
   for (let i = from; i < steps.length; i++) {
     const pending = steps[i]();
-    if (pending) return pending.then(() => runSteps(steps, i + 1));
+    if (pending) return later(pending, runSteps, steps, i + 1);
   }
   return undefined;
+}
+
+/** `step` once `pending` (the scan before it, if that went asynchronous) has finished. */
+export function after(pending: Pending, step: Step): Pending {
+  return pending ? pending.then(step) : step();
+}
+
+/**
+ * `scan(...args)` once `pending` has finished. The closure is made here, not where the scan loops: a function
+ * that makes one keeps what it captures on the heap, for every call and every turn of its loop, whether or
+ * not it ever has anything to wait for.
+ */
+function later<A extends unknown[]>(pending: Promise<void>, scan: (...args: A) => Pending, ...args: A): Promise<void> {
+  return pending.then(() => scan(...args));
+}
+
+/** `expandValue` once `pending` has finished. */
+export function expandValueAfter(pending: Pending, text: string, place: Place, sink: SegmentSink): Pending {
+  return pending ? later(pending, expandValue, text, place, sink) : expandValue(text, place, sink);
 }
 
 /** After JSON, which `jsonAt` handles with paths built in place. */
@@ -47,7 +66,7 @@ function expandLeaves(leaves: Leaf[], from: number, place: Place, sink: SegmentS
     const path = absolute ? leaf.path : joinPath(place.path, leaf.path, false);
     const parent = absolute ? leaf.parent : joinPath(place.path, leaf.parent, false);
     const pending = expandValue(leaf.value, child(place, path, leaf.key || place.key, leaf.inList, parent, leaf.parentKey), sink);
-    if (pending) return pending.then(() => expandLeaves(leaves, i + 1, place, sink, absolute));
+    if (pending) return later(pending, expandLeaves, leaves, i + 1, place, sink, absolute);
   }
   return undefined;
 }
@@ -78,7 +97,7 @@ function expandNotJson(text: string, trimmed: string, place: Place, sink: Segmen
   if (claims !== undefined) return expandValue(claims, within(place, 'jwt'), sink);
   const encoded = expandEncoded(trimmed, place, sink, shape);
   if (encoded !== null) return encoded;
-  return (shape & SHAPE_RUN) !== 0 ? expandEmbedded(trimmed, place, sink) : undefined;
+  return expandEmbedded(trimmed, place, sink, 0);
 }
 
 /**
@@ -101,10 +120,14 @@ function expandEncoded(text: string, place: Place, sink: SegmentSink, shape = te
 }
 
 /** Base64 and hex runs inside plain text (`token=… data=eyJ…`, a log line), each decoded and scanned. */
-function expandEmbedded(text: string, place: Place, sink: SegmentSink): Pending {
-  const runs = encodedRuns(text);
-  if (runs === undefined) return undefined;
-  return runSteps(runs.map((run) => () => expandEncoded(run, place, sink) ?? undefined));
+function expandEmbedded(text: string, place: Place, sink: SegmentSink, from: number): Pending {
+  for (let run = nextEncodedRun(text, from); run !== undefined; run = nextEncodedRun(text, from)) {
+    // read before decoding the run: a run inside it is looked for with the same `foundRun`
+    from = foundRun.resume;
+    const pending = expandEncoded(run, place, sink, foundRun.shape);
+    if (pending) return later(pending, expandEmbedded, text, place, sink, from);
+  }
+  return undefined;
 }
 
 /** Nested messages followed at most: hostile nesting must not cost a stack frame per byte. */
@@ -112,12 +135,19 @@ const MAX_MESSAGE_DEPTH = 32;
 
 /** A message's fields, each at `$.1.3.2` (field numbers); a field that repeats is a list. */
 function expandMessage(fields: ProtoField[], place: Place, sink: SegmentSink, depth: number): Pending {
-  const parent = place.path || '$';
   const repeats = new Map<number, number>();
   for (const f of fields) repeats.set(f.field, (repeats.get(f.field) ?? 0) + 1);
-  return runSteps(
-    fields.map((f) => () => expandField(f, child(place, joinPath(place.path, `.${f.field}`, true), '', repeats.get(f.field)! > 1, parent), sink, depth)),
-  );
+  return expandFields(fields, 0, repeats, place, sink, depth);
+}
+
+function expandFields(fields: ProtoField[], from: number, repeats: Map<number, number>, place: Place, sink: SegmentSink, depth: number): Pending {
+  const parent = place.path || '$';
+  for (let i = from; i < fields.length; i++) {
+    const f = fields[i];
+    const pending = expandField(f, child(place, joinPath(place.path, `.${f.field}`, true), '', repeats.get(f.field)! > 1, parent), sink, depth);
+    if (pending) return later(pending, expandFields, fields, i + 1, repeats, place, sink, depth);
+  }
+  return undefined;
 }
 
 function expandField(f: ProtoField, place: Place, sink: SegmentSink, depth: number): Pending {
@@ -150,14 +180,19 @@ function expandMessageOrBytes(buf: Buffer, place: Place, sink: SegmentSink): Pen
 }
 
 /** gRPC messages, each a protobuf message (compressed ones are inflated by the blob path first). */
-function expandGrpc(frames: { compressed: boolean; message: Buffer }[], place: Place, sink: SegmentSink): Pending {
-  return runSteps(frames.map((f) => () => (f.compressed ? expandBytes(f.message, place, sink) : expandMessageOrBytes(f.message, place, sink))));
+function expandGrpc(frames: { compressed: boolean; message: Buffer }[], from: number, place: Place, sink: SegmentSink): Pending {
+  for (let i = from; i < frames.length; i++) {
+    const f = frames[i];
+    const pending = f.compressed ? expandBytes(f.message, place, sink) : expandMessageOrBytes(f.message, place, sink);
+    if (pending) return later(pending, expandGrpc, frames, i + 1, place, sink);
+  }
+  return undefined;
 }
 
 /** A body declared protobuf or gRPC: frames when it is framed, a message when it parses as one. */
 export function expandProtobufBody(buf: Buffer, place: Place, sink: SegmentSink): Pending {
   const frames = grpcFrames(buf);
-  return frames ? expandGrpc(frames, place, sink) : expandMessageOrBytes(buf, place, sink);
+  return frames ? expandGrpc(frames, 0, place, sink) : expandMessageOrBytes(buf, place, sink);
 }
 
 async function expandInflating(pending: Promise<Buffer>, buf: Buffer, place: Place, compression: string, sink: SegmentSink): Promise<void> {
@@ -193,7 +228,7 @@ export function expandFormBody(buf: Buffer, place: Place, sink: SegmentSink): Pe
 function expandUncompressed(buf: Buffer, place: Place, sink: SegmentSink): Pending {
   // A gRPC frame opens with a 0 or 1 byte, which no text does; its few control bytes would pass for text.
   const frames = buf.length >= 5 && buf[0] <= 1 ? grpcFrames(buf) : undefined;
-  if (frames) return expandGrpc(frames, place, sink);
+  if (frames) return expandGrpc(frames, 0, place, sink);
   const text = utf8Text(buf);
   if (text !== undefined) {
     // JSON holds no raw control characters, so a body that parses needs no count of them (a scan of the
@@ -212,7 +247,7 @@ function expandRuns(runs: { text: string; offset: number }[], from: number, plac
   for (let i = from; i < runs.length; i++) {
     const run = runs[i];
     const pending = expandValue(run.text, child(place, place.path ? `${place.path}@${run.offset}` : `@${run.offset}`, place.key), sink);
-    if (pending) return pending.then(() => expandRuns(runs, i + 1, place, sink));
+    if (pending) return later(pending, expandRuns, runs, i + 1, place, sink);
   }
   return undefined;
 }

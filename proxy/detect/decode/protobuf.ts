@@ -98,7 +98,8 @@ export function protobufFields(buf: Buffer): ProtoField[] | undefined {
 
 /** The decimal texts a 64-bit integer field stands for: unsigned, and signed when its top bit is set. */
 export function integerTexts(low: number, high: number): string[] {
-  if (high === 0) return [String(low)];
+  // below 2^53 a double holds it exactly, and String writes its digits: no BigInt
+  if (high < 0x200000) return [String(high * 0x100000000 + low)];
   const unsigned = (BigInt(high) << 32n) | BigInt(low);
   return high >= 0x80000000 ? [unsigned.toString(), (unsigned - (1n << 64n)).toString()] : [unsigned.toString()];
 }

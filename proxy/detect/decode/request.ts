@@ -2,7 +2,7 @@
 import type { Headers, Where } from '../../../shared/types';
 import type { Segment } from '../segment';
 import { formPairs } from './containers';
-import { expandBytes, expandFormBody, expandProtobufBody, expandValue, runSteps, type Pending, type Step } from './expand';
+import { after, expandBytes, expandFormBody, expandProtobufBody, expandValue, expandValueAfter, runSteps, type Pending, type Step } from './expand';
 import { undoContentEncoding, type Undone } from './inflate';
 import { SegmentSink, type Place } from './sink';
 
@@ -26,22 +26,23 @@ function header(headers: Headers, name: string): string | undefined {
   return undefined;
 }
 
-function urlSteps(url: string, sink: SegmentSink, steps: Step[]): void {
+function scanUrl(url: string, sink: SegmentSink): Pending {
   const queryStart = url.indexOf('?');
   const beforeQuery = queryStart < 0 ? url : url.slice(0, queryStart);
   const query = queryStart < 0 ? '' : url.slice(queryStart + 1).split('#')[0];
   // Host labels and path segments: the previous segment names the next (/imei/8651…).
   const pathStart = beforeQuery.indexOf('/', beforeQuery.indexOf('://') + 3);
   const host = beforeQuery.slice(beforeQuery.indexOf('://') + 3, pathStart < 0 ? undefined : pathStart);
-  steps.push(() => expandValue(host, top('url', '(host)', 'host'), sink));
+  let pending = expandValue(host, top('url', '(host)', 'host'), sink);
   const segments = pathStart < 0 ? [] : beforeQuery.slice(pathStart + 1).split('/');
   for (let i = 0; i < segments.length; i++) {
-    steps.push(() => expandValue(segments[i], top('url', '(path)', i > 0 ? segments[i - 1] : ''), sink));
+    pending = expandValueAfter(pending, segments[i], top('url', '(path)', i > 0 ? segments[i - 1] : ''), sink);
   }
-  for (const pair of formPairs(query)) steps.push(() => expandValue(pair.value, top('url', pair.path, pair.key), sink));
+  for (const pair of formPairs(query)) pending = expandValueAfter(pending, pair.value, top('url', pair.path, pair.key), sink);
+  return pending;
 }
 
-function headerSteps(headers: Headers, sink: SegmentSink, steps: Step[]): void {
+function scanHeaders(headers: Headers, sink: SegmentSink, pending: Pending): Pending {
   for (const rawName in headers) {
     const rawValue = headers[rawName];
     if (rawValue === undefined) continue;
@@ -52,14 +53,15 @@ function headerSteps(headers: Headers, sink: SegmentSink, steps: Step[]): void {
           const eq = crumb.indexOf('=');
           if (eq > 0) {
             const crumbName = crumb.slice(0, eq).trim();
-            steps.push(() => expandValue(crumb.slice(eq + 1), top('cookie', crumbName, crumbName), sink));
+            pending = expandValueAfter(pending, crumb.slice(eq + 1), top('cookie', crumbName, crumbName), sink);
           }
         }
       } else if (value.length >= 6) {
-        steps.push(() => expandValue(value, top('header', name, name), sink));
+        pending = expandValueAfter(pending, value, top('header', name, name), sink);
       }
     }
   }
+  return pending;
 }
 
 function multipartBoundary(contentType: string | undefined): string | undefined {
@@ -127,11 +129,7 @@ function bodyStep(parts: RequestParts, sink: SegmentSink): Pending {
 /** Every decoded string of a request, each with where it sat and how it was encoded. */
 export function requestSegments(parts: RequestParts, byteLimit: number): Segment[] | Promise<Segment[]> {
   const sink = new SegmentSink(byteLimit);
-  const steps: Step[] = [];
-  urlSteps(parts.url, sink, steps);
-  headerSteps(parts.headers, sink, steps);
-  steps.push(() => bodyStep(parts, sink));
-  const pending = runSteps(steps);
+  const pending = after(scanHeaders(parts.headers, sink, scanUrl(parts.url, sink)), () => bodyStep(parts, sink));
   return pending ? pending.then(() => sink.segments) : sink.segments;
 }
 

@@ -172,15 +172,20 @@ export function buildKnownIndex(identifiers: Identifiers): KnownIndex {
   return { forms, matcher: new MultiMatcher(forms.map((f) => f.text)), coordinates };
 }
 
-export function knownHits(text: string, index: KnownIndex): KnownHit[] {
-  const hits: KnownHit[] = [];
+/** What most segments hold: one list for all of them, not a new one each. */
+const NO_KNOWN_HITS: readonly KnownHit[] = [];
+const NO_COORDINATE_HITS: readonly CoordinateHit[] = [];
+
+export function knownHits(text: string, index: KnownIndex): readonly KnownHit[] {
+  let hits: KnownHit[] | undefined;
   index.matcher.forEach(text, (id, start) => {
     const form = index.forms[id];
     const end = start + form.text.length;
     if (start > 0 && touches(text.charCodeAt(start - 1), form.startEdge)) return;
     if (end < text.length && touches(text.charCodeAt(end), form.endEdge)) return;
-    hits.push({ form, start, end });
+    (hits ??= []).push({ form, start, end });
   });
+  if (hits === undefined) return NO_KNOWN_HITS;
   // Findings come out in the order they sit in the text, whichever sampled window found them (the sort is
   // stable, and hits at one start come from one window, in form order).
   if (hits.length > 1) hits.sort((a, b) => a.start - b.start);
@@ -189,20 +194,28 @@ export function knownHits(text: string, index: KnownIndex): KnownHit[] {
 
 const COORDINATE = /(?<![\d.])-?\d{1,3}\.\d{3,}(?![\d.])/g;
 
-export function coordinateHits(text: string, index: KnownIndex): CoordinateHit[] {
-  if (index.coordinates.size === 0 || !text.includes('.')) return [];
-  const hits: CoordinateHit[] = [];
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/** A digit, a dot and three digits: what COORDINATE needs, looked for without running it. */
+function mayHoldCoordinate(text: string): boolean {
+  for (let dot = text.indexOf('.', 1); dot >= 0 && dot + 3 < text.length; dot = text.indexOf('.', dot + 1)) {
+    if (isDigit(text.charCodeAt(dot - 1)) && isDigit(text.charCodeAt(dot + 1)) && isDigit(text.charCodeAt(dot + 2)) && isDigit(text.charCodeAt(dot + 3))) return true;
+  }
+  return false;
+}
+
+export function coordinateHits(text: string, index: KnownIndex): readonly CoordinateHit[] {
+  if (index.coordinates.size === 0 || !mayHoldCoordinate(text)) return NO_COORDINATE_HITS;
+  let hits: CoordinateHit[] | undefined;
   // exec, not matchAll: that clones the regex on every call
   COORDINATE.lastIndex = 0;
   for (let m = COORDINATE.exec(text); m !== null; m = COORDINATE.exec(text)) {
-    const seen = new Set<KnownCoordinate>();
-    for (const key of coordinateKeys(m[0])) {
-      for (const known of index.coordinates.get(key) ?? []) {
-        if (seen.has(known)) continue;
-        seen.add(known);
-        hits.push({ ...known, start: m.index, end: m.index + m[0].length });
-      }
-    }
+    const [cut, rounded] = coordinateKeys(m[0]);
+    const first = index.coordinates.get(cut);
+    const second = rounded === undefined ? undefined : index.coordinates.get(rounded);
+    if (first === undefined && second === undefined) continue;
+    for (const known of first ?? []) (hits ??= []).push({ ...known, start: m.index, end: m.index + m[0].length });
+    for (const known of second ?? []) if (!first?.includes(known)) (hits ??= []).push({ ...known, start: m.index, end: m.index + m[0].length });
   }
-  return hits;
+  return hits ?? NO_COORDINATE_HITS;
 }

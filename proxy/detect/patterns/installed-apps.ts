@@ -27,9 +27,11 @@ const CLASS_NAME = /^[A-Z].*[a-z]/;
 /** `in.appcenter.ms`, `de.ioam.de`: a country subdomain and a country domain make a host name. */
 const HOST_LIKE = /^[a-z]{2}\.[^.]+(?:\.[^.]+)*\.[a-z]{2}$/;
 
+const NONE: readonly string[] = [];
+
 /** The package names written in `text`; `letterDot`: it has a letter right before a dot (see `TextTraits`). */
-export function packageNames(text: string, letterDot: boolean): string[] {
-  if (!letterDot) return [];
+export function packageNames(text: string, letterDot: boolean): readonly string[] {
+  if (!letterDot) return NONE;
   const names: string[] = [];
   PACKAGE.lastIndex = 0;
   for (let m = PACKAGE.exec(text); m !== null; m = PACKAGE.exec(text)) {

@@ -106,6 +106,9 @@ function prefixOf(text: string, separator: number): RegExpExecArray | undefined 
   return m && keyHasAny(m[1], VALUE_PREFIXES) ? m : undefined;
 }
 
+/** What most segments hold: one list for all of them, not a new one each. */
+const NO_HITS: readonly PatternHit[] = [];
+
 const overlaps = (spans: readonly Span[], start: number, end: number) => spans.some((k) => k.start < end && start < k.end);
 
 /**
@@ -114,10 +117,10 @@ const overlaps = (spans: readonly Span[], start: number, end: number) => spans.s
  * key) is returned unvalidated, weak and `unconfirmed`: validating (a phone number's is costly) can wait until
  * the caller knows it has enough siblings to matter.
  */
-export function patternHits(segment: Segment, known: readonly Span[] = [], holdWeak = false, budget = new ScanBudget(), measured = traitsOf(segment.text)): PatternHit[] {
-  const hits: PatternHit[] = [];
+export function patternHits(segment: Segment, known: readonly Span[] = [], holdWeak = false, budget = new ScanBudget(), measured = traitsOf(segment.text)): readonly PatternHit[] {
   // Nothing any row looks for can be in a segment without a digit or an @.
-  if (measured.digitRun === 0 && !measured.at) return hits;
+  if (measured.digitRun === 0 && !measured.at) return NO_HITS;
+  const hits: PatternHit[] = [];
   const prefix = prefixOf(segment.text, measured.firstColonOrEquals);
   if (prefix) {
     const offset = prefix[0].length;

@@ -59,16 +59,6 @@ export interface TextTraits {
   letterDot: boolean;
 }
 
-const DIGIT = 1;
-const LETTER = 2;
-/** `@`, `:`, `-`, `=`, `.`: each looked at on its own */
-const MARK = 4;
-const TRAIT_CLASSES = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c);
-  TRAIT_CLASSES[c] = /[0-9]/.test(ch) ? DIGIT : /[A-Za-z]/.test(ch) ? LETTER : '@:-=.'.includes(ch) ? MARK : 0;
-}
-
 /** The traits of `text`, written into `out`; false when it has neither a digit nor an `@` (no row can hit). */
 export function textTraits(text: string, out: TextTraits): boolean {
   let run = 0;
@@ -80,13 +70,13 @@ export function textTraits(text: string, out: TextTraits): boolean {
   let letterDot = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    const k = c < 128 ? TRAIT_CLASSES[c] : 0;
-    if (k === DIGIT) {
+    if (c >= 0x30 && c <= 0x39) {
       if (++run > longest) longest = run;
       continue;
     }
     run = 0;
-    if (k !== MARK) continue;
+    // letters and all above them, most of any text: none is looked at (the marks are `-` `.` `:` `=` `@`)
+    if (c > 0x40) continue;
     if (c === 0x40) at = true; // @
     else if (c === 0x3a || c === 0x2d) { // : -
       if (i - lastSeparator === 3) macSpaced = true;
@@ -94,7 +84,10 @@ export function textTraits(text: string, out: TextTraits): boolean {
       if (c === 0x3a && firstColonOrEquals < 0) firstColonOrEquals = i;
     } else if (c === 0x3d) { // =
       if (firstColonOrEquals < 0) firstColonOrEquals = i;
-    } else if (i > 0 && TRAIT_CLASSES[text.charCodeAt(i - 1)] === LETTER) letterDot = true; // .
+    } else if (c === 0x2e && i > 0) { // .
+      const before = text.charCodeAt(i - 1) | 0x20; // lower-cased, if a letter
+      if (before >= 0x61 && before <= 0x7a) letterDot = true;
+    }
   }
   out.digitRun = longest;
   out.at = at;
