@@ -19,6 +19,8 @@ export class SharedMirror {
   private status: StoreStatus = { reachable: true };
   private draining: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
+  /** ends the wait between two tries early, at close */
+  private wake: (() => void) | undefined;
   private closed = false;
 
   constructor(
@@ -96,7 +98,10 @@ export class SharedMirror {
       } catch (err) {
         if (this.status.reachable) this.status = { reachable: false, since: Date.now(), error: (err as Error).message };
         this.onStatus(this.current());
-        await new Promise((resolve) => (this.retry = setTimeout(resolve, RETRY_MS)));
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          this.retry = setTimeout(resolve, RETRY_MS);
+        });
       }
     }
   }
@@ -107,10 +112,12 @@ export class SharedMirror {
     return this.shared.knows(id) ? this.shared.update(flow) : this.shared.commit(flow, this.sessionName(flow));
   }
 
-  /** At a clean stop: one last try for what waits (the rest stays in the outbox for the next start). */
+  /** At a clean stop: waits for the writes under way; the rest stays in the outbox for the next start. */
   async close(): Promise<void> {
     this.closed = true;
+    // Clearing the timer alone would leave the drain waiting on it for ever, and the stop with it.
     clearTimeout(this.retry);
+    this.wake?.();
     await this.draining;
   }
 }
