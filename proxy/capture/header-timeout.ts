@@ -12,7 +12,11 @@ export function limitHeaderTime(server: http.Server, ms: number, connectionEvent
   };
   const arm = (socket: Socket) => {
     disarm(socket);
-    if (!socket.destroyed) timers.set(socket, setTimeout(() => socket.destroy(), ms).unref());
+    if (socket.destroyed) return;
+    // Decided a turn later, after the poll phase: when the loop itself was late (a big body being scanned), the
+    // headers may be waiting unread in the socket, and they count as in time.
+    const timer = setTimeout(() => setImmediate(() => timers.get(socket) === timer && socket.destroy()), ms).unref();
+    timers.set(socket, timer);
   };
   server.on(connectionEvent, (socket: Socket) => {
     arm(socket);

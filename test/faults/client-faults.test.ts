@@ -142,6 +142,35 @@ describe('client faults', () => {
     expect(r.elapsed).toBeLessThan(HEADERS_TIMEOUT * 4);
   });
 
+  it('serves a kept-alive request that arrived while the proxy was busy past the header timeout', async () => {
+    const plain = await startUpstream({ tls: false });
+    const socket = await connect(env.app.proxyPort);
+    try {
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const responses = () => received.match(/^HTTP\/1\.1 200 /gm)?.length ?? 0;
+      const get = (n: number) => `GET ${plain.url}/busy-${n} HTTP/1.1\r\nHost: 127.0.0.1:${plain.port}\r\n\r\n`;
+      socket.write(get(1));
+      await waitFor(() => responses() === 1, 10_000, 'the first response');
+      // the proxy's clock for the next request's headers runs from the first response's end
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          // The next request is in the proxy's socket, and the proxy (in this process) stays busy for twice its
+          // header time, as when it scans a big body; the timers run before the socket is read.
+          socket.write(get(2));
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, HEADERS_TIMEOUT * 2);
+          resolve();
+        }),
+      );
+      await waitFor(() => responses() === 2 || socket.destroyed, 10_000, 'the second response');
+      expect(responses()).toBe(2);
+    } finally {
+      socket.destroy();
+      await plain.close();
+    }
+  });
+
   it('cuts a client that trickles its headers inside a TLS tunnel', async () => {
     const r = await withBystander(env.app, env.upstream, async () => {
       const raw = await tunnel(env.app.proxyPort, `127.0.0.1:${env.upstream.port}`);
