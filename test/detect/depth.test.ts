@@ -125,6 +125,14 @@ describe('bodies parsed by what they are', () => {
     expect(pick(r.findings)).toEqual(['imei 865123456789012  hex known', 'android_id 9774d56d682e549c $.did sha256+hex+base64 known']);
   });
 
+  it('a run right after `key=` in plain text, and right after another run\'s padding, from its first character', async () => {
+    const device = Buffer.from(JSON.stringify({ device: { imei: '865123456789012' } })).toString('base64');
+    for (const text of [`event=open id=${device} at 12:00`, `log: id=${device} end`, `pair ${inner}${device} end`]) {
+      const r = await post(known, Buffer.from(text), { 'content-type': 'text/plain' });
+      expect(pick(r.findings).filter((f) => f.startsWith('imei')), text).toEqual(['imei 865123456789012 $.device.imei base64 known']);
+    }
+  });
+
   it('scan takes the body type from a HAR entry postData.mimeType when no header names it', () => {
     const har = { log: { entries: [{ request: { method: 'POST', url: 'https://x.example/a', headers: [], postData: { mimeType: 'application/x-www-form-urlencoded', text: 'a=1' } } }] } };
     expect(parseHar(JSON.stringify(har))[0].headers).toEqual({ 'content-type': 'application/x-www-form-urlencoded' });

@@ -221,9 +221,10 @@ function nextPaddedRun(text: string, from: number): string | undefined {
       const run = worthDecoding(text, start, end, end - i);
       if (run !== undefined) return run;
     }
-    // the character after the padding ends the run too
-    i = end;
-    start = end + 1;
+    // Padding ends a run and the next may begin right after it (`key=VALUE`); otherwise the character at `i`
+    // ended it and is no part of the next.
+    start = end === i ? i + 1 : end;
+    i = start - 1;
   }
   return undefined;
 }
@@ -242,7 +243,8 @@ function worthDecoding(text: string, start: number, end: number, padding: number
   const length = end - start;
   if (!hexLength(length, shape) && !base64Length(length, shape)) return undefined;
   foundRun.shape = shape;
-  foundRun.resume = end + 1;
+  // not end + 1: after padding, the character at `end` may begin the next run
+  foundRun.resume = end;
   return text.slice(start, end);
 }
 
