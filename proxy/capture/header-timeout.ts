@@ -4,18 +4,27 @@
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 
+/** Lateness of a timer beyond what a loop under ordinary load shows. */
+const LATE_MS = 25;
+
 export function limitHeaderTime(server: http.Server, ms: number, connectionEvent: 'connection' | 'secureConnection'): void {
   const timers = new WeakMap<Socket, NodeJS.Timeout>();
   const disarm = (socket: Socket) => {
     clearTimeout(timers.get(socket));
     timers.delete(socket);
   };
-  const arm = (socket: Socket) => {
+  const arm = (socket: Socket, wait = ms) => {
     disarm(socket);
     if (socket.destroyed) return;
-    // Decided a turn later, after the poll phase: when the loop itself was late (a big body being scanned), the
-    // headers may be waiting unread in the socket, and they count as in time.
-    const timer = setTimeout(() => setImmediate(() => timers.get(socket) === timer && socket.destroy()), ms).unref();
+    const due = performance.now() + wait;
+    const timer = setTimeout(() => {
+      // A timer that fires late means the loop was busy (a big body being scanned), and the client's bytes
+      // may be waiting unread, or, for a client in this process, unsent: that time is not the client's.
+      const late = performance.now() - due;
+      if (late > LATE_MS) return arm(socket, late);
+      // decided after the poll phase, which reads what has come in meanwhile
+      setImmediate(() => timers.get(socket) === timer && socket.destroy());
+    }, wait).unref();
     timers.set(socket, timer);
   };
   server.on(connectionEvent, (socket: Socket) => {
