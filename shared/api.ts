@@ -66,6 +66,8 @@ export interface ServerConfig {
   proxy: { port: number; lanAddresses: string[] };
   setupUrl: string;
   version: string;
+  /** with `start --workers N` (N > 1): the pid of each proxy process behind the port, as they run now */
+  workers?: number[];
 }
 
 /**
