@@ -28,6 +28,8 @@ const RESTART_DELAY_MS = 1_000;
 interface Node {
   worker: Worker;
   out: Batcher<ToWorker>;
+  /** what was said before the worker could hear it (its code still loading): sent after its `init` */
+  early?: ToWorker[];
   /** exchanges announced and not yet committed, by the worker's key */
   started: Map<number, CapturedRequest>;
   since: number;
@@ -47,7 +49,8 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     const tracked = task.catch((err: Error) => log.error({ err: err.message }, 'could not record a flow')).finally(() => pending.delete(tracked));
     pending.add(tracked);
   };
-  const pids = () => (core.config.workers = [...nodes].flatMap((n) => (n.worker.process.pid ? [n.worker.process.pid] : [])));
+  /** /api/config lists the workers that serve: a replacement joins once it listens. */
+  const pids = () => (core.config.workers = [...nodes].flatMap((n) => (n.listening && n.worker.process.pid ? [n.worker.process.pid] : [])));
 
   const init = (): WorkerInit => ({
     opts,
@@ -57,7 +60,8 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     listeners: [...core.listeners],
     setupInfo: core.setupInfo,
   });
-  const everyWorker = (message: ToWorker) => nodes.forEach((n) => n.out.push(message));
+  const tell = (node: Node, message: ToWorker) => (node.early ? node.early.push(message) : node.out.push(message));
+  const everyWorker = (message: ToWorker) => nodes.forEach((n) => tell(n, message));
   core.identifiers.onChange((identifiers) => everyWorker({ t: 'identifiers', identifiers }));
   core.rules.onChange((rules) => everyWorker({ t: 'rules', rules }));
   core.store.onRename((client, name) => everyWorker({ t: 'device-name', client, name }));
@@ -94,6 +98,7 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     const node: Node = {
       worker,
       out: new Batcher((batch) => worker.isConnected() && worker.send(batch)),
+      early: [],
       started: new Map(),
       since: Date.now(),
       listening: false,
@@ -103,16 +108,18 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     // A start that fails is reported by `up`; nothing else waits on it.
     node.up.catch(() => undefined);
     nodes.add(node);
-    pids();
     worker.on('error', (err) => log.debug({ err: err.message, pid: worker.process.pid }, 'proxy worker channel error'));
     worker.on('message', (batch: FromWorker[]) => {
       for (const m of batch) {
         switch (m.t) {
           case 'hello':
             node.out.push({ t: 'init', init: init() });
+            for (const early of node.early ?? []) node.out.push(early);
+            node.early = undefined;
             break;
           case 'listening':
             node.listening = true;
+            pids();
             core.config.proxy.port = m.port;
             up.resolve();
             break;
@@ -161,7 +168,7 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     stopping = true;
     await Promise.all(
       [...nodes].map((node) => {
-        node.out.push({ t: 'stop' });
+        tell(node, { t: 'stop' });
         // A worker that cannot finish its flows in its grace and a margin is ended: its exchanges are recorded here.
         const late = setTimeout(() => node.worker.process.kill('SIGKILL'), grace + 20_000);
         return node.exited.finally(() => clearTimeout(late));
