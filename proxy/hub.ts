@@ -32,6 +32,8 @@ interface Node {
   early?: ToWorker[];
   /** exchanges announced and not yet committed, by the worker's key */
   started: Map<number, CapturedRequest>;
+  /** WebSockets and tunnels stored while still open: their flows' ids */
+  open: Set<number>;
   since: number;
   listening: boolean;
   up: Promise<void>;
@@ -71,6 +73,8 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     track(
       stored.then(
         (flow) => {
+          if (flow.kind !== 'http' && !flow.closedBy) node.open.add(flow.id);
+          else node.open.delete(flow.id);
           core.ui.live.publishFlow(summarize(flow));
           node.out.push({ t: 'stored', ref, id: flow.id });
         },
@@ -89,6 +93,14 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
       ),
     );
 
+  /** A WebSocket or tunnel its worker took with it: its flow, as last stored, closed by leakscope. */
+  const cut = (id: number) => {
+    const flow = core.store.get(id);
+    if (!flow) return;
+    const ended = { ...flow, closedBy: 'leakscope' as const, error: WORKER_DIED, timings: { ...flow.timings, total: Date.now() - flow.timings.start } };
+    track(Promise.resolve(core.writer.update(ended)).then((stored) => core.ui.live.publishFlow(summarize(stored))));
+  };
+
   cluster.setupPrimary({ exec: WORKER_ENTRY, serialization: 'advanced' });
 
   function fork(): Node {
@@ -100,6 +112,7 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
       out: new Batcher((batch) => worker.isConnected() && worker.send(batch)),
       early: [],
       started: new Map(),
+      open: new Set(),
       since: Date.now(),
       listening: false,
       up: new Promise((resolve, reject) => (up = { resolve, reject })),
@@ -151,6 +164,7 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
       pids();
       for (const request of node.started.values()) interrupted(request);
       node.started.clear();
+      node.open.forEach(cut);
       up.reject(new Error(`a proxy worker exited before it listened (${signal ?? `code ${code}`})`));
       exited();
       if (stopping || !node.listening) return;

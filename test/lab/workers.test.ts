@@ -2,11 +2,14 @@
 // dashboard; edits made there reach both; a worker killed mid-exchange is replaced and its exchange recorded.
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { ServerConfig } from '../../shared/api';
 import type { Flow, FlowSummary } from '../../shared/types';
 import { WORKER_DIED } from '../../proxy/hub';
+import { tunnel } from '../faults/raw';
 import { asDashboard, curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
 import { startUpstream, type Upstream } from '../helpers/upstream';
 
@@ -23,7 +26,7 @@ describe('start --workers 2', () => {
       if (url.includes('/hang/')) return; // only a dead worker or the stop ends it
       res.end(`ok ${url}`);
     };
-    upstream = await startUpstream({ handler: (req, res) => answer(req.url, res) });
+    upstream = await startUpstream({ handler: (req, res) => answer(req.url, res), webSocket: true });
     plain = await startUpstream({ tls: false, handler: (req, res) => answer(req.url, res) });
     const identifiersFile = path.join(tempDir(), 'ids.json');
     fs.writeFileSync(identifiersFile, JSON.stringify({ devices: [{ name: 'RedMi 1S', imei: [IMEI] }] }));
@@ -84,6 +87,33 @@ describe('start --workers 2', () => {
       20_000,
       'the new IMEI flagged by both workers',
     );
+  });
+
+  it('a WebSocket open on a worker that dies is recorded as cut by leakscope', async () => {
+    const secure = tls.connect({ socket: await tunnel(app.proxyPort, `127.0.0.1:${upstream.port}`), host: '127.0.0.1', ca: app.caPem });
+    const ws = new WebSocket(`wss://127.0.0.1:${upstream.port}/ws/live`, { createConnection: () => secure });
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.send(JSON.stringify({ imei: IMEI }));
+    const { id } = await waitFor(async () => (await flows('/ws/live')).find((f) => f.findings.length > 0), 10_000, 'the WebSocket flagged while open');
+    // Which worker holds it is the primary's choice: each is killed in turn until the connection goes with one.
+    let gone = false;
+    for (const pid of await workers()) {
+      process.kill(pid, 'SIGKILL');
+      await waitFor(async () => {
+        const now = await workers();
+        return now.length === 2 && !now.includes(pid);
+      }, 30_000, 'a new worker');
+      gone = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]);
+      if (gone) break;
+    }
+    expect(gone).toBe(true);
+    const flow = await waitFor(async () => {
+      const f = await api<Flow>(`flows/${id}`);
+      return f.error === WORKER_DIED ? f : undefined;
+    }, 10_000, 'the WebSocket\'s flow cut');
+    expect(flow).toMatchObject({ kind: 'websocket', closedBy: 'leakscope' });
+    expect(flow.findings).toEqual([expect.objectContaining({ type: 'imei', value: IMEI })]);
   });
 
   it('a worker killed mid-exchange is replaced, its exchange recorded as interrupted, and the proxy keeps serving', async () => {
