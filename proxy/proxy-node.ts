@@ -1,7 +1,6 @@
 // One proxy worker of `start --workers N` (hub.ts is the primary): the capture, detection and rules of the
 // flows it is handed, on the port the workers share. Its flows go to the primary over IPC; a response's last
 // byte waits, as in one process, until the primary says its flow is stored. It keeps no store of its own.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 import type { Flow } from '../shared/types';
 import { ensureCa, LeafMinter } from './certs/authority';
@@ -15,16 +14,24 @@ import { RulesHolder } from './rules/rules-holder';
 import type { FlowWriter } from './store/flow-writer';
 import { Batcher, type FromWorker, type ToWorker, type WorkerInit } from './workers/protocol';
 
-/** The flows this worker has sent and the primary has not yet confirmed stored. */
+/**
+ * The flows this worker has sent and the primary has not yet confirmed stored. Each exchange is announced to the
+ * primary as it begins (so it can record the exchange as interrupted if this process dies), and its flow's
+ * commit names that announcement.
+ */
 class IpcWriter implements FlowWriter {
   private next = 0;
   private readonly waiting = new Map<number, { resolve: (id: number) => void; reject: (err: Error) => void }>();
+  private announced = 0;
+  private readonly keys = new WeakMap<CapturedRequest, number>();
 
-  constructor(
-    private readonly out: Batcher<FromWorker>,
-    /** the exchange whose flow is being recorded, if one is */
-    private readonly exchange: AsyncLocalStorage<number>,
-  ) {}
+  constructor(private readonly out: Batcher<FromWorker>) {}
+
+  announce(request: CapturedRequest): void {
+    const key = ++this.announced;
+    this.keys.set(request, key);
+    this.out.push({ t: 'start', key, request });
+  }
 
   private stored(message: (ref: number) => FromWorker): Promise<number> {
     const ref = ++this.next;
@@ -34,8 +41,8 @@ class IpcWriter implements FlowWriter {
     });
   }
 
-  async commit(draft: Omit<Flow, 'id'>): Promise<Flow> {
-    const key = this.exchange.getStore();
+  async commit(draft: Omit<Flow, 'id'>, request?: CapturedRequest): Promise<Flow> {
+    const key = request && this.keys.get(request);
     const id = await this.stored((ref) => ({ t: 'commit', ref, key, draft }));
     return { ...draft, id };
   }
@@ -53,28 +60,18 @@ class IpcWriter implements FlowWriter {
   }
 }
 
-/**
- * The pipeline with each exchange announced to the primary as it begins (so it can record the exchange as
- * interrupted if this process dies) and its flow's commit tagged with that announcement.
- */
-function announcing(pipeline: Pipeline, out: Batcher<FromWorker>, exchange: AsyncLocalStorage<number>): Pipeline {
-  const keys = new WeakMap<CapturedRequest, number>();
-  let next = 0;
+/** The pipeline with each exchange announced to the primary as it begins. */
+function announcing(pipeline: Pipeline, writer: IpcWriter): Pipeline {
   return {
     ...pipeline,
     inspect(request) {
-      const key = ++next;
-      keys.set(request, key);
-      out.push({ t: 'start', key, request });
+      writer.announce(request);
       return pipeline.inspect(request);
-    },
-    complete(done, verdict) {
-      return exchange.run(keys.get(done.request) as number, () => pipeline.complete(done, verdict));
     },
   };
 }
 
-async function capture(init: WorkerInit, out: Batcher<FromWorker>, writer: IpcWriter, exchange: AsyncLocalStorage<number>) {
+async function capture(init: WorkerInit, out: Batcher<FromWorker>, writer: IpcWriter) {
   const { opts } = init;
   // No files: the primary owns them and sends each edit (identifiers, rules, device names) after saving it.
   const identifiers = new IdentifiersHolder();
@@ -99,7 +96,7 @@ async function capture(init: WorkerInit, out: Batcher<FromWorker>, writer: IpcWr
   const proxy = await startProxy(opts, {
     ca,
     minter,
-    pipeline: announcing(pipeline, out, exchange),
+    pipeline: announcing(pipeline, writer),
     listeners: () => listeners,
     setupInfo: init.setupInfo,
     onTlsError: (failure) => out.push({ t: 'tls-error', failure }),
@@ -124,8 +121,7 @@ async function capture(init: WorkerInit, out: Batcher<FromWorker>, writer: IpcWr
 export function runWorker(): void {
   const send = process.send!.bind(process);
   const out = new Batcher<FromWorker>((batch, sent) => send(batch, undefined, {}, sent && (() => sent())));
-  const exchange = new AsyncLocalStorage<number>();
-  const writer = new IpcWriter(out, exchange);
+  const writer = new IpcWriter(out);
   let node: Awaited<ReturnType<typeof capture>> | undefined;
   // Ctrl-C reaches the whole process group: the primary decides when its workers stop, and says so.
   process.on('SIGINT', () => undefined);
@@ -136,7 +132,7 @@ export function runWorker(): void {
     for (const message of batch) {
       if (message.t === 'stored') writer.answered(message.ref, message.id, message.error);
       else if (message.t === 'init') {
-        capture(message.init, out, writer, exchange).then(
+        capture(message.init, out, writer).then(
           (started) => {
             node = started;
             out.push({ t: 'listening', port: started.port });
