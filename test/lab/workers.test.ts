@@ -89,6 +89,24 @@ describe('start --workers 2', () => {
     );
   });
 
+  it('a rule saved on the dashboard is applied by every worker, and the dashboard counts what each touched', async () => {
+    const rules = { rules: [{ match: { type: 'imei' }, action: 'block' }] };
+    const put = await fetch(`${app.uiUrl}api/rules`, asDashboard(app, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rules) }));
+    expect(put.status).toBe(200);
+    const through = (name: string) => Promise.all([0, 1, 2, 3].map((i) => curl([...proxy(), '-o', '/dev/null', '-w', '%{http_code}', `${upstream.url}/${name}/${i}?imei=${IMEI}`])));
+    // The workers hear of it just after the save.
+    await waitFor(async () => (await through('ruling')).every((r) => r.stdout.toString() === '403'), 20_000, 'the rule applied by both workers');
+    const before = (await api<{ touched: number[] }>('rules')).touched[0];
+    const runs = await through('ruled');
+    expect(runs.map((r) => r.stdout.toString())).toEqual(['403', '403', '403', '403']);
+    expect(upstream.received.filter((r) => r.url.startsWith('/ruled/'))).toEqual([]);
+    expect((await flows('/ruled/')).map((f) => f.action)).toEqual(['blocked', 'blocked', 'blocked', 'blocked']);
+    // Each block was counted by its worker and its count sent on: the dashboard shows the sum.
+    await waitFor(async () => (await api<{ touched: number[] }>('rules')).touched[0] >= before + 4, 10_000, 'the rule\'s count');
+    const off = await fetch(`${app.uiUrl}api/rules`, asDashboard(app, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rules: [] }) }));
+    expect(off.status).toBe(200);
+  });
+
   it('a WebSocket open on a worker that dies is recorded as cut by leakscope', async () => {
     const secure = tls.connect({ socket: await tunnel(app.proxyPort, `127.0.0.1:${upstream.port}`), host: '127.0.0.1', ca: app.caPem });
     const ws = new WebSocket(`wss://127.0.0.1:${upstream.port}/ws/live`, { createConnection: () => secure });
