@@ -5,9 +5,10 @@ import path from 'node:path';
 import tls from 'node:tls';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import type { ServerConfig } from '../../shared/api';
-import type { Flow, FlowSummary } from '../../shared/types';
+import type { Flow, FlowSummary, TlsErrorEvent } from '../../shared/types';
 import { WORKER_DIED } from '../../proxy/hub';
 import { tunnel } from '../faults/raw';
 import { asDashboard, curl, startTestLeakscope, tempDir, waitFor, type TestLeakscope } from '../helpers/leakscope';
@@ -71,6 +72,31 @@ describe('start --workers 2', () => {
     expect(stored.n).toBe(8);
     const one = await api<Flow>(`flows/${seen[0].id}`);
     expect(one.instance).toBe(app.instance);
+  });
+
+  it('streams the workers\' flows and their clients\' TLS failures to the dashboard, live', async () => {
+    const live = io(app.uiUrl, { transports: ['websocket'], reconnection: false });
+    const flowsSeen: FlowSummary[] = [];
+    const failures: TlsErrorEvent[] = [];
+    live.on('flow', (f: FlowSummary) => flowsSeen.push(f));
+    live.on('tls-error', (e: TlsErrorEvent) => failures.push(e));
+    await new Promise<void>((resolve, reject) => live.once('connect', resolve).once('connect_error', reject));
+    try {
+      await Promise.all([0, 1, 2, 3].map((i) => curl([...proxy(), `${upstream.url}/live/${i}?imei=${IMEI}`])));
+      await waitFor(() => flowsSeen.filter((f) => f.url.includes('/live/')).length === 4, 10_000, 'four live flows');
+      for (const f of flowsSeen) expect(f.findings).toEqual([expect.objectContaining({ type: 'imei', value: IMEI })]);
+      // curl without our CA refuses the worker's certificate
+      expect((await curl(['-x', `http://127.0.0.1:${app.proxyPort}`, `https://localhost:${upstream.port}/pinned`])).code).not.toBe(0);
+      expect(await waitFor(() => failures[0], 10_000, 'a live tls-error')).toMatchObject({ host: 'localhost', kind: 'untrusted' });
+      expect(await api<TlsErrorEvent[]>('tls-errors')).toEqual([expect.objectContaining({ host: 'localhost', kind: 'untrusted' })]);
+    } finally {
+      live.close();
+    }
+  });
+
+  it('serves the setup page through the proxy, with the port the workers share', async () => {
+    const r = await curl(['-x', `http://127.0.0.1:${app.proxyPort}`, '-L', 'http://leakscope.setup/']);
+    expect(r.stdout.toString()).toContain(`:${app.proxyPort}`);
   });
 
   it('an identifiers edit saved on the dashboard reaches every worker', async () => {
