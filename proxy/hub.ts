@@ -7,6 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SessionInfo } from '../shared/audit';
 import { summarize, type Flow } from '../shared/types';
 import { addresses, type Leakscope, type StartOptions } from './app';
 import type { CapturedRequest } from './capture/forward';
@@ -47,6 +48,7 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
   const nodes = new Set<Node>();
   const pending = new Set<Promise<void>>();
   let stopping = false;
+  let session: SessionInfo | undefined;
   const track = (task: Promise<void>) => {
     const tracked = task.catch((err: Error) => log.error({ err: err.message }, 'could not record a flow')).finally(() => pending.delete(tracked));
     pending.add(tracked);
@@ -134,6 +136,10 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
             node.listening = true;
             pids();
             core.config.proxy.port = m.port;
+            core.setupInfo.proxyPort = m.port;
+            // Begun as the first worker listens, before any of its flows can arrive (they come after this on its
+            // channel), as one process begins it: a start that fails to listen leaves no empty session behind.
+            session ??= core.store.sessions.begin(opts.session);
             up.resolve();
             break;
           case 'failed':
@@ -199,9 +205,6 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     await core.close();
     throw err;
   }
-  // Begun once the proxy listens, as in one process: a start that fails leaves no empty session behind.
-  const session = core.store.sessions.begin(opts.session);
-  core.setupInfo.proxyPort = core.config.proxy.port;
 
   let closed: Promise<void> | undefined;
   return {
@@ -209,7 +212,7 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     proxyPort: core.config.proxy.port,
     // The other entrances need one process (refused at start): there is nothing to hand a connection to.
     interceptConnection: (socket) => socket.destroy(),
-    session,
+    session: session!,
     entrances: NO_ENTRANCES,
     workerPids: () => [...(core.config.workers ?? [])],
     close() {

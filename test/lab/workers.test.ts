@@ -67,7 +67,7 @@ describe('start --workers 2', () => {
       expect(f.findings).toEqual([expect.objectContaining({ type: 'imei', value: IMEI, confidence: 'known', device: 'RedMi 1S' })]);
     }
     const db = new Database(path.join(app.dataDir, 'flows.db'), { readonly: true });
-    const stored = db.prepare("SELECT COUNT(*) AS n FROM flows WHERE url LIKE '%/served/%' AND flagged = 1").get() as { n: number };
+    const stored = db.prepare("SELECT COUNT(*) AS n FROM flows WHERE url LIKE '%/served/%' AND flagged = 1 AND session_id = ?").get(app.session.id) as { n: number };
     db.close();
     expect(stored.n).toBe(8);
     const one = await api<Flow>(`flows/${seen[0].id}`);
