@@ -10,6 +10,7 @@ import { benchIdle } from './idle';
 import { benchLab, labReport } from './lab';
 import { benchMemory } from './memory';
 import { benchWireguard } from './wireguard';
+import { benchWorkers } from './workers';
 import { startLeakscope, type Started } from './processes';
 import { benchProxies, fmt, startPeers } from './proxies';
 
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     await leakscope.stop();
     await mitmdump?.stop();
     await mockttp.stop();
+    await benchWorkers(CONNECTIONS, SECONDS, say);
 
     const d = await benchDetection();
     const show = (name: string, c: CorpusThroughput) =>

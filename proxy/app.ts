@@ -1,38 +1,14 @@
 // Starts leakscope: CA, store, detector, proxy and dashboard, and stops them in the reverse order with
 // every captured flow flushed to disk.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { ServerConfig } from '../shared/api';
 import type { SessionInfo } from '../shared/audit';
-import type { CaptureMode, UdpDroppedEvent } from '../shared/types';
-import { ensureCa, LeafMinter } from './certs/authority';
+import type { CaptureMode } from '../shared/types';
+import { LeafMinter } from './certs/authority';
 import { startEntrances, type Entrances } from './capture/entrances';
-import { startMitm, type MitmProxy } from './capture/mitm';
-import { newViaToken, targetGuard, type OwnListener } from './capture/target-guard';
-import { TlsFailureLog } from './capture/tls-failures';
+import type { MitmProxy } from './capture/mitm';
 import { clientAllowlist } from './config/client-allowlist';
-import { IdentifiersHolder } from './config/identifiers-holder';
-import { SharedSettings } from './config/shared-settings';
-import { createDetector, type Detector } from './detect';
-import { log } from './log';
-import { createPipeline } from './pipeline';
-import { createTrackerAttributor } from './trackers/attribute';
-import { RulesHolder } from './rules/rules-holder';
-import { newToken } from './server/auth';
-import { hostCheck } from './server/host-check';
-import { isLoopbackHost, reachableAddresses } from './util/addresses';
-import { SETUP_HOST, setupApp, type SetupInfo } from './server/setup-page';
-import { AndroidSessions } from './server/android-api';
-import { startUiServer } from './server/ui-server';
-import { sqliteReader } from './store/flow-reader';
-import { FlowStore } from './store/flow-store';
-import { flowWriter } from './store/flow-writer';
-import { PgFlowStore } from './store/pg-store';
-import { SharedMirror } from './store/shared-mirror';
+import { openInstance, startProxy, type Instance } from './instance';
+import type { FlowStore } from './store/flow-store';
 import { VERSION } from './version';
-import { listenError } from './util/listen';
-import { isTunnelInterface } from './wireguard/tunnel';
 
 export interface StartOptions {
   proxyHost?: string;
@@ -79,6 +55,8 @@ export interface StartOptions {
   store?: string;
   /** the name this process's flows carry (default: the host name) */
   instance?: string;
+  /** proxy processes behind the one port (default 1: capture in this process; see hub.ts) */
+  workers?: number;
 }
 
 export interface Leakscope {
@@ -99,122 +77,23 @@ export interface Leakscope {
   session: SessionInfo;
   /** the transparent and WireGuard entrances that run */
   entrances: Entrances;
+  /** with `workers` > 1: the pids of the proxy processes behind the port, as they run now */
+  workerPids?: () => number[];
   close(): Promise<void>;
 }
 
 export { VERSION };
-
-/** A marker set in this instance's dashboard goes to the shared store's session of the same name. */
-function copyMarkers(store: FlowStore, shared: PgFlowStore): void {
-  store.sessions.onMarker((m) => {
-    shared.addMarker(store.sessions.nameOf(m.session) ?? String(m.session), m.time, m.text).catch((err: Error) => log.warn({ err: err.message }, 'a marker could not be written to the shared store'));
-  });
-}
-
-export function lanAddresses(): string[] {
-  return Object.entries(os.networkInterfaces())
-    .filter(([name]) => !isTunnelInterface(name))
-    .flatMap(([, infos]) => infos ?? [])
-    .filter((i) => i.family === 'IPv4' && !i.internal)
-    .map((i) => i.address);
-}
+export { lanAddresses } from './instance';
 
 export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
-  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(opts.dataDir, 0o700);
-  const identifiers = new IdentifiersHolder(opts.identifiersFile ?? path.join(opts.dataDir, 'identifiers.json'));
-  const rules = new RulesHolder(opts.rulesFile ?? path.join(opts.dataDir, 'rules.json'));
-  const clientAllowed = clientAllowlist(opts.allow);
-  const ca = await ensureCa(path.join(opts.dataDir, 'ca'));
+  if ((opts.workers ?? 1) > 1) return (await import('./hub')).startHub(opts);
+  let entrances: Entrances | undefined;
+  const core = await openInstance(opts, { udpDropped: () => entrances?.wireguard?.udpDropped() ?? [], peerName: (client) => entrances?.peerName(client) });
+  const { ca, config, setupInfo, listeners, pipeline, store } = core;
   const minter = await LeafMinter.create(ca);
-  const instance = opts.instance ?? os.hostname();
-  const shared = opts.store === undefined ? undefined : await PgFlowStore.open(opts.store, instance);
-  const settings = shared && (await SharedSettings.attach(shared, { identifiers, rules }).catch(async (err: Error) => (await shared.close(), Promise.reject(err))));
-  const store = new FlowStore(opts.dataDir, { outbox: shared !== undefined });
-  if (shared) copyMarkers(store, shared);
-  let mirror: SharedMirror | undefined;
-  const closeStores = async () => {
-    store.close();
-    await settings?.close();
-    await shared?.close();
-  };
-
-  let detector: Detector = createDetector(identifiers.get());
-  identifiers.onChange((ids) => (detector = createDetector(ids)));
-
-  const tlsFailures = new TlsFailureLog();
-  const uiHost = opts.uiHost ?? '127.0.0.1';
-  const token = isLoopbackHost(uiHost) ? undefined : newToken();
-  const lan = lanAddresses();
-  const phoneReach = reachableAddresses(opts.proxyHost, lan);
-  const config: ServerConfig = { proxy: { port: opts.proxyPort ?? 8080, lanAddresses: phoneReach }, setupUrl: `http://${SETUP_HOST}/`, version: VERSION };
-  let udpDropped: () => UdpDroppedEvent[] = () => [];
-  const setupInfo: SetupInfo = { proxyPort: config.proxy.port, lanAddresses: phoneReach, listenHost: opts.proxyHost ?? '0.0.0.0', caPem: ca.certPem };
-  const android = new AndroidSessions({ caPem: ca.certPem, proxyPort: () => config.proxy.port });
-
-  const uiPort = opts.uiPort ?? 8081;
-  const ui = await startUiServer({
-    host: uiHost,
-    port: uiPort,
-    token,
-    setup: setupInfo,
-    replay: (after, limit) => store.summaries({ after, limit }),
-    api: {
-      reader: sqliteReader(store, instance),
-      config,
-      hostAllowed: hostCheck({ uiHost, extra: opts.uiAllowedHosts }),
-      storeStatus: () => mirror?.current(),
-      settings: { identifiers, rules },
-      local: { store, tlsErrors: () => tlsFailures.list(), udpDropped: () => udpDropped(), dataDir: opts.dataDir, android },
-    },
-  }).catch(async (err: NodeJS.ErrnoException) => {
-    await closeStores();
-    throw listenError(err, { hostOption: '--ui-host', portOption: '--ui-port', host: uiHost, port: uiPort });
-  });
-  if (shared && store.outbox) {
-    mirror = new SharedMirror(store, store.outbox, shared, (status) => ui.live.publishStoreStatus(status));
-    mirror.start();
-  }
-  const trackers = createTrackerAttributor();
-  trackers.warm();
-  const pipeline = createPipeline({
-    detector: () => detector,
-    store: flowWriter(store, instance, mirror),
-    publish: (flow) => ui.live.publishFlow(flow),
-    deviceName: (client) => store.deviceName(client) ?? identifiers.deviceFor(client) ?? entrances?.peerName(client),
-    rules,
-    homeCountry: opts.homeCountry,
-    trackers,
-  });
-
-  const phoneSetup = setupApp(setupInfo);
-  // What the guard keeps clients away from; each listener joins once it has its port.
-  const listeners: OwnListener[] = [{ role: 'dashboard', host: uiHost, port: ui.port }];
-  const proxy = await startMitm({
-    host: opts.proxyHost ?? '0.0.0.0',
-    port: opts.proxyPort ?? 8080,
-    caDir: ca.dir,
-    minter,
-    hooks: pipeline,
-    upstreamCa: opts.upstreamCa,
-    upstreamTimeout: opts.upstreamTimeout ?? 30_000,
-    idleTimeout: opts.idleTimeout ?? 600_000,
-    headersTimeout: opts.headersTimeout ?? 20_000,
-    stopGrace: opts.stopGrace ?? 5_000,
-    clientAllowed,
-    guard: targetGuard({ listeners: () => listeners, allowLocalTargets: opts.allowLocalTargets }),
-    viaToken: newViaToken(),
-    localHandler: (host) => (host === SETUP_HOST ? phoneSetup : undefined),
-    onTlsError: (failure) => {
-      const entry = tlsFailures.record(failure);
-      // pino writes its own `time`; the event's would be a second key of that name in the line
-      log.warn({ client: entry.client, host: entry.host, kind: entry.kind, count: entry.count, message: entry.message }, 'a client\'s TLS with leakscope failed');
-      ui.live.publishTlsError(entry);
-    },
-  }).catch(async (err: NodeJS.ErrnoException) => {
-    await ui.close();
-    await closeStores();
-    throw listenError(err, { hostOption: '--proxy-host', portOption: '--proxy-port', host: opts.proxyHost ?? '0.0.0.0', port: opts.proxyPort ?? 8080 });
+  const proxy = await startProxy(opts, { ca, minter, pipeline, listeners: () => listeners, setupInfo, onTlsError: (failure) => core.tlsFailed(failure) }).catch(async (err: Error) => {
+    await core.close();
+    throw err;
   });
   // Begun once the proxy listens (in the same turn, before any flow can complete), so a start that fails on a
   // port in use leaves no empty session behind.
@@ -223,7 +102,6 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
   listeners.push({ role: 'proxy', host: opts.proxyHost ?? '0.0.0.0', port: proxy.port });
   setupInfo.proxyPort = proxy.port;
 
-  let entrances: Entrances | undefined;
   try {
     entrances = await startEntrances({
       modes: opts.modes ?? [],
@@ -231,52 +109,44 @@ export async function startLeakscope(opts: StartOptions): Promise<Leakscope> {
       transparentPort: opts.transparentPort ?? 8082,
       wireguardPort: opts.wireguardPort ?? 51820,
       wireguardPeers: opts.wireguardPeers?.length ? opts.wireguardPeers : ['phone'],
-      endpointHost: opts.wireguardEndpoint ?? lan[0] ?? '127.0.0.1',
+      endpointHost: opts.wireguardEndpoint ?? core.lan[0] ?? '127.0.0.1',
       dataDir: opts.dataDir,
-      clientAllowed,
+      clientAllowed: clientAllowlist(opts.allow),
       intercept: proxy.interceptConnection,
-      onUdpDropped: (event) => ui.live.publishUdpDropped(event),
+      onUdpDropped: (event) => core.ui.live.publishUdpDropped(event),
     });
   } catch (err) {
     await proxy.close();
-    await ui.close();
-    store.sessions.endCurrent();
-    await closeStores();
+    await core.close();
     throw err;
   }
   listeners.push(...entrances.listeners);
   setupInfo.wireguard = entrances.wireguard?.peers;
-  udpDropped = () => entrances?.wireguard?.udpDropped() ?? [];
 
-  const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${ui.port}/`;
+  const opened = entrances;
   let closed: Promise<void> | undefined;
   return {
+    ...addresses(core),
     proxyPort: proxy.port,
-    uiPort: ui.port,
-    uiUrl,
-    setupUrl: `${uiUrl}setup`,
-    lanAddresses: lan,
-    token,
-    caPem: ca.certPem,
-    store,
-    instance,
     interceptConnection: proxy.interceptConnection,
     session,
-    entrances,
+    entrances: opened,
     close() {
       closed ??= (async () => {
         // Phones set up from the dashboard first: a proxy setting pointing at nothing leaves them offline.
-        await android.undoAll();
+        await core.android.undoAll();
         await proxy.close();
         // The tunnel and its rules stay up while the flows under way get their grace, then go.
-        await entrances.close();
-        await pipeline.drain();
-        await mirror?.close();
-        await ui.close();
-        store.sessions.endCurrent();
-        await closeStores();
+        await opened.close();
+        await core.close();
       })();
       return closed;
     },
   };
+}
+
+/** What a started leakscope tells its caller about where it is, whichever way it captures. */
+export function addresses(core: Instance): Pick<Leakscope, 'uiPort' | 'uiUrl' | 'setupUrl' | 'lanAddresses' | 'token' | 'caPem' | 'store' | 'instance'> {
+  const uiUrl = `http://${core.uiHost.includes(':') ? `[${core.uiHost}]` : core.uiHost}:${core.ui.port}/`;
+  return { uiPort: core.ui.port, uiUrl, setupUrl: `${uiUrl}setup`, lanAddresses: core.lan, token: core.token, caPem: core.ca.certPem, store: core.store, instance: core.instance };
 }

@@ -178,7 +178,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...outcome?.record,
       ...(attribution ? { tracker: attribution.tracker } : {}),
     };
-    const flow = await deps.store.commit(draft);
+    const flow = await deps.store.commit(draft, req);
     deps.publish(summarize(flow));
   }
 

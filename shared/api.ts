@@ -66,6 +66,8 @@ export interface ServerConfig {
   proxy: { port: number; lanAddresses: string[] };
   setupUrl: string;
   version: string;
+  /** with `start --workers N` (N > 1): the pid of each proxy process serving behind the port (a replacement once it listens) */
+  workers?: number[];
 }
 
 /**

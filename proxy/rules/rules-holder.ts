@@ -15,6 +15,7 @@ export class RulesHolder {
   private current: Rules;
   private readonly touchedByRule = new Map<string, number>();
   private readonly listeners: ((rules: Rules) => void)[] = [];
+  private readonly touchListeners: ((rule: Rule) => void)[] = [];
 
   /** @param file the rules file; read when it exists, created on the first save; none on a dashboard node (in memory) */
   constructor(readonly file?: string) {
@@ -41,6 +42,12 @@ export class RulesHolder {
   touched(rule: Rule): void {
     const key = ruleKey(rule);
     this.touchedByRule.set(key, (this.touchedByRule.get(key) ?? 0) + 1);
+    for (const fn of this.touchListeners) fn(rule);
+  }
+
+  /** Called for each `touched` (a proxy worker's counts go to its primary, which the dashboard reads). */
+  onTouched(fn: (rule: Rule) => void): void {
+    this.touchListeners.push(fn);
   }
 
   /** Flows touched per rule, in the order of the rules in force. */

@@ -72,6 +72,7 @@ export class FlowStore {
   private readonly textIndex: FlowTextIndex;
   private queue: { draft: Omit<Flow, 'id'>; resolve: (flow: Flow) => void; reject: (err: Error) => void }[] = [];
   private readonly names: Map<string, string>;
+  private readonly renameListeners: ((client: string, name: string) => void)[] = [];
   readonly sessions: SessionLog;
   /** with `outbox`: the flows a lab's shared store has yet to get */
   readonly outbox: SharedOutbox | undefined;
@@ -316,6 +317,17 @@ export class FlowStore {
   renameDevice(client: string, name: string): void {
     this.db.prepare('INSERT INTO device_names (client, name) VALUES (?, ?) ON CONFLICT(client) DO UPDATE SET name = excluded.name').run(client, name);
     this.names.set(client, name);
+    for (const fn of this.renameListeners) fn(client, name);
+  }
+
+  /** Called after each rename (a primary tells its proxy workers, which name flows without a store). */
+  onRename(fn: (client: string, name: string) => void): void {
+    this.renameListeners.push(fn);
+  }
+
+  /** Every name the tester gave a client. */
+  deviceNames(): [client: string, name: string][] {
+    return [...this.names];
   }
 
   lastId(): number {

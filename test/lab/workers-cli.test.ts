@@ -1,0 +1,150 @@
+// `leakscope start --workers 2` as a tester runs it: bad values refused, a SIGTERM that finishes or records
+// every exchange, and a kill -9 of the primary and its workers that loses no flow a phone saw complete.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ProxyAgent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerConfig } from '../../shared/api';
+import type { FlowSummary } from '../../shared/types';
+import { tempDir, waitFor } from '../helpers/leakscope';
+import { startUpstream, type Upstream } from '../helpers/upstream';
+import { startCli } from '../lifecycle/cli-process';
+import { startLoad } from '../lifecycle/load';
+
+const BIN = path.resolve(__dirname, '../../bin/leakscope.js');
+
+function run(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, LEAKSCOPE_LOG: 'silent' }, timeout: 30_000 }, (err, _stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr });
+    });
+  });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('leakscope start --workers', () => {
+  it('exits 2 with one line for --workers 0, -1, x, 65 and 1.5', async () => {
+    const values = ['0', '-1', 'x', '65', '1.5'];
+    const runs = await Promise.all(values.map((value) => run(['start', '--data-dir', tempDir(), '--workers', value])));
+    expect(runs).toEqual(values.map((value) => ({ code: 2, stderr: `leakscope: --workers ${value}: expected a whole number from 1 to 64\n` })));
+  });
+
+  it('exits 2 with one line for --workers 2 with another capture mode', async () => {
+    const r = await run(['start', '--data-dir', tempDir(), '--workers', '2', '--mode', 'transparent']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('leakscope: --workers 2: --mode transparent runs in one process only; leave out --workers or give --workers 1\n');
+  });
+
+  it('exits 2 with one line when the workers\' port is in use', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = String((taken.address() as net.AddressInfo).port);
+    try {
+      const r = await run(['start', '--data-dir', tempDir(), '--proxy-host', '127.0.0.1', '--proxy-port', port, '--ui-port', '0', '--workers', '2']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`leakscope: --proxy-port ${port}: 127.0.0.1:${port} is already in use (another leakscope or proxy?); choose another port with --proxy-port\n`);
+    } finally {
+      taken.close();
+    }
+  });
+});
+
+describe('stopping --workers 2 under load', () => {
+  let upstream: Upstream;
+  let caFile: string;
+
+  beforeAll(async () => {
+    upstream = await startUpstream({
+      handler: (req, res) => {
+        if (req.url.includes('/hang/')) return;
+        setTimeout(() => res.end(`ok ${req.url}`), req.url.includes('/slow/') ? 400 : 0);
+      },
+    });
+    caFile = path.join(tempDir(), 'upstream-ca.pem');
+    fs.writeFileSync(caFile, upstream.caPem);
+  });
+
+  afterAll(() => upstream?.close());
+
+  const storedErrors = (dataDir: string, needle: string) => {
+    const db = new Database(path.join(dataDir, 'flows.db'), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT url, status, flow FROM flows WHERE url LIKE ?').all(`%${needle}%`) as { url: string; status: number | null; flow: string }[];
+      return new Map(rows.map((r) => [r.url, { status: r.status, error: (JSON.parse(r.flow) as { error?: string }).error }]));
+    } finally {
+      db.close();
+    }
+  };
+
+  it('SIGTERM: the workers finish or record their exchanges, then the primary stores them and exits 0', async () => {
+    const dataDir = tempDir();
+    const cli = await startCli(dataDir, ['--upstream-ca', caFile, '--stop-grace', '1500', '--workers', '2']);
+    const pids = ((await (await fetch(`${cli.uiUrl}api/config`)).json()) as ServerConfig).workers!;
+    expect(pids).toHaveLength(2);
+    const caPem = fs.readFileSync(path.join(dataDir, 'ca', 'certs', 'ca.pem'), 'utf8');
+    const load = startLoad({ proxyPort: cli.proxyPort, caPem, base: `${upstream.url}/term`, workers: 4, limit: 2000 });
+    const agent = new ProxyAgent({ uri: `http://127.0.0.1:${cli.proxyPort}`, requestTls: { ca: caPem } });
+    const pending = ['slow', 'hang'].map((kind) =>
+      request(`${upstream.url}/${kind}/term`, { dispatcher: agent }).then(
+        async (r) => ({ kind, status: r.statusCode, body: await r.body.text() }),
+        (err: Error) => ({ kind, status: 0, body: err.message }),
+      ),
+    );
+    await waitFor(() => load.completed.size >= 30 && upstream.received.some((r) => r.url === '/hang/term'), 20_000, 'load under way');
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    load.stop();
+    await load.done;
+    const [slow] = await Promise.all(pending);
+    await agent.destroy();
+    expect(slow).toMatchObject({ kind: 'slow', status: 200 });
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+
+    const stored = storedErrors(dataDir, '/term');
+    for (const url of load.completed.keys()) expect(stored.get(url), url).toMatchObject({ status: 200, error: undefined });
+    expect(stored.get(`${upstream.url}/slow/term`)).toMatchObject({ status: 200, error: undefined });
+    expect(stored.get(`${upstream.url}/hang/term`)?.error).toMatch(/^interrupted/);
+    for (const row of stored.values()) if (row.error) expect(row.error).toMatch(/^interrupted|client closed/);
+    expect(cli.output()).toMatch(/stopped; flows are saved in/);
+  }, 90_000);
+
+  it('SIGKILL of the primary and both workers: after a restart every flow whose response had completed is in the database', async () => {
+    const dataDir = tempDir();
+    const cli = await startCli(dataDir, ['--upstream-ca', caFile, '--workers', '2']);
+    const pids = ((await (await fetch(`${cli.uiUrl}api/config`)).json()) as ServerConfig).workers!;
+    const caPem = fs.readFileSync(path.join(dataDir, 'ca', 'certs', 'ca.pem'), 'utf8');
+    const load = startLoad({ proxyPort: cli.proxyPort, caPem, base: `${upstream.url}/kill`, workers: 8, limit: 3000 });
+    await waitFor(() => load.completed.size >= 150, 20_000, '150 completed responses');
+    // The primary frozen first: the workers keep serving kept-alive connections, and a response whose flow it
+    // has not stored must not end meanwhile. Then the whole group at once, as a crash or `kill -9 -PGID` would.
+    process.kill(cli.child.pid!, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 500));
+    for (const pid of [cli.child.pid!, ...pids]) process.kill(pid, 'SIGKILL');
+    const seenComplete = new Set(load.completed.keys());
+    expect(await cli.exited).toBe('SIGKILL');
+    load.stop();
+    await load.done;
+    await waitFor(() => pids.every((pid) => !alive(pid)), 10_000, 'the workers gone');
+
+    const restarted = await startCli(dataDir, ['--upstream-ca', caFile, '--workers', '2']);
+    try {
+      const flows = (await (await fetch(`${restarted.uiUrl}api/flows?limit=5000&q=/kill/`)).json()) as FlowSummary[];
+      const urls = new Set(flows.map((f) => f.url));
+      expect([...seenComplete].filter((url) => !urls.has(url))).toEqual([]);
+    } finally {
+      restarted.child.kill('SIGINT');
+      expect(await restarted.exited).toBe(0);
+    }
+  }, 90_000);
+});
