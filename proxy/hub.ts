@@ -13,7 +13,7 @@ import { addresses, type Leakscope, type StartOptions } from './app';
 import type { CapturedRequest } from './capture/forward';
 import type { Entrances } from './capture/entrances';
 import { UsageError } from './cli/errors';
-import { checkWorkers } from './workers/check';
+import { resolveWorkers } from './workers/check';
 import { openInstance } from './instance';
 import { log } from './log';
 import { Batcher, type FromWorker, type ToWorker, type WorkerInit } from './workers/protocol';
@@ -42,8 +42,7 @@ interface Node {
 }
 
 export async function startHub(opts: StartOptions): Promise<Leakscope> {
-  const count = opts.workers ?? 1;
-  checkWorkers(count, opts.modes);
+  const count = resolveWorkers(opts.workers ?? 1, opts.modes);
   const core = await openInstance(opts, { udpDropped: () => [], peerName: () => undefined });
   const nodes = new Set<Node>();
   const pending = new Set<Promise<void>>();

@@ -244,6 +244,8 @@ interface Run {
   keptBody?: () => void;
   /** Records the exchange (only the first call counts, an error noted once); resolves once it is stored. */
   complete(error?: string): Promise<void>;
+  /** complete() has been called: what is left is the answer, sent once the flow is stored */
+  recorded: boolean;
 }
 
 const defaultPortOf = (target: ForwardTarget) => (target.isSSL ? 443 : 80);
@@ -324,8 +326,10 @@ function startRun(req: http.IncomingMessage, res: http.ServerResponse, request: 
     exchange,
     verdict: {},
     clientGone: false,
+    recorded: false,
     complete(error) {
       if (completed) return completed;
+      run.recorded = true;
       if (error && !exchange.error) exchange.error = error;
       exchange.total = Date.now() - request.start;
       run.keptBody?.();
@@ -397,21 +401,25 @@ function openUpstream(target: ForwardTarget, options: https.RequestOptions, upst
   return upstream.open(isThisMachine(target.client), target.isSSL, options);
 }
 
-/** Leakscope stopping cuts the exchange and records it as interrupted. False when it is stopping already. */
-function cutOnStop(run: Run, upstreamReq: http.ClientRequest, stopping: AbortSignal): boolean {
+/**
+ * Leakscope stopping cuts the exchange and records it as interrupted. An exchange already recorded is not cut: its
+ * flow says how it ended, and the phone gets that end once it is stored.
+ */
+function cutOnStop(run: Run, upstreamReq: http.ClientRequest, stopping: AbortSignal): void {
   const interrupt = () => {
-    run.exchange.error ??= INTERRUPTED;
+    if (run.recorded) return;
     upstreamReq.destroy();
-    run.res.destroy();
-    void run.complete();
+    interruptedByStop(run);
   };
-  if (stopping.aborted) {
-    interrupt();
-    return false;
-  }
   stopping.addEventListener('abort', interrupt, { once: true });
   run.res.once('close', () => stopping.removeEventListener('abort', interrupt));
-  return true;
+}
+
+/** The phone's side of a stop: its connection cut, the flow recorded as interrupted. */
+function interruptedByStop(run: Run): void {
+  run.exchange.error ??= INTERRUPTED;
+  run.res.destroy();
+  void run.complete();
 }
 
 /**
@@ -609,6 +617,11 @@ export async function forward(
     else answerAfterStoring(run, block.status, block.text);
     return;
   }
+  // A request on a kept-alive connection while leakscope stops goes no further than the proxy.
+  if (upstream.stopping.aborted) {
+    interruptedByStop(run);
+    return;
+  }
   let upstreamReq: http.ClientRequest;
   try {
     upstreamReq = openUpstream(target, upstreamRequestOptions(run, target, upstream), upstream);
@@ -617,7 +630,7 @@ export async function forward(
     answerUpstreamError(run, err as NodeJS.ErrnoException);
     return;
   }
-  if (!cutOnStop(run, upstreamReq, upstream.stopping)) return;
+  cutOnStop(run, upstreamReq, upstream.stopping);
   limitTime(upstreamReq, upstream);
   watchUpstream(run, upstreamReq);
   upstreamReq.on('response', (upstreamRes) => relayResponse(run, upstreamRes));

@@ -232,21 +232,40 @@ export interface MitmProxy {
   close(): Promise<void>;
 }
 
+/** After the stop's grace, how long more an answer may wait for its flow to be stored before its connection goes. */
+const STORING_GRACE_MS = 5_000;
+
+/** The proxy's answers to phones under way, each from its request to its response's close. */
+class OpenAnswers {
+  private open = 0;
+  private waiters: (() => void)[] = [];
+
+  add(res: { once(event: 'close', listener: () => void): unknown }): void {
+    this.open++;
+    res.once('close', () => {
+      if (--this.open === 0) this.waiters.splice(0).forEach((w) => w());
+    });
+  }
+
+  /** Resolves once no answer is under way, or after `ms`. */
+  ended(ms: number): Promise<void> {
+    if (this.open === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
 export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
   const stop = new AbortController();
   // One listener per in-flight exchange: the default cap of 10 would warn under ordinary load.
   setMaxListeners(0, stop.signal);
-  let inFlight = 0;
-  let idle: (() => void) | undefined;
-  const hooks: ForwardHooks = {
-    inspect: (request) => opts.hooks.inspect(request),
-    judgeMessage: opts.hooks.judgeMessage && ((request, payload, frame) => opts.hooks.judgeMessage!(request, payload, frame)),
-    complete: (exchange, verdict) => {
-      const stored = opts.hooks.complete(exchange, verdict);
-      if (--inFlight === 0) idle?.();
-      return stored;
-    },
-  };
+  const answering = new OpenAnswers();
   const pool = agentPool(opts.upstreamCa);
   const upstream: UpstreamOptions = {
     agents: pool.agents,
@@ -276,8 +295,8 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
       local(req, res);
       return;
     }
-    inFlight++;
-    forward(req, res, { ...target, refused: refusalOf(req, target) }, hooks, upstream).catch((err: Error) => {
+    answering.add(res);
+    forward(req, res, { ...target, refused: refusalOf(req, target) }, opts.hooks, upstream).catch((err: Error) => {
       log.error({ err: err.message, host }, 'forwarding failed');
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`leakscope: internal error\n`);
@@ -365,15 +384,12 @@ export function startMitm(opts: MitmOptions): Promise<MitmProxy> {
         close: async () => {
           const srv = proxy.httpServer;
           // Stop taking connections (idle keep-alives go too), let running exchanges finish for a while,
-          // then cut the rest: each still gets recorded, as interrupted.
+          // then cut the rest: each still gets recorded, as interrupted. The connections go once every answer
+          // has ended, its flow's included: a response whose last byte waits for its store is not cut short.
           proxy.close();
-          if (inFlight > 0) {
-            await new Promise<void>((done) => {
-              idle = done;
-              setTimeout(done, opts.stopGrace).unref();
-            });
-          }
+          await answering.ended(opts.stopGrace);
           stop.abort();
+          await answering.ended(STORING_GRACE_MS);
           srv?.closeAllConnections();
           proxy.closeTunnels();
           pool.destroy();

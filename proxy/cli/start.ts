@@ -12,7 +12,7 @@ import { checkSessionName } from '../store/session-log';
 import { buildDashboardIfStale } from './build-dashboard';
 import { resolveDataDir } from './data-dir';
 import { UsageError } from './errors';
-import { checkWorkers } from '../workers/check';
+import { parseWorkers, resolveWorkers } from '../workers/check';
 
 export function port(value: string): number {
   const n = Number(value);
@@ -30,15 +30,6 @@ function sessionNameOption(value: string): string {
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
-}
-
-/** At most this many proxy workers: beyond it, the primary's one store writer is the bound, not the cores. */
-const MAX_WORKERS = 64;
-
-function workers(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_WORKERS) throw new UsageError(`--workers ${value}: expected a whole number from 1 to ${MAX_WORKERS}`);
-  return n;
 }
 
 function mode(value: string, previous: CaptureMode[] = []): CaptureMode[] {
@@ -96,7 +87,7 @@ export function startCommand(): Command {
     .option('--allow-local-targets', 'let phones reach loopback and link-local addresses of this machine through the proxy (a local test server)')
     .option('--store <url>', 'a lab\'s shared store, postgres://USER@HOST/DB, written besides the local one (default: only SQLite in the data dir)')
     .option('--instance <name>', 'the name this process\'s flows carry in a shared store (default: the host name)')
-    .option('--workers <n>', 'proxy processes behind the one proxy port, one store and one dashboard (regular mode only)', workers, 1)
+    .option('--workers <n>', 'proxy processes behind the one proxy port, one store and one dashboard: a number, or auto for the core count up to 8 (regular mode only)', parseWorkers, 1)
     .option('--upstream-ca <file>', 'also trust this CA (PEM) for upstream servers (repeatable)', collect, [])
     .option('--mode <mode>', 'an entrance besides the explicit proxy: transparent, wireguard (repeatable; regular, the proxy, always runs)', mode, [])
     .option('--transparent-port <port>', 'transparent mode: the port redirected connections arrive on', port, 8082)
@@ -109,7 +100,7 @@ export function startCommand(): Command {
     .addOption(new Option('--stop-grace <ms>', 'on Ctrl-C, ms in-flight flows get to finish before they are recorded as interrupted').default(5_000).argParser(Number))
     .action(async (opts) => {
       const say = (line: string) => process.stdout.write(line + '\n');
-      checkWorkers(opts.workers, opts.mode);
+      const workers = resolveWorkers(opts.workers, opts.mode);
       if (opts.identifiers) loadIdentifiersFile(opts.identifiers); // fail fast with exit 2 on a bad file
       if (opts.rules) loadRulesFile(opts.rules);
       const upstreamCa = (opts.upstreamCa as string[]).map((file) => {
@@ -147,7 +138,7 @@ export function startCommand(): Command {
         wireguardEndpoint: opts.wireguardEndpoint,
         store: opts.store,
         instance: opts.instance,
-        workers: opts.workers,
+        workers,
       });
       const phoneAddress = app.lanAddresses[0] ?? '127.0.0.1';
       say(`leakscope proxy      ${opts.proxyHost}:${app.proxyPort}  (phone Wi-Fi proxy: ${phoneAddress}:${app.proxyPort})`);
@@ -155,7 +146,7 @@ export function startCommand(): Command {
       say(`phone setup page     ${app.setupUrl}  (on the phone, through the proxy: http://leakscope.setup/)`);
       if (app.entrances.transparent) say(`transparent          ${opts.proxyHost}:${app.entrances.transparent.port}  (redirect TCP here; the original destination comes from conntrack)`);
       await sayWireguard(app, say);
-      if (opts.workers > 1) say(`proxy workers        ${opts.workers} (pids ${(app.workerPids?.() ?? []).join(', ')})`);
+      if (workers > 1) say(`proxy workers        ${workers} (pids ${(app.workerPids?.() ?? []).join(', ')})`);
       say(`data dir             ${resolveDataDir(opts.dataDir)}`);
       if (opts.store) say(`shared store         ${(await import('../store/pg-store')).safeStoreUrl(opts.store)}  (instance ${app.instance})`);
       say(`session              ${app.session.name}${app.session.flows ? ` (continued: ${app.session.flows} flows so far)` : ''}`);

@@ -3,12 +3,14 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ProxyAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../shared/api';
 import type { FlowSummary } from '../../shared/types';
+import { resolveWorkers } from '../../proxy/workers/check';
 import { tempDir, waitFor } from '../helpers/leakscope';
 import { startUpstream, type Upstream } from '../helpers/upstream';
 import { startCli } from '../lifecycle/cli-process';
@@ -24,6 +26,14 @@ function run(args: string[]): Promise<{ code: number; stderr: string }> {
   });
 }
 
+/** Nothing accepts on the port any more. */
+const refused = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(true));
+  });
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -37,7 +47,22 @@ describe('leakscope start --workers', () => {
   it('exits 2 with one line for --workers 0, -1, x, 65 and 1.5', async () => {
     const values = ['0', '-1', 'x', '65', '1.5'];
     const runs = await Promise.all(values.map((value) => run(['start', '--data-dir', tempDir(), '--workers', value])));
-    expect(runs).toEqual(values.map((value) => ({ code: 2, stderr: `leakscope: --workers ${value}: expected a whole number from 1 to 64\n` })));
+    expect(runs).toEqual(values.map((value) => ({ code: 2, stderr: `leakscope: --workers ${value}: expected auto or a whole number from 1 to 64\n` })));
+  });
+
+  it('--workers auto runs one worker per core, at most 8, and one process beside another capture mode', async () => {
+    expect([1, 2, 8, 16].map((cores) => resolveWorkers('auto', [], cores))).toEqual([1, 2, 8, 8]);
+    expect(resolveWorkers('auto', ['transparent'], 16)).toBe(1);
+    const cli = await startCli(tempDir(), ['--workers', 'auto']);
+    try {
+      const config = (await (await fetch(`${cli.uiUrl}api/config`)).json()) as ServerConfig;
+      const expected = Math.min(os.availableParallelism(), 8);
+      expect(config.workers ?? [process.pid]).toHaveLength(expected);
+      if (expected > 1) await waitFor(() => new RegExp(`proxy workers +${expected} \\(pids `).test(cli.output()), 5_000, 'the workers line');
+    } finally {
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+    }
   });
 
   it('exits 2 with one line for --workers 2 with another capture mode', async () => {
@@ -101,7 +126,7 @@ describe('stopping --workers 2 under load', () => {
         (err: Error) => ({ kind, status: 0, body: err.message }),
       ),
     );
-    // Both exchanges begun at the upstream: a connection still in its TLS handshake at the stop is closed, not waited for.
+    // Both exchanges under way at the upstream when the stop comes: one to finish in the grace, one to be interrupted.
     await waitFor(() => load.completed.size >= 30 && ['/slow/term', '/hang/term'].every((u) => upstream.received.some((r) => r.url === u)), 20_000, 'load under way');
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
@@ -119,6 +144,48 @@ describe('stopping --workers 2 under load', () => {
     for (const row of stored.values()) if (row.error) expect(row.error).toMatch(/^interrupted|client closed/);
     expect(cli.output()).toMatch(/stopped; flows are saved in/);
   }, 90_000);
+
+  it('SIGTERM: a response whose flow waits for the primary past the grace still ends whole; a request on a kept-alive connection then goes no further', async () => {
+    const dataDir = tempDir();
+    const cli = await startCli(dataDir, ['--upstream-ca', caFile, '--stop-grace', '800', '--workers', '2']);
+    const caPem = fs.readFileSync(path.join(dataDir, 'ca', 'certs', 'ca.pem'), 'utf8');
+    const agent = new ProxyAgent({ uri: `http://127.0.0.1:${cli.proxyPort}`, requestTls: { ca: caPem } });
+    // Two kept-alive HTTPS connections, one on each worker (connections are handed out in turn).
+    const idle = new ProxyAgent({ uri: `http://127.0.0.1:${cli.proxyPort}`, requestTls: { ca: caPem }, connections: 2 });
+    const get = (dispatcher: ProxyAgent, url: string) =>
+      request(url, { dispatcher }).then(
+        async (r) => ({ status: r.statusCode, body: await r.body.text() }),
+        (err: Error) => ({ status: 0, body: err.message }),
+      );
+    expect(await Promise.all([get(idle, `${upstream.url}/slow/warm-1`), get(idle, `${upstream.url}/slow/warm-2`)])).toEqual([
+      { status: 200, body: 'ok /slow/warm-1' },
+      { status: 200, body: 'ok /slow/warm-2' },
+    ]);
+    const url = `${upstream.url}/slow/held`;
+    const slow = get(agent, url);
+    await waitFor(() => upstream.received.some((r) => r.url === '/slow/held'), 10_000, 'the exchange begun');
+    cli.child.kill('SIGTERM');
+    // The workers have stopped listening (they got the stop) before the upstream answers, 400 ms after the request.
+    await waitFor(() => refused(cli.proxyPort), 5_000, 'the workers stopped listening');
+    // The primary frozen while the worker holds the response's last byte for it and the grace runs out.
+    process.kill(cli.child.pid!, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 1200));
+    // Past the grace, while the held answer keeps its worker's connections: requests on the kept-alive ones.
+    const late = Promise.all([get(idle, `${upstream.url}/fast/late-1`), get(idle, `${upstream.url}/fast/late-2`)]);
+    await new Promise((r) => setTimeout(r, 600));
+    process.kill(cli.child.pid!, 'SIGCONT');
+    expect(await cli.exited, cli.output()).toBe(0);
+    expect(await slow).toEqual({ status: 200, body: `ok /slow/held` });
+    for (const answer of await late) expect(answer.status).toBe(0);
+    await Promise.all([agent.destroy(), idle.destroy()]);
+    expect(upstream.received.filter((r) => r.url.startsWith('/fast/late'))).toEqual([]);
+    const stored = storedErrors(dataDir, '/slow/held');
+    expect(stored.get(url)).toMatchObject({ status: 200, error: undefined });
+    const lateFlows = [...storedErrors(dataDir, '/fast/late').values()];
+    expect(lateFlows.length).toBeGreaterThan(0);
+    // Its flow says what the phone got: no answer, its connection cut (not a made-up 502).
+    for (const flow of lateFlows) expect(flow).toEqual({ status: null, error: expect.stringMatching(/^interrupted/) });
+  }, 60_000);
 
   it('SIGKILL of the primary and both workers: after a restart every flow whose response had completed is in the database', async () => {
     const dataDir = tempDir();
