@@ -169,8 +169,9 @@ describe('stopping --workers 2 under load', () => {
     await waitFor(() => refused(cli.proxyPort), 5_000, 'the workers stopped listening');
     // The primary frozen while the worker holds the response's last byte for it and the grace runs out.
     process.kill(cli.child.pid!, 'SIGSTOP');
-    await new Promise((r) => setTimeout(r, 1200));
-    // Past the grace, while the held answer keeps its worker's connections: requests on the kept-alive ones.
+    // Well past the grace (800 ms), well inside the 5 s the held answer keeps its worker's connections for:
+    // requests on the kept-alive ones.
+    await new Promise((r) => setTimeout(r, 2500));
     const late = Promise.all([get(idle, `${upstream.url}/fast/late-1`), get(idle, `${upstream.url}/fast/late-2`)]);
     await new Promise((r) => setTimeout(r, 600));
     process.kill(cli.child.pid!, 'SIGCONT');
