@@ -57,6 +57,9 @@ export interface StartOptions {
   instance?: string;
   /** proxy processes behind the one port (default 1: capture in this process; see hub.ts) */
   workers?: number;
+  /** with workers: ms a worker may go unheard (not even answering a ping) before it is taken as hung, ended and
+   * replaced; default 30 s */
+  hungWorkerMs?: number;
 }
 
 export interface Leakscope {

@@ -16,6 +16,7 @@ import { UsageError } from './cli/errors';
 import { resolveWorkers } from './workers/check';
 import { openInstance } from './instance';
 import { log } from './log';
+import { watchHeartbeats } from './workers/heartbeat';
 import { Batcher, type FromWorker, type ToWorker, type WorkerInit } from './workers/protocol';
 
 const WORKER_ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/proxy-worker.js');
@@ -25,6 +26,12 @@ export const WORKER_DIED = 'interrupted: its proxy worker process died before th
 /** A worker that dies sooner than this after it came up waits before it is replaced: no restart loop at full speed. */
 const STEADY_MS = 5_000;
 const RESTART_DELAY_MS = 1_000;
+
+/**
+ * A worker unheard this long is taken as hung. Far above any pause a healthy worker makes: a 1 MiB body's scan
+ * holds its loop for under a second.
+ */
+const HUNG_WORKER_MS = 30_000;
 
 interface Node {
   worker: Worker;
@@ -37,6 +44,8 @@ interface Node {
   open: Set<number>;
   since: number;
   listening: boolean;
+  /** when it last said anything (see heartbeat.ts) */
+  heard: number;
   up: Promise<void>;
   exited: Promise<void>;
 }
@@ -116,6 +125,7 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
       open: new Set(),
       since: Date.now(),
       listening: false,
+      heard: Date.now(),
       up: new Promise((resolve, reject) => (up = { resolve, reject })),
       exited: new Promise((resolve) => (exited = resolve)),
     };
@@ -124,6 +134,7 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     nodes.add(node);
     worker.on('error', (err) => log.debug({ err: err.message, pid: worker.process.pid }, 'proxy worker channel error'));
     worker.on('message', (batch: FromWorker[]) => {
+      node.heard = Date.now();
       for (const m of batch) {
         switch (m.t) {
           case 'hello':
@@ -161,6 +172,8 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
           case 'touched':
             core.rules.touched(m.rule);
             break;
+          case 'pong':
+            break;
         }
       }
     });
@@ -185,6 +198,7 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
 
   const stopAll = async (grace: number) => {
     stopping = true;
+    stopWatch();
     await Promise.all(
       [...nodes].map((node) => {
         tell(node, { t: 'stop' });
@@ -195,6 +209,19 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     );
     while (pending.size) await Promise.all([...pending]);
   };
+
+  // Judged only while it serves: a worker still loading its code, or finishing at the stop, has its own bounds.
+  const serving = () => (stopping ? [] : [...nodes].filter((n) => n.listening));
+  const hungMs = opts.hungWorkerMs ?? HUNG_WORKER_MS;
+  const stopWatch = watchHeartbeats(
+    serving,
+    hungMs,
+    (node) => tell(node, { t: 'ping' }),
+    (node) => {
+      log.error({ pid: node.worker.process.pid, silentMs: hungMs }, 'a proxy worker stopped answering; ending it and starting another');
+      node.worker.process.kill('SIGKILL');
+    },
+  );
 
   const first = Array.from({ length: count }, fork);
   try {

@@ -131,6 +131,7 @@ export function runWorker(): void {
   process.on('message', (batch: ToWorker[]) => {
     for (const message of batch) {
       if (message.t === 'stored') writer.answered(message.ref, message.id, message.error);
+      else if (message.t === 'ping') out.push({ t: 'pong' });
       else if (message.t === 'init') {
         capture(message.init, out, writer).then(
           (started) => {

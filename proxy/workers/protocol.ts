@@ -32,7 +32,9 @@ export type FromWorker =
   | { t: 'commit'; ref: number; key?: number; draft: Omit<Flow, 'id'> }
   | { t: 'update'; ref: number; flow: Flow }
   | { t: 'tls-error'; failure: TlsFailure }
-  | { t: 'touched'; rule: Rule };
+  | { t: 'touched'; rule: Rule }
+  /** the answer to a ping: the worker's event loop turns */
+  | { t: 'pong' };
 
 export type ToWorker =
   | { t: 'init'; init: WorkerInit }
@@ -41,6 +43,8 @@ export type ToWorker =
   | { t: 'identifiers'; identifiers: Identifiers }
   | { t: 'rules'; rules: Rules }
   | { t: 'device-name'; client: string; name: string }
+  /** a sign of life asked for (see heartbeat.ts) */
+  | { t: 'ping' }
   | { t: 'stop' };
 
 /** Sends messages batched per event-loop turn through `send` (process.send or worker.send). */

@@ -5,16 +5,16 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { ProxyAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../shared/api';
 import type { FlowSummary } from '../../shared/types';
 import { resolveWorkers } from '../../proxy/workers/check';
 import { tempDir, waitFor } from '../helpers/leakscope';
-import { startUpstream, type Upstream } from '../helpers/upstream';
+import type { Upstream } from '../helpers/upstream';
 import { startCli } from '../lifecycle/cli-process';
 import { startLoad } from '../lifecycle/load';
+import { lateUpstream, sigtermUnderLoad, storedFlows } from '../lifecycle/stopping';
 
 const BIN = path.resolve(__dirname, '../../bin/leakscope.js');
 
@@ -90,59 +90,18 @@ describe('stopping --workers 2 under load', () => {
   let caFile: string;
 
   beforeAll(async () => {
-    upstream = await startUpstream({
-      handler: (req, res) => {
-        if (req.url.includes('/hang/')) return;
-        setTimeout(() => res.end(`ok ${req.url}`), req.url.includes('/slow/') ? 400 : 0);
-      },
-    });
-    caFile = path.join(tempDir(), 'upstream-ca.pem');
-    fs.writeFileSync(caFile, upstream.caPem);
+    ({ upstream, caFile } = await lateUpstream());
   });
 
   afterAll(() => upstream?.close());
 
-  const storedErrors = (dataDir: string, needle: string) => {
-    const db = new Database(path.join(dataDir, 'flows.db'), { readonly: true });
-    try {
-      const rows = db.prepare('SELECT url, status, flow FROM flows WHERE url LIKE ?').all(`%${needle}%`) as { url: string; status: number | null; flow: string }[];
-      return new Map(rows.map((r) => [r.url, { status: r.status, error: (JSON.parse(r.flow) as { error?: string }).error }]));
-    } finally {
-      db.close();
-    }
-  };
-
   it('SIGTERM: the workers finish or record their exchanges, then the primary stores them and exits 0', async () => {
-    const dataDir = tempDir();
-    const cli = await startCli(dataDir, ['--upstream-ca', caFile, '--stop-grace', '1500', '--workers', '2']);
-    const pids = ((await (await fetch(`${cli.uiUrl}api/config`)).json()) as ServerConfig).workers!;
-    expect(pids).toHaveLength(2);
-    const caPem = fs.readFileSync(path.join(dataDir, 'ca', 'certs', 'ca.pem'), 'utf8');
-    const load = startLoad({ proxyPort: cli.proxyPort, caPem, base: `${upstream.url}/term`, workers: 4, limit: 2000 });
-    const agent = new ProxyAgent({ uri: `http://127.0.0.1:${cli.proxyPort}`, requestTls: { ca: caPem } });
-    const pending = ['slow', 'hang'].map((kind) =>
-      request(`${upstream.url}/${kind}/term`, { dispatcher: agent }).then(
-        async (r) => ({ kind, status: r.statusCode, body: await r.body.text() }),
-        (err: Error) => ({ kind, status: 0, body: err.message }),
-      ),
-    );
-    // Both exchanges under way at the upstream when the stop comes: one to finish in the grace, one to be interrupted.
-    await waitFor(() => load.completed.size >= 30 && ['/slow/term', '/hang/term'].every((u) => upstream.received.some((r) => r.url === u)), 20_000, 'load under way');
-    cli.child.kill('SIGTERM');
-    expect(await cli.exited).toBe(0);
-    load.stop();
-    await load.done;
-    const [slow] = await Promise.all(pending);
-    await agent.destroy();
-    expect(slow).toMatchObject({ kind: 'slow', status: 200 });
+    let pids: number[] = [];
+    await sigtermUnderLoad(upstream, ['--upstream-ca', caFile, '--workers', '2'], async (cli) => {
+      pids = ((await (await fetch(`${cli.uiUrl}api/config`)).json()) as ServerConfig).workers!;
+      expect(pids).toHaveLength(2);
+    });
     for (const pid of pids) expect(alive(pid)).toBe(false);
-
-    const stored = storedErrors(dataDir, '/term');
-    for (const url of load.completed.keys()) expect(stored.get(url), url).toMatchObject({ status: 200, error: undefined });
-    expect(stored.get(`${upstream.url}/slow/term`)).toMatchObject({ status: 200, error: undefined });
-    expect(stored.get(`${upstream.url}/hang/term`)?.error).toMatch(/^interrupted/);
-    for (const row of stored.values()) if (row.error) expect(row.error).toMatch(/^interrupted|client closed/);
-    expect(cli.output()).toMatch(/stopped; flows are saved in/);
   }, 90_000);
 
   it('SIGTERM: a response whose flow waits for the primary past the grace still ends whole; a request on a kept-alive connection then goes no further', async () => {
@@ -180,9 +139,9 @@ describe('stopping --workers 2 under load', () => {
     for (const answer of await late) expect(answer.status).toBe(0);
     await Promise.all([agent.destroy(), idle.destroy()]);
     expect(upstream.received.filter((r) => r.url.startsWith('/fast/late'))).toEqual([]);
-    const stored = storedErrors(dataDir, '/slow/held');
+    const stored = storedFlows(dataDir, '/slow/held');
     expect(stored.get(url)).toMatchObject({ status: 200, error: undefined });
-    const lateFlows = [...storedErrors(dataDir, '/fast/late').values()];
+    const lateFlows = [...storedFlows(dataDir, '/fast/late').values()];
     expect(lateFlows.length).toBeGreaterThan(0);
     // Its flow says what the phone got: no answer, its connection cut (not a made-up 502).
     for (const flow of lateFlows) expect(flow).toEqual({ status: null, error: expect.stringMatching(/^interrupted/) });

@@ -24,14 +24,14 @@ describe('start --workers 2', () => {
 
   beforeAll(async () => {
     const answer = (url: string, res: import('node:http').ServerResponse) => {
-      if (url.includes('/hang/')) return; // only a dead worker or the stop ends it
+      if (url.includes('/hang/') || url.includes('/freeze/')) return; // only a dead worker or the stop ends it
       res.end(`ok ${url}`);
     };
     upstream = await startUpstream({ handler: (req, res) => answer(req.url, res), webSocket: true });
     plain = await startUpstream({ tls: false, handler: (req, res) => answer(req.url, res) });
     const identifiersFile = path.join(tempDir(), 'ids.json');
     fs.writeFileSync(identifiersFile, JSON.stringify({ devices: [{ name: 'RedMi 1S', imei: [IMEI] }] }));
-    app = await startTestLeakscope({ upstreamCaPem: upstream.caPem, identifiersFile, workers: 2, stopGrace: 1000 });
+    app = await startTestLeakscope({ upstreamCaPem: upstream.caPem, identifiersFile, workers: 2, stopGrace: 1000, hungWorkerMs: 4000 });
   });
 
   afterAll(async () => {
@@ -158,6 +158,38 @@ describe('start --workers 2', () => {
     }, 10_000, 'the WebSocket\'s flow cut');
     expect(flow).toMatchObject({ kind: 'websocket', closedBy: 'leakscope' });
     expect(flow.findings).toEqual([expect.objectContaining({ type: 'imei', value: IMEI })]);
+  });
+
+  it('a worker that stops answering is taken as hung: ended, replaced, its exchanges recorded as interrupted', async () => {
+    const before = await workers();
+    const frozen = before[0];
+    const ended: number[] = [];
+    // Four connections, two a worker, each waiting on an upstream that never answers.
+    for (let i = 0; i < 4; i++) void curl([...proxy(), `${upstream.url}/freeze/${i}`], 60_000).then(() => ended.push(i));
+    await waitFor(() => upstream.received.filter((r) => r.url.startsWith('/freeze/')).length === 4, 20_000, 'four exchanges under way');
+    // Frozen, as a worker stuck in a loop is: alive, holding its connections, answering nothing.
+    process.kill(frozen, 'SIGSTOP');
+    try {
+      const after = await waitFor(async () => {
+        const now = await workers();
+        return now.length === 2 && !now.includes(frozen) && now;
+      }, 30_000, 'the frozen worker replaced');
+      expect(after).toContain(before[1]);
+      expect(() => process.kill(frozen, 0)).toThrow();
+      const interrupted = await waitFor(async () => (await flows('/freeze/')).filter((f) => f.error === WORKER_DIED), 10_000, 'the frozen worker\'s exchanges');
+      expect(interrupted.length).toBeGreaterThanOrEqual(1);
+      // Its phones saw their connections cut; the other worker's still wait for their upstream.
+      await waitFor(() => ended.length === interrupted.length, 10_000, 'the frozen worker\'s connections cut');
+      const r = await curl([...proxy(), `${upstream.url}/thawed`]);
+      expect(r.stdout.toString()).toBe('ok /thawed');
+      expect(ended.length).toBeLessThan(4);
+    } finally {
+      try {
+        process.kill(frozen, 'SIGKILL');
+      } catch {
+        // gone already, as it should be
+      }
+    }
   });
 
   it('a worker killed mid-exchange is replaced, its exchange recorded as interrupted, and the proxy keeps serving', async () => {
