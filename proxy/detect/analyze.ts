@@ -46,19 +46,31 @@ function kept(findings: Finding[]): Finding[] {
   return [...known, ...findings.filter((f) => f.confidence !== 'known')].slice(0, FINDINGS_PER_SCAN);
 }
 
+/**
+ * Findings, each (type, value, where, path, encoding) once, in the order they came. Looked up by value alone:
+ * a known value's string is the same one every time (its hash computed once), where a key joined from all five
+ * would be a new string to build and hash per hit, and the findings sharing a value are few.
+ */
 class FindingSet {
-  private readonly byKey = new Map<string, Finding>();
+  private readonly byValue = new Map<string, Finding[]>();
+  private readonly list: Finding[] = [];
   add(f: Finding): void {
-    const key = `${f.type}\u0000${f.value}\u0000${f.where}\u0000${f.path}\u0000${f.encoding}`;
-    if (!this.byKey.has(key)) this.byKey.set(key, f);
+    const same = this.byValue.get(f.value);
+    if (same === undefined) this.byValue.set(f.value, [f]);
+    else if (same.some((g) => g.type === f.type && g.where === f.where && g.path === f.path && g.encoding === f.encoding)) return;
+    else same.push(f);
+    this.list.push(f);
   }
   get size(): number {
-    return this.byKey.size;
+    return this.list.length;
   }
   get all(): Finding[] {
-    return [...this.byKey.values()];
+    return this.list;
   }
 }
+
+/** A finding's type and place, its value aside. */
+const slotKeyOf = (f: Finding) => `${f.type}\u0000${f.where}\u0000${f.path}\u0000${f.encoding}`;
 
 interface Placed<T> {
   hit: T;
@@ -154,7 +166,6 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
   const found = new FindingSet();
   const contacts = new Set<number>();
   const phoneNumbers = new Set<string>();
-  const knownSlots = new Set<string>();
   const coordinates: Placed<CoordinateHit>[] = [];
   const coordinateParts: Placed<PatternHit>[] = [];
   const heldPhones: Placed<PatternHit>[] = [];
@@ -171,7 +182,6 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
     for (const { form } of known) {
       const encoding = form.chain.length === 0 ? encodingName(segment.chain) : encodingName([...form.chain, ...segment.chain]);
       found.add(knownFinding(form, segment, encoding));
-      knownSlots.add(`${form.type}\u0000${segment.where}\u0000${segment.path}\u0000${encoding}`);
       if (form.contact !== undefined) contacts.add(form.contact);
       if (form.type === 'phone_number' || (form.type === 'contact' && !form.value.includes('@'))) phoneNumbers.add(form.value);
     }
@@ -201,11 +211,16 @@ export function analyze(segments: Segment[], index: KnownIndex): ScanResult {
   for (const group of groupBy(weakPhones, (p) => slotOf(p.segment)).values()) {
     if (new Set(group.map((p) => p.hit.value)).size >= PHONE_LIST_MIN) strongPatterns.push(...group);
   }
-  for (const { hit, segment } of strongPatterns) {
-    const finding = patternFinding(hit, segment);
-    if (knownSlots.has(`${finding.type}\u0000${finding.where}\u0000${finding.path}\u0000${finding.encoding}`)) continue;
-    found.add(finding);
-    if (hit.type === 'phone_number') phoneNumbers.add(hit.value);
+  // Where a known value was found, a pattern of its type says nothing more. Only known findings are in `found`
+  // yet, and most requests have no strong pattern to check: the slots are built only for those that do.
+  if (strongPatterns.length > 0) {
+    const knownSlots = new Set(found.all.map(slotKeyOf));
+    for (const { hit, segment } of strongPatterns) {
+      const finding = patternFinding(hit, segment);
+      if (knownSlots.has(slotKeyOf(finding))) continue;
+      found.add(finding);
+      if (hit.type === 'phone_number') phoneNumbers.add(hit.value);
+    }
   }
   pairKnownCoordinates(coordinates, found);
   pairPatternCoordinates(coordinateParts, found);
