@@ -210,11 +210,11 @@ export async function startHub(opts: StartOptions): Promise<Leakscope> {
     while (pending.size) await Promise.all([...pending]);
   };
 
-  // Judged only while it serves: a worker still loading its code, or finishing at the stop, has its own bounds.
-  const serving = () => (stopping ? [] : [...nodes].filter((n) => n.listening));
+  // Judged only while it serves: a worker still loading its code has the start's bounds, one finishing at the
+  // stop has stopAll's (which ends this watch).
   const hungMs = opts.hungWorkerMs ?? HUNG_WORKER_MS;
   const stopWatch = watchHeartbeats(
-    serving,
+    () => [...nodes].filter((n) => n.listening),
     hungMs,
     (node) => tell(node, { t: 'ping' }),
     (node) => {

@@ -245,7 +245,7 @@ interface Run {
   /** Records the exchange (only the first call counts, an error noted once); resolves once it is stored. */
   complete(error?: string): Promise<void>;
   /** complete() has been called: what is left is the answer, sent once the flow is stored */
-  recorded: boolean;
+  readonly recorded: boolean;
 }
 
 const defaultPortOf = (target: ForwardTarget) => (target.isSSL ? 443 : 80);
@@ -326,10 +326,11 @@ function startRun(req: http.IncomingMessage, res: http.ServerResponse, request: 
     exchange,
     verdict: {},
     clientGone: false,
-    recorded: false,
+    get recorded() {
+      return completed !== undefined;
+    },
     complete(error) {
       if (completed) return completed;
-      run.recorded = true;
       if (error && !exchange.error) exchange.error = error;
       exchange.total = Date.now() - request.start;
       run.keptBody?.();

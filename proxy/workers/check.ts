@@ -3,10 +3,10 @@ import os from 'node:os';
 import { UsageError } from '../cli/errors';
 
 /** At most this many proxy workers: beyond it, the primary's one store writer is the bound, not the cores. */
-export const MAX_WORKERS = 64;
+const MAX_WORKERS = 64;
 
 /** What `--workers auto` picks at most: past about this many, the primary's thread caps a lab server (README, Performance). */
-export const AUTO_WORKERS_CAP = 8;
+const AUTO_WORKERS_CAP = 8;
 
 /** `--workers` as given: a whole number, or `auto` (resolved by resolveWorkers once the modes are known). */
 export function parseWorkers(value: string): number | 'auto' {

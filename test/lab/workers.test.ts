@@ -44,6 +44,12 @@ describe('start --workers 2', () => {
   const api = async <T>(p: string): Promise<T> => (await fetch(`${app.uiUrl}api/${p}`)).json() as Promise<T>;
   const flows = (needle: string) => api<FlowSummary[]>(`flows?limit=1000&q=${encodeURIComponent(needle)}`);
   const workers = async () => (await api<ServerConfig>('config')).workers ?? [];
+  /** The two workers serving once `gone` has been replaced. */
+  const replaced = (gone: number, what = 'a new worker') =>
+    waitFor(async () => {
+      const now = await workers();
+      return now.length === 2 && !now.includes(gone) && now;
+    }, 30_000, what);
 
   it('serves flagged HTTP and HTTPS requests; every flow is in the one store, with its findings', async () => {
     expect(await workers()).toHaveLength(2);
@@ -144,10 +150,7 @@ describe('start --workers 2', () => {
     let gone = false;
     for (const pid of await workers()) {
       process.kill(pid, 'SIGKILL');
-      await waitFor(async () => {
-        const now = await workers();
-        return now.length === 2 && !now.includes(pid);
-      }, 30_000, 'a new worker');
+      await replaced(pid);
       gone = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]);
       if (gone) break;
     }
@@ -170,10 +173,7 @@ describe('start --workers 2', () => {
     // Frozen, as a worker stuck in a loop is: alive, holding its connections, answering nothing.
     process.kill(frozen, 'SIGSTOP');
     try {
-      const after = await waitFor(async () => {
-        const now = await workers();
-        return now.length === 2 && !now.includes(frozen) && now;
-      }, 30_000, 'the frozen worker replaced');
+      const after = await replaced(frozen, 'the frozen worker replaced');
       expect(after).toContain(before[1]);
       expect(() => process.kill(frozen, 0)).toThrow();
       const interrupted = await waitFor(async () => (await flows('/freeze/')).filter((f) => f.error === WORKER_DIED), 10_000, 'the frozen worker\'s exchanges');
@@ -198,10 +198,7 @@ describe('start --workers 2', () => {
     const hanging = [0, 1, 2, 3].map((i) => curl([...proxy(), `${upstream.url}/hang/${i}`], 60_000));
     await waitFor(() => upstream.received.filter((r) => r.url.startsWith('/hang/')).length === 4, 20_000, 'four exchanges under way');
     process.kill(before[0], 'SIGKILL');
-    const after = await waitFor(async () => {
-      const now = await workers();
-      return now.length === 2 && !now.includes(before[0]) && now;
-    }, 30_000, 'a new worker');
+    const after = await replaced(before[0]);
     expect(after).toContain(before[1]);
     const interrupted = await waitFor(async () => (await flows('/hang/')).filter((f) => f.error === WORKER_DIED), 10_000, 'the dead worker\'s exchanges');
     expect(interrupted.length).toBeGreaterThanOrEqual(1);
